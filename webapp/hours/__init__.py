@@ -1,0 +1,1 @@
+"""Business hours (機能提供時間, SPEC §5)."""
