@@ -1,0 +1,47 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORTAL := $(VENV)/bin/portal
+CATALOGS := $(shell find webapp/translations -name messages.po 2>/dev/null)
+
+.PHONY: setup run test test-fast bench translations extract-messages clean
+
+setup: $(VENV)/.installed static/vendor/.installed translations
+	@mkdir -p instance
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Front-end libraries come pinned from the npm registry through package-lock.json.
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico.min.css
+	touch $@
+
+translations: $(VENV)/.installed
+	@for po in $(CATALOGS); do \
+		$(VENV)/bin/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo -q || exit 1; \
+	done
+
+run: setup
+	$(PORTAL) init
+	$(PORTAL) demo
+	$(PORTAL) serve --host 127.0.0.1 --port 8000
+
+test: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+test-fast: setup
+	$(PY) -m pytest -q -x -m "not browser"
+
+bench: setup
+	$(PY) -m tests.bench.run
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

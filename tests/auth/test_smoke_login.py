@@ -1,0 +1,35 @@
+"""The whole sign-in as a user lives it: password, code from the real mail, dashboard."""
+from tests.conftest import TEST_PASSWORD, csrf_from
+
+
+def test_operator_signs_in_with_code_from_mail(client, world, smtp, sign_in):
+    response = sign_in(client, world.grid_operator)
+    assert response.headers["Location"] == "/dashboard"
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert world.grid_operator.name in html
+    assert world.grid.name in html
+
+
+def test_dashboard_requires_sign_in(client):
+    response = client.get("/dashboard")
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_wrong_password_gets_generic_message(client, world):
+    page = client.get("/login")
+    response = client.post("/login", data={"login_id": world.grid_operator.login_id, "password": "wrong" * 4,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 401
+    unknown = client.post("/login", data={"login_id": "nobody", "password": TEST_PASSWORD,
+                                          "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert unknown.status_code == 401
+    assert _error(response) == _error(unknown)
+
+
+def _error(response):
+    import re
+
+    return re.search(r'id="login-error">([^<]+)<', response.get_data(as_text=True)).group(1)

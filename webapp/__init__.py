@@ -1,0 +1,101 @@
+"""Sekisho (関所): application factory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from webapp.config import PROJECT_ROOT, load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    overrides = dict(config or {})
+    instance_path = Path(overrides.pop("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    clock = overrides.pop("CLOCK", None)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    settings = load_config(instance_path, overrides)
+    app.config.update(settings)
+    _flask_settings(app)
+
+    from webapp.clock import SystemClock
+
+    app.extensions["sekisho.clock"] = clock or SystemClock()
+
+    if app.config["PORTAL_TRUSTED_PROXIES"]:
+        hops = app.config["PORTAL_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    _bind_extensions(app)
+    _register_blueprints(app)
+
+    from webapp import cli, headers, ui
+
+    headers.install(app)
+    ui.install(app)
+    cli.register(app)
+    return app
+
+
+def _flask_settings(app: Flask) -> None:
+    c = app.config
+    c["SECRET_KEY"] = c["PORTAL_SECRET_KEY"]
+    c["MAX_CONTENT_LENGTH"] = c["PORTAL_MAX_CONTENT_LENGTH"]
+    c["MAX_FORM_MEMORY_SIZE"] = c["PORTAL_MAX_CONTENT_LENGTH"]
+    c["WTF_CSRF_TIME_LIMIT"] = None  # bound to the server-side session, which expires on its own
+    c["WTF_CSRF_HEADERS"] = ["X-CSRFToken"]
+    c["MAIL_SERVER"] = c["PORTAL_MAIL_SERVER"]
+    c["MAIL_PORT"] = c["PORTAL_MAIL_PORT"]
+    c["MAIL_USE_TLS"] = c["PORTAL_MAIL_USE_TLS"]
+    c["MAIL_USERNAME"] = c["PORTAL_MAIL_USERNAME"]
+    c["MAIL_PASSWORD"] = c["PORTAL_MAIL_PASSWORD"]
+    c["MAIL_DEFAULT_SENDER"] = c["PORTAL_MAIL_SENDER"]
+    c["BABEL_DEFAULT_LOCALE"] = "ja"
+    c["BABEL_DEFAULT_TIMEZONE"] = "Asia/Tokyo"
+    translations = Path(__file__).parent / "translations"
+    c["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        str(p) for p in sorted(translations.iterdir()) if p.is_dir()
+    ) if translations.exists() else str(translations)
+    c["SESSION_COOKIE_HTTPONLY"] = True
+    c["SESSION_COOKIE_SAMESITE"] = "Lax"
+    c["SESSION_COOKIE_SECURE"] = c["PORTAL_ENV"] != "development"
+    c["PREFERRED_URL_SCHEME"] = "http" if c["PORTAL_ENV"] == "development" else "https"
+
+
+def _bind_extensions(app: Flask) -> None:
+    from webapp import guard, i18n
+    from webapp.auth.sessions import ServerSessionInterface
+    from webapp.extensions import babel, csrf, db, login_manager, mail
+
+    db.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    app.session_interface = ServerSessionInterface()
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side and rotated explicitly
+    guard.install(app)
+
+    from webapp.auth import gates as auth_gates
+
+    auth_gates.install(app)
+
+    @app.after_request
+    def deliver_queued_mail(response: Any) -> Any:
+        from webapp.mail import outbox
+
+        outbox.deliver_committed()
+        return response
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.blueprints import BLUEPRINTS
+
+    for make_blueprint in BLUEPRINTS:
+        app.register_blueprint(make_blueprint())

@@ -1,0 +1,27 @@
+"""Bootstrap of the first system administrator from the command line."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.audit import service as audit
+from webapp.auth import credentials
+from webapp.auth.models import User
+from webapp.auth.service import normalise_login_id
+from webapp.extensions import db
+from webapp.orgs import service as orgs
+
+
+def create_sysadmin(login_id: str, name: str, email: str) -> str:
+    normalised = normalise_login_id(login_id)
+    if not normalised or len(normalised) > 40 or not normalised.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ValueError("login ID must be 1-40 letters, digits, '-', '_' or '.'")
+    if "@" not in email or len(email) > 254:
+        raise ValueError("a personal e-mail address is required")
+    if db.session.scalar(select(User.id).where(User.login_id == normalised)) is not None:
+        raise ValueError(f"login ID {normalised} is already taken")
+    user = orgs.create_user(orgs.operator_organisation(), name=name, email=email, roles="sysadmin")
+    user.login_id = normalised
+    token = credentials.issue_activation(user, send_mail=False)
+    audit.record("account.sysadmin_created", target=normalised, organisation_id=user.organisation_id)
+    db.session.commit()
+    return credentials.activation_url(token)

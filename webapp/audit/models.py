@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.database import Base, UTCDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_kind_at", "kind", "at"),
+        Index("ix_audit_events_org_at", "organisation_id", "at"),
+        Index("ix_audit_events_actor_at", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), default=None)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+def _refuse_change(_mapper: object, _connection: object, target: AuditEvent) -> None:
+    raise PermissionError(f"audit entry {target.id} is append-only")
+
+
+event.listen(AuditEvent, "before_update", _refuse_change)
+event.listen(AuditEvent, "before_delete", _refuse_change)

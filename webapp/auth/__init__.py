@@ -1,0 +1,1 @@
+"""Sign-in: ID + password + one-time code, server-side sessions, activation."""

@@ -1,0 +1,135 @@
+"""Setting a password: activation links, reissue, and the user's own change."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp import clock
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth import passwords, sessions
+from webapp.auth.models import ActivationToken, PasswordHistory, User
+from webapp.extensions import db
+from webapp.mail import outbox
+
+
+class PasswordRejected(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+class TokenInvalid(Exception):
+    """Unknown, used or expired activation link."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def activation_url(token: str) -> str:
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    return base + url_for("auth.activate", token=token)
+
+
+def issue_activation(user: User, purpose: str = "activate", origin: Origin = audit.SYSTEM,
+                     actor_id: int | None = None, send_mail: bool = True) -> str:
+    """Create a one-time link (72 h); older unused links of the user stop working."""
+    now = clock.now()
+    for old in db.session.scalars(
+        select(ActivationToken).where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
+    ):
+        old.used_at = now
+    token = secrets.token_urlsafe(32)
+    hours = current_app.config["PORTAL_ACTIVATION_LIFETIME_HOURS"]
+    db.session.add(ActivationToken(
+        token_hash=_token_hash(token), user_id=user.id, purpose=purpose,
+        created_at=now, expires_at=now + timedelta(hours=hours),
+    ))
+    audit.record("account.activation_issued", origin=origin, actor_id=actor_id,
+                 organisation_id=user.organisation_id, target=user.login_id, purpose=purpose)
+    if send_mail:
+        outbox.enqueue(user.email, _("Set your Sekisho password"), "activation",
+                       user=user, url=activation_url(token), hours=hours, purpose=purpose)
+    return token
+
+
+def token_user(token: str) -> tuple[ActivationToken, User]:
+    if not token or len(token) > 100:
+        raise TokenInvalid()
+    record = db.session.scalar(select(ActivationToken).where(ActivationToken.token_hash == _token_hash(token)))
+    if record is None or record.used_at is not None or clock.now() >= record.expires_at:
+        raise TokenInvalid()
+    user = db.session.get(User, record.user_id)
+    if user is None or user.status in {"suspended", "closed"} or not user.organisation.is_active:
+        raise TokenInvalid()
+    return record, user
+
+
+def _check_new_password(user: User, password: str, confirm: str) -> None:
+    messages: list[str] = []
+    if password != confirm:
+        messages.append(_("The two passwords do not match."))
+    messages += [v.message for v in passwords.check_policy(
+        password, login_id=user.login_id, organisation_name=user.organisation.name, name=user.name)]
+    if not messages and _used_recently(user, password):
+        messages.append(_("You used this password recently. Choose one you have not used for your last %(n)d passwords.",
+                          n=current_app.config["PORTAL_PASSWORD_HISTORY"]))
+    if messages:
+        raise PasswordRejected(messages)
+
+
+def _used_recently(user: User, password: str) -> bool:
+    keep = current_app.config["PORTAL_PASSWORD_HISTORY"]
+    hashes = db.session.scalars(
+        select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc()).limit(keep)
+    ).all()
+    return any(passwords.verify_password(h, password) for h in hashes)
+
+
+def _set_password(user: User, password: str) -> None:
+    now = clock.now()
+    user.password_hash = passwords.hash_password(password)
+    user.password_changed_at = now
+    user.failed_logins = 0
+    db.session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now))
+
+
+def activate(token: str, password: str, confirm: str, origin: Origin) -> User:
+    record, user = token_user(token)
+    _check_new_password(user, password, confirm)
+    _set_password(user, password)
+    record.used_at = clock.now()
+    if user.status == "pending":
+        user.status = "active"
+    user.locked_at = None
+    sessions.end_all_sessions(user.id)
+    audit.record("account.activated" if record.purpose == "activate" else "account.password_reset",
+                 origin=origin, actor_id=user.id, organisation_id=user.organisation_id, target=user.login_id)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, password: str, confirm: str, *, end_others: bool,
+                    session_id: str | None, origin: Origin) -> int:
+    """Returns how many other sessions were ended."""
+    if not passwords.verify_password(user.password_hash, current):
+        audit.record("account.password_change_failed", origin=origin, actor_id=user.id,
+                     organisation_id=user.organisation_id)
+        db.session.commit()
+        raise PasswordRejected([_("The current password is not correct.")])
+    _check_new_password(user, password, confirm)
+    _set_password(user, password)
+    ended = sessions.end_all_sessions(user.id, except_sid=session_id) if end_others else 0
+    audit.record("account.password_changed", origin=origin, actor_id=user.id,
+                 organisation_id=user.organisation_id, ended_sessions=ended)
+    outbox.enqueue(user.email, _("Your Sekisho password was changed"), "password_changed",
+                   user=user, at=clock.now_jst(), ip=origin.ip)
+    db.session.commit()
+    return ended

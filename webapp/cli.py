@@ -1,0 +1,143 @@
+"""The `portal` command (also `flask --app wsgi ...`): thin over the services."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Callable
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+# Features append a function that adds their commands/groups to the CLI.
+COMMAND_REGISTRARS: list[Callable[[click.Group], None]] = []
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the database, or migrate it to the current schema."""
+    from webapp import migrate
+
+    migrate.upgrade()
+    click.echo("database ready: " + current_app.config["PORTAL_DATABASE_URL"].split("@")[-1])
+
+
+@click.command("demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the demo accounts as JSON.")
+@with_appcontext
+def demo_command(as_json: bool) -> None:
+    """Load demo data when the database has none; print the demo accounts."""
+    from webapp import demo
+
+    if demo.is_loaded():
+        if as_json:
+            click.echo("[]")
+        else:
+            click.echo("The database already has accounts; demo data not loaded (passwords are shown only once).")
+        return
+    accounts = demo.load()
+    if as_json:
+        click.echo(json.dumps(demo.as_dicts(accounts), ensure_ascii=False, indent=2))
+        return
+    click.echo("Demo accounts (passwords are generated now and shown only once):")
+    click.echo(f"{'login_id':<10} {'password':<30} {'role':<12} {'email':<34} organisation")
+    for a in accounts:
+        click.echo(f"{a.login_id:<10} {a.password:<30} {a.role:<12} {a.email:<34} {a.organisation}")
+    if current_app.config["PORTAL_MAIL_BACKEND"] == "outbox":
+        click.echo("Mail (one-time codes) is printed on this console and listed at http://127.0.0.1:8000/dev/mail")
+
+
+@click.command("create-sysadmin")
+@click.option("--login-id", required=True)
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@with_appcontext
+def create_sysadmin_command(login_id: str, name: str, email: str) -> None:
+    """Create a system administrator and print the activation URL."""
+    from webapp.accounts_cli import create_sysadmin
+
+    try:
+        url = create_sysadmin(login_id, name, email)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(url)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve with waitress (one process; the scheduler runs inside unless PORTAL_SCHEDULER=0)."""
+    import waitress
+
+    from webapp import scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["PORTAL_SCHEDULER"]:
+        scheduler.start(app)
+    click.echo(f"Sekisho on http://{host}:{port}/ ({app.config['PORTAL_ENV']})")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="sekisho", clear_untrusted_proxy_headers=True)
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Outgoing mail."""
+
+
+@mail_group.command("flush")
+@with_appcontext
+def mail_flush_command() -> None:
+    """Deliver every queued mail that is due now."""
+    from webapp.mail import outbox
+
+    total_ok = total_failed = 0
+    while True:
+        ok, failed = outbox.deliver()
+        total_ok, total_failed = total_ok + ok, total_failed + failed
+        if ok + failed == 0 or ok == 0:
+            break
+    click.echo(f"delivered {total_ok}, failed {total_failed}")
+    if total_failed:
+        sys.exit(1)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the hash chain; name the first broken entry."""
+    from webapp.audit.service import verify_chain
+
+    report = verify_chain()
+    if report.intact:
+        click.echo(f"ok: {report.checked} entries, chain intact")
+    else:
+        click.echo(f"broken: entry {report.first_broken_id} does not match the chain ({report.checked} entries before it are intact)")
+        sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    for command in (init_command, demo_command, create_sysadmin_command, serve_command, mail_group, audit_group):
+        app.cli.add_command(command)
+    for registrar in COMMAND_REGISTRARS:
+        registrar(app.cli)
+
+
+def _create_app() -> Flask:
+    from webapp import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
+                     load_dotenv=False, help="Sekisho (関所) portal commands.")
+    cli.main(prog_name="portal")

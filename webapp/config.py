@@ -1,0 +1,163 @@
+"""Every PORTAL_* setting, its safe default and its check.
+
+Order of precedence: defaults < instance/config.py < environment (PORTAL_*) <
+the mapping given to create_app (tests).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from webapp.hours.calendar import PROFILES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value the portal cannot run with."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "PORTAL_ENV": "development",
+    "PORTAL_DATABASE_URL": None,  # instance/sekisho.db when unset
+    "PORTAL_SECRET_KEY": None,  # generated into instance/secret_key when unset
+    "PORTAL_MAIL_BACKEND": None,  # outbox in development, smtp in production
+    "PORTAL_MAIL_SERVER": "127.0.0.1",
+    "PORTAL_MAIL_PORT": 25,
+    "PORTAL_MAIL_USE_TLS": False,
+    "PORTAL_MAIL_USERNAME": None,
+    "PORTAL_MAIL_PASSWORD": None,
+    "PORTAL_MAIL_SENDER": "sekisho@localhost",
+    "PORTAL_MAIL_TIMEOUT_SECONDS": 10,
+    "PORTAL_MAIL_MAX_ATTEMPTS": 8,
+    "PORTAL_BASE_URL": "http://127.0.0.1:8000",
+    "PORTAL_HOURS_PROFILE": "always",
+    "PORTAL_YEAR_END_CLOSURE": "12-29..01-03",
+    "PORTAL_TRUSTED_PROXIES": 0,
+    "PORTAL_SCHEDULER": True,
+    "PORTAL_SCHEDULER_INTERVAL_SECONDS": 30,
+    # Authentication
+    "PORTAL_CODE_LIFETIME_SECONDS": 300,
+    "PORTAL_CODE_MAX_ATTEMPTS": 5,
+    "PORTAL_CODE_RESEND_SECONDS": 60,
+    "PORTAL_LOCKOUT_THRESHOLD": 5,
+    "PORTAL_IP_FAILURE_LIMIT": 20,
+    "PORTAL_IP_FAILURE_WINDOW_SECONDS": 600,
+    "PORTAL_ACTIVATION_LIFETIME_HOURS": 72,
+    "PORTAL_PASSWORD_MIN_LENGTH": 15,
+    "PORTAL_PASSWORD_MAX_LENGTH": 128,
+    "PORTAL_PASSWORD_HISTORY": 5,
+    "PORTAL_PASSWORD_MAX_AGE_DAYS": 0,  # 0: no forced rotation (NIST SP 800-63B-4)
+    "PORTAL_ARGON2_TIME_COST": 2,
+    "PORTAL_ARGON2_MEMORY_KIB": 19456,
+    "PORTAL_ARGON2_PARALLELISM": 1,
+    # Sessions
+    "PORTAL_SESSION_IDLE_MINUTES": 30,
+    "PORTAL_SESSION_ABSOLUTE_HOURS": 12,
+    # Applications
+    "PORTAL_APPLICATION_EXPIRY_DAYS": 14,
+    # Consent
+    "PORTAL_CONSENT_RENEWAL_MONTHS": 0,  # 0: re-consent only on a new version
+    "PORTAL_MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+_INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+_BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        if key in _BOOL_KEYS:
+            return value.strip().lower() in {"1", "true", "yes", "on"}
+        if key in _INT_KEYS:
+            try:
+                return int(value)
+            except ValueError as exc:
+                raise ConfigError(f"{key} must be a whole number, not {value!r}") from exc
+    return value
+
+
+def _read_instance_file(instance_path: Path) -> dict[str, Any]:
+    path = instance_path / "config.py"
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    return {k: v for k, v in namespace.items() if k.startswith("PORTAL_")}
+
+
+def _secret_key(instance_path: Path) -> str:
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def parse_year_end(text: str) -> frozenset[tuple[int, int]]:
+    """'12-29..01-03' -> every (month, day) in that span, wrapping the new year."""
+    from datetime import date, timedelta
+
+    try:
+        start_text, end_text = text.split("..")
+        start_m, start_d = (int(p) for p in start_text.split("-"))
+        end_m, end_d = (int(p) for p in end_text.split("-"))
+        day = date(2001, start_m, start_d)
+        end_year = 2001 if (end_m, end_d) >= (start_m, start_d) else 2002
+        end = date(end_year, end_m, end_d)
+    except ValueError as exc:
+        raise ConfigError(f"PORTAL_YEAR_END_CLOSURE must look like 12-29..01-03, not {text!r}") from exc
+    days = set()
+    while day <= end:
+        days.add((day.month, day.day))
+        day += timedelta(days=1)
+    return frozenset(days)
+
+
+def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    settings = dict(DEFAULTS)
+    settings.update(_read_instance_file(instance_path))
+    for key in DEFAULTS:
+        if key in os.environ:
+            settings[key] = os.environ[key]
+    settings.update(overrides or {})
+    settings = {k: _coerce(k, v) for k, v in settings.items()}
+    check(settings)
+    if not settings["PORTAL_SECRET_KEY"]:
+        settings["PORTAL_SECRET_KEY"] = _secret_key(instance_path)
+    if not settings["PORTAL_DATABASE_URL"]:
+        settings["PORTAL_DATABASE_URL"] = f"sqlite:///{instance_path / 'sekisho.db'}"
+    if not settings["PORTAL_MAIL_BACKEND"]:
+        settings["PORTAL_MAIL_BACKEND"] = "outbox" if is_development(settings) else "smtp"
+    settings["YEAR_END_DAYS"] = parse_year_end(settings["PORTAL_YEAR_END_CLOSURE"])
+    return settings
+
+
+def is_development(settings: Mapping[str, Any]) -> bool:
+    return settings["PORTAL_ENV"] == "development"
+
+
+def check(settings: Mapping[str, Any]) -> None:
+    if settings["PORTAL_ENV"] not in {"development", "production"}:
+        raise ConfigError("PORTAL_ENV must be development or production")
+    if settings["PORTAL_MAIL_BACKEND"] not in {None, "smtp", "outbox"}:
+        raise ConfigError("PORTAL_MAIL_BACKEND must be smtp or outbox")
+    if not 60 <= settings["PORTAL_CODE_LIFETIME_SECONDS"] <= 600:
+        raise ConfigError("PORTAL_CODE_LIFETIME_SECONDS must be between 60 and 600 (never over 10 minutes)")
+    if settings["PORTAL_PASSWORD_MIN_LENGTH"] < 15:
+        raise ConfigError("PORTAL_PASSWORD_MIN_LENGTH must be at least 15")
+    if settings["PORTAL_PASSWORD_MAX_LENGTH"] < 64:
+        raise ConfigError("PORTAL_PASSWORD_MAX_LENGTH must allow at least 64 characters")
+    if settings["PORTAL_TRUSTED_PROXIES"] < 0:
+        raise ConfigError("PORTAL_TRUSTED_PROXIES must be 0 or more")
+    profile = settings["PORTAL_HOURS_PROFILE"]
+    if profile not in PROFILES:
+        raise ConfigError(f"PORTAL_HOURS_PROFILE must be one of {', '.join(sorted(PROFILES))}")
+    if settings["PORTAL_ENV"] == "production" and str(settings.get("PORTAL_DATABASE_URL") or "").startswith("sqlite:///:memory:"):
+        raise ConfigError("an in-memory database cannot run production")

@@ -1,0 +1,98 @@
+"""SQLAlchemy 2.x engine and session per application, plus shared column types."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is off so that BEGIN IMMEDIATE
+        # below is the only BEGIN: writers queue on busy_timeout instead of
+        # failing when a read transaction tries to upgrade (SQLITE_BUSY_SNAPSHOT).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class _State:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session = scoped_session(sessionmaker(bind=engine, expire_on_commit=False))
+
+
+class Database:
+    """Per-app engine and thread-scoped session, found through current_app."""
+
+    def init_app(self, app: Flask) -> None:
+        state = _State(make_engine(app.config["PORTAL_DATABASE_URL"]))
+        app.extensions["sekisho.db"] = state
+
+        @app.teardown_appcontext
+        def remove_session(_exc: BaseException | None) -> None:
+            state.session.remove()
+
+    @staticmethod
+    def _state() -> _State:
+        return current_app.extensions["sekisho.db"]
+
+    @property
+    def session(self) -> Session:
+        return self._state().session()  # type: ignore[return-value]
+
+    @property
+    def engine(self) -> Engine:
+        return self._state().engine
+
+    def create_all(self) -> None:
+        import webapp.models  # noqa: F401  (registers every table)
+
+        Base.metadata.create_all(self.engine)

@@ -1,0 +1,31 @@
+"""Validators every form shares: bad input gets a clear message, never a 500."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import ValidationError
+
+
+class CleanText:
+    """Refuses NUL and other control characters and over-long values with a readable message."""
+
+    def __init__(self, max_length: int = 200, allow_newlines: bool = False) -> None:
+        self.max_length = max_length
+        self.allow_newlines = allow_newlines
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        value = field.data or ""
+        if not isinstance(value, str):
+            return
+        if len(value) > self.max_length:
+            raise ValidationError(_l("Please enter at most %(n)d characters.", n=self.max_length))
+        allowed = {"\n", "\r", "\t"} if self.allow_newlines else set()
+        if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
+            raise ValidationError(_l("The input contains characters that cannot be used."))
+        if "\ufffd" in value:
+            raise ValidationError(_l("The input is not valid text (check the character encoding)."))
+
+
+def strip_filter(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value

@@ -1,0 +1,110 @@
+"""Deny by default: one guard decides for every request.
+
+Public endpoints are marked with @public. Everything else passes, in order,
+the registered gates (signed in, open hours, password age, consent, ...).
+A gate may exempt endpoints that must stay reachable while it refuses
+(the consent page under the consent gate, logout under all of them).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Flask, abort, current_app, request
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+ViewFunc = Callable[..., Any]
+GateCheck = Callable[[Any], BaseResponse | None]
+
+
+def public(view: ViewFunc) -> ViewFunc:
+    """Reachable without signing in (login, /hours, /terms, static files...)."""
+    view.sekisho_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def exempt_from(*gate_names: str) -> Callable[[ViewFunc], ViewFunc]:
+    """Reachable by a signed-in user even while the named gates would refuse."""
+
+    def mark(view: ViewFunc) -> ViewFunc:
+        existing = getattr(view, "sekisho_exempt", frozenset())
+        view.sekisho_exempt = frozenset(existing) | frozenset(gate_names)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def requires_role(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
+    """The signed-in user must hold one of the roles; everyone else gets 403."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.sekisho_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+@dataclass
+class Gate:
+    name: str
+    check: GateCheck
+
+
+@dataclass
+class Guard:
+    gates: list[Gate] = field(default_factory=list)
+
+    def add(self, name: str, check: GateCheck, before: str | None = None) -> None:
+        gate = Gate(name, check)
+        if before:
+            index = next((i for i, g in enumerate(self.gates) if g.name == before), len(self.gates))
+            self.gates.insert(index, gate)
+        else:
+            self.gates.append(gate)
+
+
+def view_for(endpoint: str | None) -> ViewFunc | None:
+    if endpoint is None:
+        return None
+    return current_app.view_functions.get(endpoint)
+
+
+def is_public(endpoint: str | None) -> bool:
+    if endpoint == "static":
+        return True
+    view = view_for(endpoint)
+    return bool(view is not None and getattr(view, "sekisho_public", False))
+
+
+def install(app: Flask) -> Guard:
+    guard = Guard()
+    app.extensions["sekisho.guard"] = guard
+
+    @app.before_request
+    def run_gates() -> BaseResponse | None:
+        if request.endpoint is None:  # 404/405 are answered by the error handlers
+            return None
+        if is_public(request.endpoint):
+            return None
+        exempt = getattr(view_for(request.endpoint), "sekisho_exempt", frozenset())
+        for gate in guard.gates:
+            if gate.name in exempt:
+                continue
+            response = gate.check(current_user)
+            if response is not None:
+                return response
+        return None
+
+    return guard
+
+
+def add_gate(app: Flask, name: str, check: GateCheck, before: str | None = None) -> None:
+    app.extensions["sekisho.guard"].add(name, check, before=before)

@@ -1,0 +1,161 @@
+"""Queue mail inside the caller's transaction; deliver after commit, retry with back-off."""
+from __future__ import annotations
+
+import smtplib
+import socket
+import sys
+from datetime import timedelta
+from typing import Any, Iterable
+
+from flask import current_app, render_template
+from flask_mail import Connection, Message
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from webapp import clock
+from webapp.extensions import db
+from webapp.mail.models import OutboxMail
+
+_NEW_IDS = "sekisho.new_mail_ids"
+_COMMITTED_IDS = "sekisho.committed_mail_ids"
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection with a bounded timeout, so a hanging server cannot hang a login."""
+
+    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
+        timeout = current_app.config["PORTAL_MAIL_TIMEOUT_SECONDS"]
+        host: smtplib.SMTP | smtplib.SMTP_SSL
+        if self.mail.use_ssl:
+            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def enqueue(recipient: str, subject: str, template: str, **context: Any) -> OutboxMail:
+    """Render mail/<template>.txt and .html and add them to the current transaction."""
+    body_text = render_template(f"mail/{template}.txt", **context)
+    body_html = render_template(f"mail/{template}.html", **context)
+    now = clock.now()
+    item = OutboxMail(
+        recipient=recipient,
+        subject=str(subject),
+        body_text=body_text,
+        body_html=body_html,
+        template=template,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.session.add(item)
+    db.session.flush()
+    db.session.info.setdefault(_NEW_IDS, []).append(item.id)
+    return item
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_committed(session: Session) -> None:
+    new = session.info.pop(_NEW_IDS, [])
+    if new:
+        session.info.setdefault(_COMMITTED_IDS, []).extend(new)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_NEW_IDS, None)
+
+
+def take_committed_ids() -> list[int]:
+    return db.session.info.pop(_COMMITTED_IDS, [])
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _send_smtp(items: list[OutboxMail]) -> dict[int, str]:
+    """Send each item; return the error text of those that failed."""
+    errors: dict[int, str] = {}
+    sender = current_app.config["PORTAL_MAIL_SENDER"]
+    try:
+        with _TimedConnection(current_app.extensions["mail"]) as conn:
+            for item in items:
+                message = Message(
+                    subject=item.subject,
+                    recipients=[item.recipient],
+                    body=item.body_text,
+                    html=item.body_html or None,
+                    sender=sender,
+                )
+                try:
+                    conn.send(message)
+                except (smtplib.SMTPException, OSError) as exc:
+                    errors[item.id] = f"{type(exc).__name__}: {exc}"
+    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        for item in items:
+            errors.setdefault(item.id, f"{type(exc).__name__}: {exc}")
+    return errors
+
+
+def _keep_local(items: list[OutboxMail]) -> dict[int, str]:
+    for item in items:
+        print(
+            f"\n--- mail to {item.recipient}: {item.subject}\n{item.body_text}\n--- end of mail",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {}
+
+
+def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, int]:
+    """Deliver queued mail (the given ids, or every due one). Returns (delivered, failed)."""
+    now = clock.now()
+    query = select(OutboxMail).where(OutboxMail.state == "queued")
+    if ids is not None:
+        id_list = list(ids)
+        if not id_list:
+            return 0, 0
+        query = query.where(OutboxMail.id.in_(id_list))
+    else:
+        query = query.where(OutboxMail.next_attempt_at <= now)
+    items = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
+    db.session.commit()  # never hold the write lock while talking to SMTP
+    if not items:
+        return 0, 0
+    backend = current_app.config["PORTAL_MAIL_BACKEND"]
+    errors = _send_smtp(items) if backend == "smtp" else _keep_local(items)
+    max_attempts = current_app.config["PORTAL_MAIL_MAX_ATTEMPTS"]
+    done_state = "sent" if backend == "smtp" else "kept"
+    for item in items:
+        attempts = item.attempts + 1
+        if item.id in errors:
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "last_error": errors[item.id][:500],
+                "next_attempt_at": now + _backoff(attempts),
+                "state": "failed" if attempts >= max_attempts else "queued",
+            }
+        else:
+            values = {"attempts": attempts, "state": done_state, "sent_at": now, "last_error": ""}
+        # Conditional on still being queued, so two flushers never both count one mail.
+        db.session.execute(
+            update(OutboxMail).where(OutboxMail.id == item.id, OutboxMail.state == "queued").values(**values)
+        )
+    db.session.commit()
+    return len(items) - len(errors), len(errors)
+
+
+def deliver_committed(cap: int = 20) -> None:
+    """After a request commits: deliver what it queued, unless there is a lot (the scheduler takes it)."""
+    ids = take_committed_ids()
+    if ids and len(ids) <= cap:
+        deliver(ids)
+
+
+def was_delivered(item_id: int) -> bool:
+    item = db.session.get(OutboxMail, item_id)
+    return item is not None and item.state in {"sent", "kept"}

@@ -1,0 +1,1 @@
+"""Dashboard, health check and language switch."""

@@ -1,0 +1,5 @@
+"""Imports every feature's models so metadata (create_all, Alembic) sees every table."""
+from webapp.audit.models import AuditEvent  # noqa: F401
+from webapp.auth.models import ActivationToken, PasswordHistory, PendingLogin, RateEvent, ServerSession, User  # noqa: F401
+from webapp.mail.models import OutboxMail  # noqa: F401
+from webapp.orgs.models import Organisation  # noqa: F401

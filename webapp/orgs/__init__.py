@@ -1,0 +1,1 @@
+"""Organisations: who belongs where, and what their category lets them see."""

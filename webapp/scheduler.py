@@ -1,0 +1,54 @@
+"""Periodic work inside the single-process deployment; every job is also a `portal` command for cron."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+# Features append (name, job); each job runs inside an app context and commits its own work.
+JOBS: list[tuple[str, Callable[[Flask], object]]] = []
+
+
+def _deliver_mail(_app: Flask) -> object:
+    from webapp.mail import outbox
+
+    return outbox.deliver()
+
+
+def _prune_sessions(app: Flask) -> object:
+    from webapp.auth import sessions
+    from webapp.extensions import db
+
+    pruned = sessions.prune_expired(app)
+    db.session.commit()
+    return pruned
+
+
+JOBS.extend([("mail", _deliver_mail), ("sessions", _prune_sessions)])
+
+
+def run_once(app: Flask) -> None:
+    for name, job in JOBS:
+        with app.app_context():
+            try:
+                job(app)
+            except Exception:  # one failing job must not stop the others
+                log.exception("scheduled job %s failed", name)
+
+
+def start(app: Flask) -> threading.Thread:
+    interval = app.config["PORTAL_SCHEDULER_INTERVAL_SECONDS"]
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            run_once(app)
+
+    thread = threading.Thread(target=loop, name="sekisho-scheduler", daemon=True)
+    thread.start()
+    app.extensions["sekisho.scheduler_stop"] = stop
+    return thread

@@ -1,0 +1,40 @@
+"""Small request-side helpers shared by every blueprint's routes."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Response, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp.audit.service import Origin
+
+
+def origin() -> Origin:
+    """The client's address (after ProxyFix applied PORTAL_TRUSTED_PROXIES) and user agent."""
+    return Origin(ip=request.remote_addr or "", user_agent=(request.user_agent.string or "")[:300])
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def redirect_to(location: str, code: int = 303) -> BaseResponse:
+    """Redirect that htmx follows as a full page load instead of swapping a page into a fragment."""
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location, code=code)
+
+
+def safe_next(target: str | None, fallback_endpoint: str = "main.dashboard") -> str:
+    """Only same-site relative paths; anything else (//evil, https://evil, \\evil) goes to the fallback."""
+    fallback = url_for(fallback_endpoint)
+    if not target or len(target) > 500:
+        return fallback
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
