@@ -60,10 +60,10 @@ def make_app(tmp_path: Path, smtp: SmtpSink, clock: FrozenClock) -> Callable[...
         app = create_app(config)
         app.config["TESTING"] = True
         with app.app_context():
-            from webapp import migrate
+            from webapp.extensions import db
 
             _reset_database(app)
-            migrate.upgrade()
+            db.create_all()
         return app
 
     return factory

@@ -33,13 +33,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     _bind_extensions(app)
-    _register_blueprints(app)
 
     from webapp import cli, headers, ui
+    from webapp.features import init_features
 
     headers.install(app)
     ui.install(app)
     cli.register(app)
+    init_features(app)
     return app
 
 
@@ -82,20 +83,9 @@ def _bind_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are server-side and rotated explicitly
     guard.install(app)
 
-    from webapp.auth import gates as auth_gates
-
-    auth_gates.install(app)
-
     @app.after_request
     def deliver_queued_mail(response: Any) -> Any:
         from webapp.mail import outbox
 
         outbox.deliver_committed()
         return response
-
-
-def _register_blueprints(app: Flask) -> None:
-    from webapp.blueprints import BLUEPRINTS
-
-    for make_blueprint in BLUEPRINTS:
-        app.register_blueprint(make_blueprint())

@@ -3,14 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Callable
-
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-
-# Features append a function that adds their commands/groups to the CLI.
-COMMAND_REGISTRARS: list[Callable[[click.Group], None]] = []
 
 
 @click.command("init")
@@ -127,8 +122,6 @@ def audit_verify_command() -> None:
 def register(app: Flask) -> None:
     for command in (init_command, demo_command, create_sysadmin_command, serve_command, mail_group, audit_group):
         app.cli.add_command(command)
-    for registrar in COMMAND_REGISTRARS:
-        registrar(app.cli)
 
 
 def _create_app() -> Flask:

@@ -52,6 +52,10 @@ def requires_role(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
     return decorate
 
 
+# Gates run in this order; a feature's gate takes its slot by name.
+GATE_ORDER = {"signed_in": 10, "hours": 20, "password_age": 30, "consent": 40}
+
+
 @dataclass
 class Gate:
     name: str
@@ -62,13 +66,9 @@ class Gate:
 class Guard:
     gates: list[Gate] = field(default_factory=list)
 
-    def add(self, name: str, check: GateCheck, before: str | None = None) -> None:
-        gate = Gate(name, check)
-        if before:
-            index = next((i for i, g in enumerate(self.gates) if g.name == before), len(self.gates))
-            self.gates.insert(index, gate)
-        else:
-            self.gates.append(gate)
+    def add(self, name: str, check: GateCheck) -> None:
+        self.gates.append(Gate(name, check))
+        self.gates.sort(key=lambda g: GATE_ORDER.get(g.name, 50))
 
 
 def view_for(endpoint: str | None) -> ViewFunc | None:
@@ -106,5 +106,6 @@ def install(app: Flask) -> Guard:
     return guard
 
 
-def add_gate(app: Flask, name: str, check: GateCheck, before: str | None = None) -> None:
-    app.extensions["sekisho.guard"].add(name, check, before=before)
+def add_gate(app: Flask, name: str, check: GateCheck) -> None:
+    """Add a gate every non-public request passes (see GATE_ORDER for where it runs)."""
+    app.extensions["sekisho.guard"].add(name, check)
