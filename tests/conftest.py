@@ -37,7 +37,28 @@ def clock() -> FrozenClock:
 
 def database_url(tmp_path: Path) -> str:
     """PostgreSQL in CI when PORTAL_TEST_DATABASE_URL is set, otherwise a real SQLite file."""
-    return os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'sekisho.db'}"
+    base = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path / 'sekisho.db'}"
+    # One database per xdist worker, so parallel workers never drop each other's tables.
+    url = f"{base}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    _ensure_postgres_database(url)
+    return url
+
+
+_created_databases: set[str] = set()
+
+
+def _ensure_postgres_database(url: str) -> None:
+    if url in _created_databases:
+        return
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    _created_databases.add(url)
 
 
 @pytest.fixture

@@ -70,7 +70,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
     import waitress
 
     from webapp import scheduler
+    from webapp.memory import tune_allocator
 
+    tune_allocator()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["PORTAL_SCHEDULER"]:
         scheduler.start(app)
