@@ -33,8 +33,10 @@ def _token_hash(token: str) -> str:
 
 
 def activation_url(token: str) -> str:
+    """Absolute link for mail and the CLI, where there is no request to take the host from."""
     base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    return base + url_for("auth.activate", token=token)
+    with current_app.test_request_context(base_url=base):
+        return url_for("auth.activate", token=token, _external=True)
 
 
 def issue_activation(user: User, purpose: str = "activate", origin: Origin = audit.SYSTEM,
