@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -34,7 +33,9 @@ def install(app: Flask) -> None:
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
         if production:
             h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if request.endpoint != "static" and (current_user.is_authenticated or request.method != "GET"):
+        if request.endpoint != "static":
+            # Signed-in pages, but also login and activation pages (CSRF tokens, login IDs):
+            # nothing dynamic belongs in a shared or back-button cache.
             h["Cache-Control"] = "no-store"
             h["Pragma"] = "no-cache"
         if request.headers.get("HX-Request"):

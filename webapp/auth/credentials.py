@@ -118,14 +118,27 @@ def activate(token: str, password: str, confirm: str, origin: Origin) -> User:
     return user
 
 
+def confirm_current_password(user: User, password: str, origin: Origin, action: str) -> None:
+    """Re-authentication before a sensitive change. Wrong answers count like failed sign-ins
+    (a hijacked session must not become a password-guessing oracle)."""
+    from webapp.auth import ratelimit, service
+
+    if user.is_locked:
+        raise PasswordRejected([_("Your account is locked. Ask your organisation's administrator to unlock it.")])
+    if passwords.verify_password(user.password_hash, password):
+        return
+    service.count_failure(user, origin)
+    ratelimit.note_failure(origin)
+    audit.record("account.reauthentication_failed", origin=origin, actor_id=user.id,
+                 organisation_id=user.organisation_id, action=action)
+    db.session.commit()
+    raise PasswordRejected([_("The current password is not correct.")])
+
+
 def change_password(user: User, current: str, password: str, confirm: str, *, end_others: bool,
                     session_id: str | None, origin: Origin) -> int:
     """Returns how many other sessions were ended."""
-    if not passwords.verify_password(user.password_hash, current):
-        audit.record("account.password_change_failed", origin=origin, actor_id=user.id,
-                     organisation_id=user.organisation_id)
-        db.session.commit()
-        raise PasswordRejected([_("The current password is not correct.")])
+    confirm_current_password(user, current, origin, "change_password")
     _check_new_password(user, password, confirm)
     _set_password(user, password)
     ended = sessions.end_all_sessions(user.id, except_sid=session_id) if end_others else 0

@@ -1,9 +1,20 @@
+"""Sign-in, sessions and the user's own account pages."""
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
+from webapp import scheduler, ui
 from webapp.auth import gates
+from webapp.auth.housekeeping import prune_sign_in_records
 from webapp.auth.routes import make_blueprint
+
+JOB_NAME = "auth-housekeeping"
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     gates.install(app)
+    # Module-level registries outlive one app (tests build many): register once.
+    if all(endpoint != "auth.authenticator" for endpoint, _label in ui.ACCOUNT_LINKS):
+        ui.ACCOUNT_LINKS.append(("auth.authenticator", _l("Authenticator app")))
+    if all(name != JOB_NAME for name, _job in scheduler.JOBS):
+        scheduler.JOBS.append((JOB_NAME, prune_sign_in_records))

@@ -1,4 +1,4 @@
-"""Login, one-time code, logout, activation, password change and the user's sessions."""
+"""Sign-in: login (password), one-time code, new code, logout. Account pages: routes_account.py."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request, session, url_for
@@ -6,26 +6,46 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp import clock
 from webapp.audit import service as audit
-from webapp.auth import credentials, hooks, service, sessions
-from webapp.auth.forms import ChangePasswordForm, CodeForm, EmptyForm, LoginForm, NewPasswordForm
+from webapp.auth import hooks, routes_account, service, sessions
+from webapp.auth.forms import CodeForm, EmptyForm, LoginForm, first_error
+from webapp.auth.gates import session_ended_message
 from webapp.extensions import db
-from webapp.guard import exempt_from, public
+from webapp.guard import public
 from webapp.mail import outbox
 from webapp.web import origin, redirect_to, safe_next
 
+Page = tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 def generic_failure() -> str:
     """One message for unknown ID, wrong password, locked and suspended: no enumeration."""
     return _("The user ID or password is incorrect, or the account cannot be used at the moment.")
 
-ALL_GATES = ("hours", "consent", "password_age")
+
+def mail_not_sent() -> str:
+    return _("The one-time code could not be sent by mail right now. It will be sent again automatically; "
+             "if it does not arrive within a few minutes, please sign in again later.")
 
 
-def _login_page(form: LoginForm, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    return render_template("auth/login.html", form=form, error=error), status
+def _login_page(form: LoginForm, error: str | None = None, status: int = 200, **extra: object) -> tuple[str, int]:
+    return render_template("auth/login.html", form=form, error=error, **extra), status
+
+
+def _code_page(form: CodeForm, pending: object, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template("auth/code.html", form=form, pending=pending, error=error), status
+
+
+def _deliver_now(mail_id: int) -> bool:
+    """Send the code mail before answering (bounded by PORTAL_MAIL_TIMEOUT_SECONDS), exactly once:
+    taking this request's committed ids keeps the after-request hook from trying a second time."""
+    ids = set(outbox.take_committed_ids()) | {mail_id}
+    outbox.deliver(sorted(ids))
+    return outbox.was_delivered(mail_id)
+
+
+def _session_id() -> str | None:
+    return getattr(session, "sid", None)
 
 
 def make_blueprint() -> Blueprint:
@@ -33,7 +53,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.route("/login", methods=["GET", "POST"])
     @public
-    def login() -> BaseResponse | tuple[str, int]:
+    def login() -> BaseResponse | Page:
         if current_user.is_authenticated:
             return redirect_to(url_for("main.dashboard"))
         form = LoginForm()
@@ -41,57 +61,54 @@ def make_blueprint() -> Blueprint:
             if request.args.get("next"):
                 session["next"] = safe_next(request.args.get("next"))
             if session.get("_expired"):
-                flash(_("Your session has ended. Please sign in again."), "info")
+                flash(session_ended_message(), "info")
             return _login_page(form)
         if not form.validate():
-            return _login_page(form, generic_failure(), 400)
+            return _login_page(form, first_error(form), 400)
         try:
             user = service.check_password(form.login_id.data, form.password.data, origin())
-        except service.TooManyAttempts:
-            return _login_page(form, _("Too many failed sign-ins from this network. Please wait a while and try again."), 429)
+        except service.TooManyAttempts as blocked:
+            page, status = _login_page(form, _(
+                "Too many failed sign-ins from this network. Please wait a while and try again."), 429)
+            return page, status, {"Retry-After": str(blocked.retry_after)}
         except service.LoginRefused:
             return _login_page(form, generic_failure(), 401)
         refusal = hooks.first_refusal(user, origin())
         if refusal:
             db.session.commit()
             return _login_page(form, refusal, 403)
+        previous_sid = _session_id()
         sessions.regenerate(session)  # type: ignore[arg-type]
-        step = service.start_pending_login(user, session.sid, origin())  # type: ignore[attr-defined]
+        step = service.start_pending_login(user, session.sid, origin(), replaces_session_id=previous_sid)  # type: ignore[attr-defined]
         session["pending_login"] = step.pending_id
-        if step.mail_id is not None:
-            outbox.deliver([step.mail_id])
-            if not outbox.was_delivered(step.mail_id):
-                return _login_page(form, _(
-                    "The one-time code could not be sent by mail right now. It will be sent again automatically; "
-                    "if it does not arrive within a few minutes, please sign in again later."), 503)
+        if step.mail_id is not None and not _deliver_now(step.mail_id):
+            return _login_page(form, mail_not_sent(), 503, code_may_follow=True)
         return redirect_to(url_for("auth.code"))
 
     @bp.route("/login/code", methods=["GET", "POST"])
     @public
-    def code() -> BaseResponse | tuple[str, int]:
-        pending = service.pending_for(session.get("pending_login"), getattr(session, "sid", None))
+    def code() -> BaseResponse | Page:
+        pending = service.pending_for(session.get("pending_login"), _session_id())
         if pending is None:
             flash(_("Please sign in with your user ID and password first."), "info")
             return redirect_to(url_for("auth.login"))
         form = CodeForm()
         if request.method == "GET":
-            return render_template("auth/code.html", form=form, pending=pending), 200
+            return _code_page(form, pending)
         if not form.validate():
-            return render_template("auth/code.html", form=form, pending=pending,
-                                   error=_("Enter the 6-digit code.")), 400
+            return _code_page(form, pending, first_error(form), 400)
         try:
-            user = service.verify_code(pending.id, session.sid, form.code.data, origin())  # type: ignore[attr-defined]
+            user = service.verify_code(pending.id, _session_id(), form.code.data, origin())
         except service.CodeRefused as refused:
-            if refused.reason in {"expired", "exhausted", "missing"}:
-                session.pop("pending_login", None)
-                flash(_("The code is no longer valid. Please sign in again."), "error")
-                return redirect_to(url_for("auth.login"))
-            return render_template("auth/code.html", form=form, pending=pending,
-                                   error=_("The code is not correct.")), 401
+            if refused.reason == "wrong":
+                return _code_page(form, pending, _("The code is not correct."), 401)
+            session.pop("pending_login", None)
+            flash(_("The code is no longer valid. Please sign in again."), "error")
+            return redirect_to(url_for("auth.login"))
         next_url = session.get("next")
         sessions.regenerate(session)  # type: ignore[arg-type]
-        session.pop("pending_login", None)
-        session.pop("next", None)
+        for key in ("pending_login", "next", "csrf_token"):  # a fresh CSRF token for the signed-in session
+            session.pop(key, None)
         login_user(user)
         sessions.mark_authenticated(session, user.id, origin().ip, origin().user_agent)  # type: ignore[arg-type]
         audit.record("login.succeeded", origin=origin(), actor_id=user.id, organisation_id=user.organisation_id,
@@ -103,15 +120,17 @@ def make_blueprint() -> Blueprint:
     @public
     def resend_code() -> BaseResponse:
         try:
-            mail_id = service.resend_code(session.get("pending_login"), getattr(session, "sid", None), origin())
+            mail_id = service.resend_code(session.get("pending_login"), _session_id(), origin())
         except service.ResendTooSoon as soon:
             flash(_("You can request a new code in %(n)d seconds.", n=soon.seconds_left), "error")
+            return redirect_to(url_for("auth.code"))
+        except service.ResendLimitReached:
+            flash(_("No more codes can be sent for this sign-in. Please sign in again."), "error")
             return redirect_to(url_for("auth.code"))
         except service.CodeRefused:
             flash(_("Please sign in with your user ID and password first."), "info")
             return redirect_to(url_for("auth.login"))
-        outbox.deliver([mail_id])
-        if outbox.was_delivered(mail_id):
+        if _deliver_now(mail_id):
             flash(_("A new code has been sent. The previous code no longer works."), "info")
         else:
             flash(_("The code could not be sent right now. It will be sent again automatically."), "error")
@@ -124,8 +143,7 @@ def make_blueprint() -> Blueprint:
             if not current_user.is_authenticated:
                 return redirect_to(url_for("auth.login"))
             return render_template("auth/logout.html", form=EmptyForm())
-        form = EmptyForm()
-        if current_user.is_authenticated and form.validate():
+        if current_user.is_authenticated:
             audit.record("logout", origin=origin(), actor_id=current_user.id,
                          organisation_id=current_user.organisation_id)
             logout_user()
@@ -134,75 +152,5 @@ def make_blueprint() -> Blueprint:
         flash(_("You have signed out."), "info")
         return redirect_to(url_for("auth.login"))
 
-    @bp.route("/activate/<token>", methods=["GET", "POST"])
-    @public
-    def activate(token: str) -> BaseResponse | tuple[str, int]:
-        try:
-            _record, user = credentials.token_user(token)
-        except credentials.TokenInvalid:
-            return render_template("auth/activate_invalid.html"), 404
-        form = NewPasswordForm()
-        if request.method == "POST":
-            if not form.validate():
-                return render_template("auth/activate.html", form=form, user=user, errors=[
-                    _("Enter the new password twice.")]), 400
-            try:
-                credentials.activate(token, form.password.data, form.password_confirm.data, origin())
-            except credentials.PasswordRejected as rejected:
-                return render_template("auth/activate.html", form=form, user=user, errors=rejected.messages), 400
-            except credentials.TokenInvalid:
-                return render_template("auth/activate_invalid.html"), 404
-            if current_user.is_authenticated:
-                logout_user()
-            sessions.end_session(session)  # type: ignore[arg-type]
-            flash(_("Your password has been set. Please sign in."), "info")
-            return redirect_to(url_for("auth.login"))
-        return render_template("auth/activate.html", form=form, user=user, errors=[]), 200
-
-    @bp.route("/account/password", methods=["GET", "POST"])
-    @exempt_from("consent", "password_age")
-    def change_password() -> BaseResponse | tuple[str, int]:
-        form = ChangePasswordForm()
-        if request.method == "POST":
-            if not form.validate():
-                return render_template("auth/password.html", form=form, errors=[
-                    _("Fill in every field.")]), 400
-            try:
-                ended = credentials.change_password(
-                    current_user, form.current_password.data, form.password.data, form.password_confirm.data,
-                    end_others=form.end_other_sessions.data, session_id=session.sid,  # type: ignore[attr-defined]
-                    origin=origin(),
-                )
-            except credentials.PasswordRejected as rejected:
-                return render_template("auth/password.html", form=form, errors=rejected.messages), 400
-            flash(_("Your password has been changed.") + (
-                " " + _("%(n)d other sessions were ended.", n=ended) if ended else ""), "info")
-            return redirect_to(url_for("main.dashboard"))
-        return render_template("auth/password.html", form=form, errors=[]), 200
-
-    @bp.get("/account/sessions")
-    def my_sessions() -> str:
-        return render_template(
-            "auth/sessions.html", sessions=sessions.active_sessions(current_user.id),
-            current_sid=session.sid, form=EmptyForm(), now=clock.now(),  # type: ignore[attr-defined]
-        )
-
-    @bp.post("/account/sessions/end-others")
-    def end_other_sessions() -> BaseResponse:
-        ended = sessions.end_all_sessions(current_user.id, except_sid=session.sid)  # type: ignore[attr-defined]
-        audit.record("session.ended_others", origin=origin(), actor_id=current_user.id,
-                     organisation_id=current_user.organisation_id, ended=ended)
-        db.session.commit()
-        flash(_("%(n)d other sessions were ended.", n=ended), "info")
-        return redirect_to(url_for("auth.my_sessions"))
-
-    @bp.post("/account/sessions/<sid>/end")
-    def end_one_session(sid: str) -> BaseResponse:
-        if sid != session.sid and sessions.end_session_by_id(current_user.id, sid):  # type: ignore[attr-defined]
-            audit.record("session.ended", origin=origin(), actor_id=current_user.id,
-                         organisation_id=current_user.organisation_id, target=sid[:12])
-            db.session.commit()
-            flash(_("The session was ended."), "info")
-        return redirect_to(url_for("auth.my_sessions"))
-
+    routes_account.register(bp)
     return bp

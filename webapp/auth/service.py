@@ -1,7 +1,11 @@
 """Sign-in steps: password, then a one-time code (mail or authenticator app).
 
-Every refusal raises LoginRefused with one generic message, whatever the cause,
-so that the page never tells an attacker which IDs exist or are locked.
+Every refusal of the password step raises LoginRefused, whatever the cause, so
+the page never tells an attacker which IDs exist, are locked or suspended; each
+of those paths spends one argon2 verification so their timing matches too.
+Counters that stop guessing (failed sign-ins, code attempts, the used TOTP
+step) change through conditional UPDATEs, so parallel requests cannot slip
+past a limit on PostgreSQL either.
 """
 from __future__ import annotations
 
@@ -15,25 +19,23 @@ from datetime import timedelta
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth import passwords
-from webapp.auth.models import PendingLogin, RateEvent, User
+from webapp.auth import passwords, ratelimit
+from webapp.auth.models import PendingLogin, User
+from webapp.auth.ratelimit import TooManyAttempts  # noqa: F401  (part of this module's interface)
 from webapp.extensions import db
 from webapp.mail import outbox
 
 LOGIN_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+TOTP_DRIFT_STEPS = (-1, 0, 1)  # one 30 s step either side: phone clocks drift
 
 
 class LoginRefused(Exception):
     """Wrong ID, wrong password, locked, suspended: the same answer for all."""
-
-
-class TooManyAttempts(Exception):
-    """This address failed too often; it must wait."""
 
 
 class CodeRefused(Exception):
@@ -46,6 +48,10 @@ class ResendTooSoon(Exception):
     def __init__(self, seconds_left: int) -> None:
         super().__init__(seconds_left)
         self.seconds_left = seconds_left
+
+
+class ResendLimitReached(Exception):
+    """This pending login has had all the new codes it may get."""
 
 
 @dataclass(frozen=True)
@@ -80,27 +86,6 @@ def _code_hash(pending_id: int, code: str) -> str:
     return hmac.new(key, f"{pending_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _count_recent(key: str, window_seconds: int) -> int:
-    since = clock.now() - timedelta(seconds=window_seconds)
-    return db.session.scalar(select(func.count()).where(RateEvent.key == key, RateEvent.at >= since)) or 0
-
-
-def _ip_key(origin: Origin) -> str:
-    return f"login-failure:{origin.ip}"
-
-
-def check_ip_allowed(origin: Origin) -> None:
-    c = current_app.config
-    if _count_recent(_ip_key(origin), c["PORTAL_IP_FAILURE_WINDOW_SECONDS"]) >= c["PORTAL_IP_FAILURE_LIMIT"]:
-        audit.record("login.rate_limited", origin=origin)
-        db.session.commit()
-        raise TooManyAttempts()
-
-
-def _note_ip_failure(origin: Origin) -> None:
-    db.session.add(RateEvent(key=_ip_key(origin), at=clock.now()))
-
-
 def responsible_people(organisation_id: int) -> list[User]:
     return [
         u for u in db.session.scalars(
@@ -111,7 +96,14 @@ def responsible_people(organisation_id: int) -> list[User]:
 
 
 def _lock(user: User, origin: Origin) -> None:
-    user.locked_at = clock.now()
+    """Lock once: only the request that flips locked_at mails the user and the responsible people."""
+    now = clock.now()
+    flipped = db.session.execute(
+        update(User).where(User.id == user.id, User.locked_at.is_(None)).values(locked_at=now)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    if not flipped:
+        return
     audit.record("account.locked", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, failures=user.failed_logins)
     outbox.enqueue(user.email, _("Your Sekisho account has been locked"), "account_locked",
@@ -122,8 +114,18 @@ def _lock(user: User, origin: Origin) -> None:
                            user=user, recipient=person, at=clock.now_jst(), ip=origin.ip)
 
 
+def count_failure(user: User, origin: Origin) -> None:
+    """One more failed sign-in in a row; the threshold locks the account until an unlock."""
+    failures = db.session.execute(
+        update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins).execution_options(synchronize_session="fetch")
+    ).scalar_one()
+    if failures >= current_app.config["PORTAL_LOCKOUT_THRESHOLD"]:
+        _lock(user, origin)
+
+
 def _refuse(reason: str, origin: Origin, user: User | None, attempted: str) -> LoginRefused:
-    _note_ip_failure(origin)
+    ratelimit.note_failure(origin)
     audit.record(
         "login.failed", origin=origin,
         actor_id=user.id if user else None,
@@ -134,24 +136,31 @@ def _refuse(reason: str, origin: Origin, user: User | None, attempted: str) -> L
     return LoginRefused()
 
 
+def _verify_or_burn(user: User | None, password: str) -> bool:
+    """Always one argon2 verification: unknown IDs and accounts without a password cost the same."""
+    if user is None or not user.password_hash:
+        passwords.burn_verification_time(password)
+        return False
+    return passwords.verify_password(user.password_hash, password)
+
+
 def check_password(login_id: str, password: str, origin: Origin) -> User:
     """The password step. Returns the user, or raises LoginRefused / TooManyAttempts."""
-    check_ip_allowed(origin)
-    user = find_user(login_id)
+    ratelimit.check_ip_allowed(origin)
     attempted = normalise_login_id(login_id)
+    user = find_user(login_id)
+    password_ok = _verify_or_burn(user, password)
     if user is None:
-        passwords.burn_verification_time(password)
         raise _refuse("unknown_id", origin, None, attempted)
-    password_ok = passwords.verify_password(user.password_hash, password)
     if not user.can_sign_in:
         reason = "locked" if user.is_locked else f"status_{user.status}"
         if not user.organisation.is_active:
             reason = "organisation_suspended"
+        elif user.status == "active" and not user.password_hash:
+            reason = "no_password"
         raise _refuse(reason, origin, user, attempted)
     if not password_ok:
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["PORTAL_LOCKOUT_THRESHOLD"]:
-            _lock(user, origin)
+        count_failure(user, origin)
         raise _refuse("wrong_password", origin, user, attempted)
     return user
 
@@ -162,13 +171,18 @@ def second_factor_method(user: User) -> str:
     return "email"
 
 
-def start_pending_login(user: User, session_id: str, origin: Origin) -> PendingStep:
-    """Password accepted: void older pending logins of this browser and send a fresh code."""
+def start_pending_login(user: User, session_id: str, origin: Origin,
+                        replaces_session_id: str | None = None) -> PendingStep:
+    """Password accepted: void this browser's older pending logins and send a fresh code.
+
+    The failure count is NOT reset here: it resets only when the whole sign-in
+    succeeds, so someone holding the password cannot guess codes forever.
+    """
     now = clock.now()
-    user.failed_logins = 0
+    browser_ids = [sid for sid in (session_id, replaces_session_id) if sid]
     db.session.execute(
         update(PendingLogin)
-        .where(PendingLogin.session_id == session_id, PendingLogin.voided_at.is_(None),
+        .where(PendingLogin.session_id.in_(browser_ids), PendingLogin.voided_at.is_(None),
                PendingLogin.consumed_at.is_(None))
         .values(voided_at=now)
     )
@@ -186,25 +200,26 @@ def start_pending_login(user: User, session_id: str, origin: Origin) -> PendingS
     return PendingStep(pending.id, method, mail_id)
 
 
-def _send_code(pending: PendingLogin, user: User, origin: Origin) -> int:
-    code = pyotp.HOTP(pyotp.random_base32()).at(0)
+def _send_code(pending: PendingLogin, user: User, origin: Origin, resend: bool = False) -> int:
+    """A new random code replaces the previous one (only its keyed hash is stored)."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
     now = clock.now()
+    lifetime = current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]
     pending.code_hash = _code_hash(pending.id, code)
     pending.code_sent_at = now
-    pending.expires_at = now + timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"])
-    minutes = current_app.config["PORTAL_CODE_LIFETIME_SECONDS"] // 60
+    pending.expires_at = now + timedelta(seconds=lifetime)
     item = outbox.enqueue(
         user.email, _("Sekisho one-time code"), "login_code",
-        user=user, code=code, at=clock.now_jst(), ip=origin.ip, minutes=minutes,
+        user=user, code=code, at=clock.now_jst(), ip=origin.ip, minutes=lifetime // 60,
     )
     audit.record("login.code_sent", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
-                 mail_id=item.id)
+                 mail_id=item.id, resend=resend)
     return item.id
 
 
 def pending_for(pending_id: int | None, session_id: str | None) -> PendingLogin | None:
     """The pending login of this browser only: a code requested elsewhere does not work here."""
-    if not pending_id or not session_id:
+    if not isinstance(pending_id, int) or not session_id:
         return None
     pending = db.session.get(PendingLogin, pending_id)
     if pending is None or not hmac.compare_digest(pending.session_id, session_id):
@@ -215,35 +230,87 @@ def pending_for(pending_id: int | None, session_id: str | None) -> PendingLogin 
 
 
 def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) -> int:
+    """A new code after the wait; the old one stops working, the failure count stays."""
     pending = pending_for(pending_id, session_id)
-    if pending is None or pending.method != "email":
+    if pending is None or pending.method != "email" or clock.now() >= pending.expires_at:
         raise CodeRefused("missing")
     wait = current_app.config["PORTAL_CODE_RESEND_SECONDS"]
     elapsed = (clock.now() - pending.code_sent_at).total_seconds() if pending.code_sent_at else wait
     if elapsed < wait:
         raise ResendTooSoon(int(wait - elapsed) + 1)
+    if pending.resends >= current_app.config["PORTAL_CODE_MAX_RESENDS"]:
+        raise ResendLimitReached()
     user = db.session.get(User, pending.user_id)
     assert user is not None
-    mail_id = _send_code(pending, user, origin)
+    pending.resends += 1
+    mail_id = _send_code(pending, user, origin, resend=True)
     db.session.commit()
     return mail_id
 
 
-def _totp_matches(user: User, code: str) -> bool:
-    if not user.totp_secret:
+def totp_step(secret: str, code: str) -> int | None:
+    """The time step whose code matches, within the allowed drift; None when none does."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(clock.now())
+    for drift in TOTP_DRIFT_STEPS:
+        if hmac.compare_digest(totp.generate_otp(current + drift), code):
+            return current + drift
+    return None
+
+
+def use_totp_step(user: User, step: int) -> bool:
+    """Record the step as used; False when it (or a later one) was used already: no replay."""
+    return bool(db.session.execute(
+        update(User).where(User.id == user.id, User.totp_last_counter < step).values(totp_last_counter=step)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount)
+
+
+def clean_code(code: str) -> str | None:
+    """Full-width digits and spaces from a phone or IME are fine; anything else is not a code."""
+    cleaned = unicodedata.normalize("NFKC", code).replace(" ", "").strip()
+    return cleaned if len(cleaned) == 6 and cleaned.isascii() and cleaned.isdigit() else None
+
+
+def _code_matches(pending: PendingLogin, user: User, code: str | None) -> bool:
+    if code is None:
         return False
-    totp = pyotp.TOTP(user.totp_secret)
-    now = clock.now()
-    for drift in (-1, 0, 1):
-        counter = totp.timecode(now) + drift
-        if counter > user.totp_last_counter and hmac.compare_digest(totp.generate_otp(counter), code):
-            user.totp_last_counter = counter  # a code is good once, even inside its 30 s window
-            return True
-    return False
+    if pending.method == "totp":
+        step = totp_step(user.totp_secret, code) if user.totp_secret else None
+        return step is not None and use_totp_step(user, step)
+    return pending.code_hash is not None and hmac.compare_digest(pending.code_hash, _code_hash(pending.id, code))
+
+
+def _consume(pending: PendingLogin) -> bool:
+    """Single use even when two requests carry the same code at once."""
+    return bool(db.session.execute(
+        update(PendingLogin)
+        .where(PendingLogin.id == pending.id, PendingLogin.consumed_at.is_(None), PendingLogin.voided_at.is_(None))
+        .values(consumed_at=clock.now())
+    ).rowcount)
+
+
+def _code_failed(pending: PendingLogin, user: User, origin: Origin) -> CodeRefused:
+    attempts = db.session.execute(
+        update(PendingLogin).where(PendingLogin.id == pending.id).values(attempts=PendingLogin.attempts + 1)
+        .returning(PendingLogin.attempts)
+    ).scalar_one()
+    exhausted = attempts >= current_app.config["PORTAL_CODE_MAX_ATTEMPTS"]
+    if exhausted:
+        db.session.execute(
+            update(PendingLogin).where(PendingLogin.id == pending.id, PendingLogin.voided_at.is_(None))
+            .values(voided_at=clock.now())
+        )
+        count_failure(user, origin)  # a voided pending is one failed sign-in towards the lockout
+    ratelimit.note_failure(origin)
+    audit.record("login.code_failed", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                 attempts=attempts, voided=exhausted, method=pending.method)
+    db.session.commit()
+    return CodeRefused("exhausted" if exhausted else "wrong")
 
 
 def verify_code(pending_id: int | None, session_id: str | None, code: str, origin: Origin) -> User:
-    """The second step. Returns the user on success; wrong codes count towards voiding."""
+    """The second step. Returns the user on success (caller commits); wrong codes count towards voiding."""
     pending = pending_for(pending_id, session_id)
     if pending is None:
         raise CodeRefused("missing")
@@ -255,22 +322,8 @@ def verify_code(pending_id: int | None, session_id: str | None, code: str, origi
         audit.record("login.code_expired", origin=origin, actor_id=user.id, organisation_id=user.organisation_id)
         db.session.commit()
         raise CodeRefused("expired")
-    code = unicodedata.normalize("NFKC", code).strip().replace(" ", "")
-    if pending.method == "totp":
-        ok = code.isdigit() and len(code) == 6 and _totp_matches(user, code)
-    else:
-        ok = code.isdigit() and len(code) == 6 and pending.code_hash is not None and hmac.compare_digest(
-            pending.code_hash, _code_hash(pending.id, code))
-    if not ok or not user.can_sign_in:
-        pending.attempts += 1
-        exhausted = pending.attempts >= current_app.config["PORTAL_CODE_MAX_ATTEMPTS"]
-        if exhausted:
-            pending.voided_at = now
-        audit.record("login.code_failed", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
-                     attempts=pending.attempts, voided=exhausted)
-        db.session.commit()
-        raise CodeRefused("exhausted" if exhausted else "wrong")
-    pending.consumed_at = now
+    if not (_code_matches(pending, user, clean_code(code)) and user.can_sign_in and _consume(pending)):
+        raise _code_failed(pending, user, origin)
     user.last_login_at = now
     user.failed_logins = 0
     return user

@@ -19,7 +19,7 @@ from werkzeug.datastructures import CallbackDict
 
 from webapp import clock
 from webapp.audit import service as audit
-from webapp.auth.models import ServerSession
+from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
@@ -58,6 +58,19 @@ def _expired(record: ServerSession, app: Flask) -> str | None:
     return None
 
 
+def _holder_unavailable(record: ServerSession) -> str | None:
+    """A suspended, closed or removed user (or a suspended organisation) loses every session
+    on its next request, even if whoever suspended it did not end the sessions."""
+    if record.user_id is None:
+        return None
+    user = db.session.get(User, record.user_id)
+    if user is None or user.status != "active":
+        return "account_unavailable"
+    if not user.organisation.is_active:
+        return "organisation_suspended"
+    return None
+
+
 class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         token = request.cookies.get(cookie_name(app))
@@ -66,11 +79,11 @@ class ServerSessionInterface(SessionInterface):
         record = db.session.get(ServerSession, _hash(token))
         if record is None:
             return PortalSession()
-        reason = _expired(record, app)
+        reason = _expired(record, app) or _holder_unavailable(record)
         if reason:
             if record.user_id is not None:
                 audit.record(
-                    "session.expired",
+                    "session.expired" if reason in {"idle", "absolute"} else "session.ended",
                     actor_id=record.user_id,
                     origin=audit.Origin(ip=record.ip, user_agent=record.user_agent),
                     reason=reason,
@@ -90,15 +103,28 @@ class ServerSessionInterface(SessionInterface):
         name = cookie_name(app)
         secure = app.config["PORTAL_ENV"] != "development"
         if session.ended:
-            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
-            return
+            if not session:
+                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+                return
+            session.ended = False  # written to after the end (a flash message): a fresh anonymous session
         if not session.token:
             if not session or set(session.keys()) <= {"_expired"}:
                 return
             session.token = secrets.token_urlsafe(32)
             session.rotated = True
         now = clock.now()
-        record = db.session.get(ServerSession, session.sid)
+        known = db.session.get(ServerSession, session.sid)
+        if known is not None and not (session.modified or session.rotated) and (
+                now - known.last_seen_at < _LAST_SEEN_RESOLUTION):
+            return  # nothing to write
+        # Read the row again (not the identity map's copy): it may have been ended meanwhile.
+        record = db.session.get(ServerSession, session.sid, populate_existing=True)
+        if record is None and not session.rotated:
+            # Ended while this request ran (logout elsewhere, suspension, "end the others"):
+            # writing it back would bring a revoked session to life again.
+            db.session.commit()
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+            return
         if record is None:
             record = ServerSession(id=session.sid, created_at=now, last_seen_at=now, data="{}")
             db.session.add(record)

@@ -1,8 +1,10 @@
+"""Error pages in the user's language, never a stack trace, security headers included
+(the after-request hooks run for these responses too)."""
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -11,29 +13,53 @@ from webapp.web import is_htmx
 
 log = logging.getLogger(__name__)
 PAGES = {400, 403, 404, 405, 413, 429, 500}
+# Headers of the original error that tell the client what to do next.
+KEPT_HEADERS = ("Allow", "Retry-After")
+
+# Shown when even the error page cannot be rendered (the database is gone, a template broke).
+LAST_RESORT = (
+    '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>500 - Sekisho</title></head>'
+    "<body><h1>500 システムエラーが発生しました</h1>"
+    "<p>エラーは記録されました。時間をおいて再度お試しください。変更は行われていません。</p>"
+    "<p>An unexpected error occurred. Please try again later; nothing was changed.</p></body></html>"
+)
 
 
-def _render(code: int, detail: str | None = None) -> tuple[str, int]:
+def _render(code: int, detail: str | None = None, error: HTTPException | None = None) -> Response:
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, detail=detail), code
+    try:
+        body = render_template(template, code=code, detail=detail)
+    except Exception:  # never let the error page itself raise: that would show the server's default page
+        log.exception("error page %s could not be rendered", code)
+        try:
+            db.session.rollback()
+        except Exception:
+            log.exception("rollback failed")
+        return Response(LAST_RESORT, status=code, mimetype="text/html")
+    response = Response(body, status=code, mimetype="text/html")
+    if error is not None:
+        for name, value in error.get_headers():
+            if name in KEPT_HEADERS:
+                response.headers[name] = value
+    return response
 
 
 def make_blueprint() -> Blueprint:
     bp = Blueprint("errors", __name__)
 
     @bp.app_errorhandler(CSRFError)
-    def csrf_failed(_error: CSRFError) -> tuple[str, int]:
+    def csrf_failed(_error: CSRFError) -> Response:
         return _render(400, "csrf")
 
     @bp.app_errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> Response | HTTPException:
         code = error.code or 500
         if code not in PAGES:
             return error
-        return _render(code)
+        return _render(code, error=error)
 
     @bp.app_errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[str, int]:
+    def unexpected(error: Exception) -> Response:
         log.exception("unhandled error", exc_info=error)
         try:
             db.session.rollback()

@@ -1,0 +1,69 @@
+"""Counted failures per client address, kept in the database so every process sees them.
+
+A password sprayer tries one common password against many IDs: per-account
+lockout never fires, so the count that stops them is per address, whatever
+ID each try named. Wrong one-time codes count as well.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from webapp import clock
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth.models import RateEvent
+from webapp.extensions import db
+
+FAILURE_PREFIX = "login-failure:"
+
+
+class TooManyAttempts(Exception):
+    """This address failed too often; it must wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _ip_key(origin: Origin) -> str:
+    return FAILURE_PREFIX + origin.ip[:64]
+
+
+def _window() -> timedelta:
+    return timedelta(seconds=current_app.config["PORTAL_IP_FAILURE_WINDOW_SECONDS"])
+
+
+def recent_failures(origin: Origin) -> int:
+    since = clock.now() - _window()
+    return db.session.scalar(
+        select(func.count()).where(RateEvent.key == _ip_key(origin), RateEvent.at >= since)
+    ) or 0
+
+
+def check_ip_allowed(origin: Origin) -> None:
+    """Refuse before any password is hashed, so a blocked sprayer costs the server almost nothing."""
+    if recent_failures(origin) < current_app.config["PORTAL_IP_FAILURE_LIMIT"]:
+        return
+    since = clock.now() - _window()
+    oldest = db.session.scalar(
+        select(func.min(RateEvent.at)).where(RateEvent.key == _ip_key(origin), RateEvent.at >= since)
+    )
+    retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
+    audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
+    db.session.commit()
+    raise TooManyAttempts(retry_after)
+
+
+def note_failure(origin: Origin) -> None:
+    """Count a failed password or code from this address (commits with the caller's transaction)."""
+    db.session.add(RateEvent(key=_ip_key(origin), at=clock.now()))
+
+
+def prune(older_than: timedelta | None = None) -> int:
+    """Drop events no window looks at any more (the table would otherwise only grow)."""
+    keep = max(older_than or timedelta(0), _window(), timedelta(hours=1))
+    cutoff = clock.now() - keep
+    return db.session.execute(delete(RateEvent).where(RateEvent.at < cutoff)).rowcount or 0
