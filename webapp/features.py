@@ -14,6 +14,9 @@ FEATURES = [
     "webapp.main.feature",
     "webapp.auth.feature",
     "webapp.mail.feature",
+    "webapp.applications.feature",
+    "webapp.orgs.feature",
+    "webapp.hours.feature",
 ]
 
 

@@ -1,0 +1,174 @@
+"""Where business hours are enforced: every request, the sign-in, the login page, the banner.
+
+Outside hours a signed-in user's sessions all end (not only this one), so
+a second browser left open cannot carry on after closing. Users with the
+hours exemption pass; each use is audited once per session and closed period.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import g, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp import clock
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth import sessions
+from webapp.auth.models import ServerSession, User
+from webapp.extensions import db
+from webapp.hours import display, service
+from webapp.hours.calendar import WARNING_MINUTES, Status
+from webapp.ui import Banner
+from webapp.web import origin, redirect_to
+
+EXEMPTION_MARKER = "hours_exemption_period"
+
+
+def current_status(user: Any) -> Status:
+    """The user's status at this request's instant."""
+    return _profile_status(service.effective_profile_name(user))
+
+
+def _profile_status(name: str) -> Status:
+    # Gate, banner and notices ask on the same request: compute once per profile.
+    memo: dict[str, Status] = g.setdefault("hours_status", {})
+    if name not in memo:
+        memo[name] = service.status_of_profile(name, clock.now())
+    return memo[name]
+
+
+def _period(status: Status) -> str:
+    """Names one closed period: the opening that ends it."""
+    return status.opens_at.isoformat() if status.opens_at else "indefinite"
+
+
+def _audit_details(user: User, status: Status) -> dict[str, Any]:
+    return {"profile": service.effective_profile_name(user), "reason": status.reason,
+            "next_open": status.opens_at.isoformat() if status.opens_at else None}
+
+
+def hours_gate(user: Any) -> BaseResponse | None:
+    """The "hours" gate: outside hours, end every session of a non-exempt user."""
+    if not user.is_authenticated:
+        return None
+    status = current_status(user)
+    if status.is_open:
+        return None
+    if user.hours_exempt:
+        _note_exemption(user, status)
+        return None
+    ended = sessions.end_all_sessions(user.id)
+    audit.record("session.ended_closed", origin=origin(), actor_id=user.id,
+                 organisation_id=user.organisation_id, target=request.path[:200], ended=ended,
+                 **_audit_details(user, status))
+    profile = service.effective_profile_name(user)
+    logout_user()
+    sessions.end_session(session)  # type: ignore[arg-type]
+    db.session.commit()
+    return redirect_to(url_for("auth.login", closed=profile))
+
+
+def _note_exemption(user: User, status: Status) -> None:
+    # Once per session and closed period: enough to account for it, without
+    # an entry for every click of an administrator at work at night.
+    period = _period(status)
+    if session.get(EXEMPTION_MARKER) == period:
+        return
+    session[EXEMPTION_MARKER] = period
+    audit.record("hours.exemption_used", origin=origin(), actor_id=user.id,
+                 organisation_id=user.organisation_id, target=request.path[:200], context="request",
+                 **_audit_details(user, status))
+    db.session.commit()
+
+
+def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
+    """Sign-in check, run after the password was right (it reveals hours, not accounts)."""
+    status = current_status(user)
+    if status.is_open:
+        return None
+    if user.hours_exempt:
+        audit.record("hours.exemption_used", origin=where, actor_id=user.id,
+                     organisation_id=user.organisation_id, context="sign_in", **_audit_details(user, status))
+        return None
+    audit.record("hours.refused", origin=where, actor_id=user.id, organisation_id=user.organisation_id,
+                 target=user.login_id, **_audit_details(user, status))
+    return display.closed_message(status)
+
+
+def closing_banner() -> Banner | None:
+    """From WARNING_MINUTES before closing: the minutes left, counted down by static/app.js."""
+    if not current_user.is_authenticated:
+        return None
+    status = current_status(current_user)
+    if not status.is_open or status.closes_at is None:
+        return None
+    left = status.closes_at - clock.now()
+    if left > timedelta(minutes=WARNING_MINUTES):
+        return None
+    minutes = -(-left // timedelta(minutes=1))  # rounded up: 30 seconds read "1 minute"
+    text, one, other = display.countdown_texts(status.closes_at, minutes)
+    return Banner("warning", text, {
+        "data-hours-seconds-left": str(int(left.total_seconds())),
+        "data-hours-text-one": one,
+        "data-hours-text-other": other,
+    })
+
+
+def login_closed_notice() -> Banner | None:
+    """The login page says when the system is closed and when it opens.
+
+    After the gate ended a session, ?closed=<profile> names the user's own
+    profile (it may differ from the system-wide one); a stale or forged value
+    falls back to the system-wide profile.
+    """
+    asked = request.args.get("closed", "")
+    ended_by_closing = bool(asked) and len(asked) <= 40 and service.is_known_profile(asked)
+    name = asked if ended_by_closing else service.system_profile_name()
+    status = _profile_status(name)
+    if status.is_open:
+        return None
+    text = display.closed_message(status)
+    if ended_by_closing:
+        text = _("Your session has ended because the system is closed.") + " " + text
+    return Banner("closed", text)
+
+
+def login_closures_notice() -> Banner | None:
+    """Closures in the next days, announced before they start."""
+    closures = service.upcoming_closures()
+    if not closures:
+        return None
+    items = [_("%(start)s to %(end)s: %(reason)s", start=display.format_moment(c.start_at),
+               end=display.format_moment(c.end_at), reason=c.reason) for c in closures]
+    return Banner("info", _("Scheduled closures: %(closures)s", closures=" / ".join(items)))
+
+
+def end_sessions_outside_hours() -> int:
+    """Scheduler and `portal hours end-sessions`: close sessions at closing time even without a request."""
+    user_ids = db.session.scalars(
+        select(ServerSession.user_id).join(User, User.id == ServerSession.user_id)
+        .where(ServerSession.authenticated_at.is_not(None), User.hours_exempt.is_(False)).distinct()
+    ).all()
+    statuses: dict[str, Status] = {}
+    ended = 0
+    for user_id in user_ids:
+        user = db.session.get(User, user_id)
+        if user is None:
+            continue
+        name = service.effective_profile_name(user)
+        if name not in statuses:
+            statuses[name] = service.status_of_profile(name, clock.now())
+        if statuses[name].is_open:
+            continue
+        status = statuses[name]
+        count = sessions.end_all_sessions(user.id)
+        audit.record("session.ended_closed", actor_id=user.id, organisation_id=user.organisation_id,
+                     context="scheduler", ended=count, **_audit_details(user, status))
+        ended += count
+    db.session.commit()
+    return ended

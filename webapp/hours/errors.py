@@ -1,0 +1,18 @@
+"""Domain errors of the business-hours feature; each carries a message a person can act on."""
+from __future__ import annotations
+
+
+class HoursError(ValueError):
+    """Refused: ``str(error)`` is the translated message to show."""
+
+
+class InvalidClosure(HoursError):
+    """A closure with an impossible span or a missing reason."""
+
+
+class ClosureNotFound(HoursError):
+    """No closure with that id (or it is already cancelled)."""
+
+
+class InvalidProfile(HoursError):
+    """A profile name or weekly definition that cannot be used."""
