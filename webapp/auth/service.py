@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -107,11 +108,11 @@ def _lock(user: User, origin: Origin) -> None:
     audit.record("account.locked", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, failures=user.failed_logins)
     outbox.enqueue(user.email, _("Your Sekisho account has been locked"), "account_locked",
-                   user=user, recipient=user, at=clock.now_jst(), ip=origin.ip)
+                   user=user, person=user, at=clock.now_jst(), ip=origin.ip)
     for person in responsible_people(user.organisation_id):
         if person.id != user.id:
             outbox.enqueue(person.email, _("A user of your organisation has been locked out"), "account_locked",
-                           user=user, recipient=person, at=clock.now_jst(), ip=origin.ip)
+                           user=user, person=person, at=clock.now_jst(), ip=origin.ip)
 
 
 def count_failure(user: User, origin: Origin) -> None:
@@ -237,7 +238,7 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
     wait = current_app.config["PORTAL_CODE_RESEND_SECONDS"]
     elapsed = (clock.now() - pending.code_sent_at).total_seconds() if pending.code_sent_at else wait
     if elapsed < wait:
-        raise ResendTooSoon(int(wait - elapsed) + 1)
+        raise ResendTooSoon(max(1, math.ceil(wait - elapsed)))
     if pending.resends >= current_app.config["PORTAL_CODE_MAX_RESENDS"]:
         raise ResendLimitReached()
     user = db.session.get(User, pending.user_id)

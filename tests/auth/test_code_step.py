@@ -1,0 +1,172 @@
+"""The one-time code from the mail: single use, this browser only, five minutes, five tries,
+a new code after a minute that replaces the old one without forgiving the wrong tries."""
+from __future__ import annotations
+
+import re
+
+from tests.auth.steps import audit_events, flashes, reload, resend, submit_code, submit_password
+from tests.conftest import TEST_PASSWORD
+
+
+def wrong_code_for(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_code_mail_says_when_from_where_and_what_to_do(client, world, smtp):
+    operator = world.grid_operator
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    submit_password(client, operator.login_id)
+    mail = smtp.last_to(operator.email)
+    assert re.search(r"^\s+\d{6}\s*$", mail.text, re.MULTILINE)
+    assert "2025-06-10 10:00" in mail.text, "the time of the request, Japan time"
+    assert "203.0.113.7" in mail.text, "the address the request came from"
+    assert re.search(r"5\s*(minutes|分)", mail.text), "how long it is valid"
+    # What to do if it was not you: change the password and tell the responsible person.
+    assert any(word in mail.text for word in ("responsible", "責任者"))
+    assert smtp.code_for(operator.email) in mail.html
+
+
+def test_code_works_once(client, world, smtp, app):
+    operator = world.grid_operator
+    submit_password(client, operator.login_id)
+    code = smtp.code_for(operator.email)
+    assert submit_code(client, code).headers["Location"] == "/dashboard"
+
+    again = app.test_client()
+    submit_password(again, operator.login_id)
+    smtp.clear()
+    replay = again.post("/login/code", data={"code": code, "csrf_token": _token(again)})
+    assert replay.status_code == 401, "an old code must not open a new pending login"
+
+
+def _token(client):
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/login/code").get_data(as_text=True))
+
+
+def test_code_works_only_in_the_browser_that_entered_the_password(app, world, smtp):
+    operator = world.grid_operator
+    mine, theirs = app.test_client(), app.test_client()
+    submit_password(mine, operator.login_id)
+    my_code = smtp.code_for(operator.email)
+
+    # A browser without a pending login is sent back to the password step.
+    stray = theirs.get("/login/code")
+    assert stray.status_code == 303 and stray.headers["Location"] == "/login"
+
+    # A browser with its own pending login (same account) cannot use the other browser's code.
+    submit_password(theirs, operator.login_id)
+    assert submit_code(theirs, my_code).status_code == 401
+    assert submit_code(mine, my_code).headers["Location"] == "/dashboard"
+
+
+def test_code_expires_after_five_minutes(client, world, smtp, clock):
+    operator = world.grid_operator
+    submit_password(client, operator.login_id)
+    code = smtp.code_for(operator.email)
+    page = client.get("/login/code")
+    clock.advance(minutes=5, seconds=1)
+    from tests.conftest import csrf_from
+
+    late = client.post("/login/code", data={"code": code, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert late.status_code == 303 and late.headers["Location"] == "/login"
+    assert audit_events("login.code_expired")
+    assert client.get("/login/code").headers["Location"] == "/login", "the pending login is gone"
+
+
+def test_code_still_works_just_before_five_minutes(client, world, smtp, clock):
+    submit_password(client, world.grid_operator.login_id)
+    clock.advance(minutes=4, seconds=59)
+    assert submit_code(client, smtp.code_for(world.grid_operator.email)).headers["Location"] == "/dashboard"
+
+
+def test_five_wrong_codes_void_the_pending_login(client, world, smtp):
+    operator = world.grid_operator
+    submit_password(client, operator.login_id)
+    code = smtp.code_for(operator.email)
+    for attempt in range(1, 5):
+        assert submit_code(client, wrong_code_for(code)).status_code == 401, attempt
+    fifth = submit_code(client, wrong_code_for(code))
+    assert fifth.status_code == 303 and fifth.headers["Location"] == "/login"
+    assert client.get("/login/code").headers["Location"] == "/login"
+    last = audit_events("login.code_failed")[-1]
+    assert '"voided": true' in last.details and last.actor_id == operator.id
+    assert reload(operator).failed_logins == 1, "a voided pending login counts as one failed sign-in"
+
+
+def test_guessing_codes_with_a_known_password_ends_in_lockout(client, world, smtp):
+    operator = world.grid_operator
+    for attempt in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{attempt + 1}"  # spread over addresses
+        assert submit_password(client, operator.login_id).status_code == 303
+        code = smtp.code_for(operator.email)
+        for _try in range(5):
+            submit_code(client, wrong_code_for(code))
+    assert reload(operator).locked_at is not None
+    assert submit_password(client, operator.login_id).status_code == 401
+
+
+def test_new_code_only_after_a_minute(client, world, smtp, clock):
+    operator = world.grid_operator
+    submit_password(client, operator.login_id)
+    first = smtp.code_for(operator.email)
+    clock.advance(seconds=30)
+    early = resend(client)
+    assert early.headers["Location"] == "/login/code"
+    page = client.get("/login/code")
+    assert any("30" in message for message in flashes(page)), flashes(page)
+    assert len(smtp.to(operator.email)) == 1, "no second mail before the wait is over"
+    assert submit_code(client, first).headers["Location"] == "/dashboard", "the first code still works"
+
+
+def test_new_code_replaces_the_old_and_keeps_the_failure_count(client, world, smtp, clock):
+    operator = world.grid_operator
+    submit_password(client, operator.login_id)
+    old = smtp.code_for(operator.email)
+    for _try in range(3):
+        assert submit_code(client, wrong_code_for(old)).status_code == 401
+    clock.advance(seconds=61)
+    assert resend(client).headers["Location"] == "/login/code"
+    assert len(smtp.to(operator.email)) == 2
+    new = smtp.code_for(operator.email)
+
+    assert submit_code(client, old).status_code == 401, "the replaced code no longer works"  # 4th wrong try
+    if new == old:  # one in a million: the random new code equals the old one
+        return
+    fifth = submit_code(client, wrong_code_for(new))
+    assert fifth.headers["Location"] == "/login", "the count went on from 3, it was not reset by the new code"
+
+
+def test_new_codes_are_limited_per_sign_in(make_app, smtp, clock):
+    app = make_app(PORTAL_CODE_MAX_RESENDS=2)
+    smtp.clear()
+    with app.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        client = app.test_client()
+        submit_password(client, operator.login_id)
+        for _resend in range(3):
+            clock.advance(seconds=61)
+            resend(client)
+        assert len(smtp.to(operator.email)) == 3, "the first code and two new ones"
+
+
+def test_full_width_digits_from_an_ime_are_accepted(client, world, smtp):
+    submit_password(client, world.grid_operator.login_id)
+    code = smtp.code_for(world.grid_operator.email)
+    typed = "".join(chr(ord(d) + 0xFEE0) for d in code[:3]) + " " + code[3:]
+    assert submit_code(client, typed).headers["Location"] == "/dashboard"
+
+
+def test_code_of_a_user_suspended_meanwhile_does_not_sign_in(client, world, smtp):
+    from webapp.extensions import db
+
+    operator = world.grid_operator
+    submit_password(client, operator.login_id, TEST_PASSWORD)
+    code = smtp.code_for(operator.email)
+    reload(operator).status = "suspended"
+    db.session.commit()
+    assert submit_code(client, code).status_code == 401
+    assert client.get("/dashboard").status_code == 303

@@ -1,0 +1,126 @@
+"""The password step as users and attackers meet it: IDs typed any way, one answer for every
+refusal, lockout after five failures, and a per-address limit against spraying."""
+from __future__ import annotations
+
+from tests.auth.steps import audit_events, login_error, reload, submit_code, submit_password
+from tests.conftest import TEST_PASSWORD
+from webapp.extensions import db
+
+WRONG = "not the right passphrase at all"
+
+
+def to_full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def test_full_width_upper_case_id_typed_by_an_ime_signs_in(client, world, smtp):
+    typed = to_full_width(world.grid_operator.login_id.upper())
+    assert typed != world.grid_operator.login_id
+    response = submit_password(client, f"  {typed} ")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/login/code"
+    assert submit_code(client, smtp.code_for(world.grid_operator.email)).headers["Location"] == "/dashboard"
+
+
+def test_every_refusal_reads_the_same(client, world):
+    operator = world.grid_operator
+    locked, suspended = world.grid_operator2, world.city_operator
+    locked.locked_at = locked.created_at
+    suspended.status = "suspended"
+    db.session.commit()
+
+    answers = {
+        "unknown id": submit_password(client, "u0000000", TEST_PASSWORD),
+        "wrong password": submit_password(client, operator.login_id, WRONG),
+        "locked, right password": submit_password(client, locked.login_id, TEST_PASSWORD),
+        "suspended, right password": submit_password(client, suspended.login_id, TEST_PASSWORD),
+    }
+    assert {r.status_code for r in answers.values()} == {401}
+    messages = {name: login_error(r) for name, r in answers.items()}
+    assert len(set(messages.values())) == 1, messages
+    reasons = [e.details for e in audit_events("login.failed")]
+    assert any('"locked"' in r for r in reasons) and any("status_suspended" in r for r in reasons)
+
+
+def test_user_of_a_suspended_organisation_gets_the_generic_message(client, world):
+    world.city.status = "suspended"
+    db.session.commit()
+    refused = submit_password(client, world.city_operator.login_id, TEST_PASSWORD)
+    wrong = submit_password(client, world.grid_operator.login_id, WRONG)
+    assert refused.status_code == 401
+    assert login_error(refused) == login_error(wrong)
+    assert "organisation_suspended" in audit_events("login.failed")[0].details
+
+
+def test_not_yet_activated_account_cannot_sign_in_and_reads_the_same(client, world):
+    from webapp.orgs import service as orgs
+
+    pending = orgs.create_user(world.grid, name="未 有効", email="pending@test.example")
+    db.session.commit()
+    response = submit_password(client, pending.login_id, TEST_PASSWORD)
+    assert response.status_code == 401
+    assert login_error(response) == login_error(submit_password(client, "u0000000", TEST_PASSWORD))
+
+
+def test_five_wrong_passwords_lock_the_account_and_mail_user_and_responsible(client, world, smtp):
+    operator = world.grid_operator
+    for _attempt in range(5):
+        assert submit_password(client, operator.login_id, WRONG).status_code == 401
+    assert reload(operator).locked_at is not None
+
+    to_user = smtp.last_to(operator.email)
+    to_responsible = smtp.last_to(world.grid_responsible.email)
+    for mail in (to_user, to_responsible):
+        assert operator.login_id in mail.text
+        assert "127.0.0.1" in mail.text
+    assert not smtp.to(world.city_responsible.email), "another organisation's responsible person was mailed"
+
+    locked = audit_events("account.locked")
+    assert len(locked) == 1 and locked[0].actor_id == operator.id and locked[0].target == operator.login_id
+
+    # The right password no longer helps, and the page does not say why.
+    response = submit_password(client, operator.login_id, TEST_PASSWORD)
+    assert response.status_code == 401
+    assert login_error(response) == login_error(submit_password(client, "u0000000", WRONG))
+
+
+def test_failures_below_the_threshold_are_forgiven_by_a_completed_sign_in(client, world, smtp):
+    operator = world.grid_operator
+    for _attempt in range(4):
+        submit_password(client, operator.login_id, WRONG)
+    assert submit_password(client, operator.login_id, TEST_PASSWORD).status_code == 303
+    submit_code(client, smtp.code_for(operator.email))
+    assert reload(operator).failed_logins == 0
+    assert reload(operator).locked_at is None
+
+
+def test_spraying_one_password_over_many_ids_is_stopped_per_address(make_app, smtp):
+    app = make_app(PORTAL_IP_FAILURE_LIMIT=3)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+        client = app.test_client()
+        victims = [world.grid_operator, world.grid_operator2, world.city_operator]
+        for victim in victims:
+            assert submit_password(client, victim.login_id, "Summer2025!Summer2025!").status_code == 401
+
+        blocked = submit_password(client, world.grid_admin.login_id, TEST_PASSWORD)
+        assert blocked.status_code == 429
+        assert int(blocked.headers["Retry-After"]) > 0
+        assert "network" in login_error(blocked) or "ネットワーク" in login_error(blocked)
+        assert all(reload(v).locked_at is None for v in victims), "the limit is per address, not a lockout"
+
+        # Another address is not affected.
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+        assert submit_password(other, world.grid_admin.login_id, TEST_PASSWORD).status_code == 303
+
+        # The window passes and the first address may try again.
+        from webapp.clock import FrozenClock
+
+        clock = app.extensions["sekisho.clock"]
+        assert isinstance(clock, FrozenClock)
+        clock.advance(seconds=app.config["PORTAL_IP_FAILURE_WINDOW_SECONDS"] + 1)
+        assert submit_password(client, world.grid_admin.login_id, TEST_PASSWORD).status_code == 303
+        assert audit_events("login.rate_limited")
