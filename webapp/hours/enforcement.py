@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import g, request, session, url_for
+from flask import has_request_context, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy import select
@@ -36,7 +36,11 @@ def current_status(user: Any) -> Status:
 
 def _profile_status(name: str) -> Status:
     # Gate, banner and notices ask on the same request: compute once per profile.
-    memo: dict[str, Status] = g.setdefault("hours_status", {})
+    # Kept on the request itself, not on `g`: an app context can outlive a request
+    # (tests, CLI), and a closure created meanwhile must count at once.
+    if not has_request_context():
+        return service.status_of_profile(name, clock.now())
+    memo: dict[str, Status] = request.environ.setdefault("sekisho.hours_status", {})
     if name not in memo:
         memo[name] = service.status_of_profile(name, clock.now())
     return memo[name]
