@@ -1,0 +1,1 @@
+"""User-change applications (申請) with four-eyes approval."""

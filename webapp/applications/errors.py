@@ -1,0 +1,31 @@
+"""Domain errors of the application flows; each carries a message a person can act on."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    def __init__(self, message: Any = "") -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+class NotFound(ApplicationError):
+    """No such application, or one of another organisation (same answer, so IDs do not leak)."""
+
+
+class Forbidden(ApplicationError):
+    """Visible, but this person may not do this (four-eyes, needs a system administrator)."""
+
+
+class AlreadyDecided(ApplicationError):
+    """Somebody else decided (or withdrew) it first."""
+
+
+class Invalid(ApplicationError):
+    """The application as filled in cannot be accepted; nothing was changed."""
+
+    def __init__(self, messages: Any) -> None:
+        messages = list(messages) if isinstance(messages, (list, tuple)) else [messages]
+        super().__init__("; ".join(str(m) for m in messages))
+        self.messages = messages

@@ -1,0 +1,50 @@
+"""Applications: blueprint, navigation, dashboard panel, expiry job and `portal applications expire`."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from flask_babel import lazy_gettext as _l
+
+from webapp import scheduler, ui
+from webapp.applications.routes import make_blueprint
+from webapp.main.routes import DASHBOARD_PANELS
+
+PANEL = "applications/_dashboard_panel.html"
+
+
+def _expire_job(_app: Flask) -> object:
+    from webapp.applications.service import expire_due
+
+    return expire_due()
+
+
+@click.group("applications")
+def applications_group() -> None:
+    """User-change applications."""
+
+
+@applications_group.command("expire")
+@with_appcontext
+def expire_command() -> None:
+    """Expire applications left open past PORTAL_APPLICATION_EXPIRY_DAYS (for cron)."""
+    from webapp.applications.service import expire_due
+
+    click.echo(f"expired {expire_due()}")
+
+
+def _dashboard_counts(user: object) -> dict[str, int]:
+    from webapp.applications.queries import dashboard_counts
+
+    return dashboard_counts(user)  # type: ignore[arg-type]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(make_blueprint())
+    app.cli.add_command(applications_group)
+    app.add_template_global(_dashboard_counts, "application_counts")
+    ui.add_nav("applications.index", _l("Applications"), "org_admin", "responsible", "sysadmin")
+    if PANEL not in DASHBOARD_PANELS:
+        DASHBOARD_PANELS.append(PANEL)
+    if all(name != "applications" for name, _job in scheduler.JOBS):
+        scheduler.JOBS.append(("applications", _expire_job))

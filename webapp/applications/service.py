@@ -1,0 +1,193 @@
+"""The application state machine: file, resubmit, withdraw, decide, expire.
+
+Every transition is one transaction: the conditional state change, the
+timeline row, the audit entry, the executed change and the mail. The state
+change is `UPDATE ... WHERE state = <expected>`; only the caller whose UPDATE
+touched the row goes on, so two approvers clicking together execute once.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from webapp import clock
+from webapp.applications import drafts, notify, policy
+from webapp.applications.errors import AlreadyDecided, Forbidden, Invalid, NotFound
+from webapp.applications.execute import execute
+from webapp.applications.models import DECISIONS, OPEN_STATES, Application, ApplicationEvent
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth.models import User
+from webapp.extensions import db
+
+MAX_REASON = 2000
+
+
+def _expiry() -> timedelta:
+    return timedelta(days=current_app.config["PORTAL_APPLICATION_EXPIRY_DAYS"])
+
+
+def visible(viewer: User, application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None or not policy.can_see(viewer, application):
+        raise NotFound()
+    return application
+
+
+def _event(application: Application, actor: User | None, transition: str, from_state: str, reason: str = "") -> None:
+    db.session.add(ApplicationEvent(application_id=application.id, at=clock.now(), actor_id=actor.id if actor else None,
+                                    transition=transition, from_state=from_state, to_state=application.state,
+                                    reason=reason))
+
+
+def _audit(kind: str, application: Application, actor: User | None, origin: Origin, **details: object) -> None:
+    target = application.target.login_id if application.target else application.subject_email
+    audit.record(kind, origin=origin, actor_id=actor.id if actor else None,
+                 organisation_id=application.organisation_id, target=target,
+                 application_id=application.id, application_kind=application.kind, **details)
+
+
+def _fill(application: Application, checked: drafts.Checked, applicant: User) -> None:
+    now = clock.now()
+    application.kind = checked.kind
+    application.target_user_id = checked.target.id if checked.target else None
+    application.target = checked.target
+    application.payload = json.dumps(checked.payload, ensure_ascii=False)
+    application.before = json.dumps(checked.before, ensure_ascii=False)
+    application.subject_name = checked.subject_name
+    application.subject_email = checked.subject_email
+    application.natural_person = checked.natural_person
+    application.note = checked.note
+    application.requires_sysadmin = policy.needs_sysadmin(
+        checked.kind, applicant.organisation_id, applicant.id, application.target_user_id,
+        checked.before, checked.payload)
+    application.submitted_at = now
+    application.updated_at = now
+    application.expires_at = now + _expiry()
+
+
+def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
+    """File an application for the applicant's own organisation."""
+    if not policy.can_file(applicant):
+        raise Forbidden(_l("Only an organisation's administrator can file applications."))
+    checked = drafts.check(applicant, draft)
+    application = Application(organisation_id=applicant.organisation_id, applicant_id=applicant.id,
+                              organisation=applicant.organisation, applicant=applicant,
+                              state="submitted", created_at=clock.now())
+    _fill(application, checked, applicant)
+    db.session.add(application)
+    db.session.flush()
+    _event(application, applicant, "submitted", "", checked.note)
+    _audit("application.submitted", application, applicant, origin, requires_sysadmin=application.requires_sysadmin)
+    notify.approvers_asked(application)
+    db.session.commit()
+    return application
+
+
+def _transition(application: Application, expected: str | tuple[str, ...], **values: object) -> bool:
+    """Move the row only if it is still in the expected state; False when someone else moved it first."""
+    states = (expected,) if isinstance(expected, str) else expected
+    result = db.session.execute(
+        update(Application).where(Application.id == application.id, Application.state.in_(states))
+        .values(updated_at=clock.now(), **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    db.session.refresh(application)
+    return True
+
+
+def resubmit(applicant: User, application_id: int, draft: drafts.Draft, origin: Origin) -> Application:
+    """The applicant fixes a returned application and files it again."""
+    application = visible(applicant, application_id)
+    if not policy.can_resubmit(applicant, application):
+        raise Forbidden(_l("Only the applicant can fix and resubmit a returned application."))
+    draft.kind = application.kind
+    checked = drafts.check(applicant, draft, exclude_application=application.id)
+    if not _transition(application, "returned", state="submitted"):
+        raise AlreadyDecided(_l("This application is no longer returned; it cannot be resubmitted."))
+    _fill(application, checked, applicant)
+    _event(application, applicant, "resubmitted", "returned", checked.note)
+    _audit("application.resubmitted", application, applicant, origin, requires_sysadmin=application.requires_sysadmin)
+    notify.approvers_asked(application, resubmitted=True)
+    db.session.commit()
+    return application
+
+
+def withdraw(applicant: User, application_id: int, origin: Origin) -> Application:
+    application = visible(applicant, application_id)
+    if application.applicant_id != applicant.id:
+        raise Forbidden(_l("Only the applicant can withdraw an application."))
+    previous = application.state
+    if previous not in OPEN_STATES or not _transition(application, OPEN_STATES, state="withdrawn"):
+        raise AlreadyDecided(_l("This application has already been decided; it can no longer be withdrawn."))
+    _event(application, applicant, "withdrawn", previous)
+    _audit("application.withdrawn", application, applicant, origin)
+    if previous == "submitted":
+        notify.approvers_told(application)
+    db.session.commit()
+    return application
+
+
+def _check_decision(actor: User, application: Application, decision: str, reason: str) -> None:
+    if decision not in DECISIONS:
+        raise Invalid(_l("Choose approve, return or reject."))
+    if application.state != "submitted":
+        raise AlreadyDecided(_l("This application has already been decided."))
+    if not policy.can_decide(actor, application):
+        if application.applicant_id == actor.id or application.target_user_id == actor.id:
+            raise Forbidden(_l("You cannot decide an application that you filed or that concerns your own account."))
+        if application.requires_sysadmin:
+            raise Forbidden(_l("This application needs a system administrator's approval."))
+        raise Forbidden(_l("You cannot decide this application."))
+    if decision != "approve" and not reason:
+        raise Invalid(_l("Give the reason for returning or rejecting the application."))
+    if len(reason) > MAX_REASON:
+        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+
+
+def decide(actor: User, application_id: int, decision: str, reason: str, origin: Origin) -> Application:
+    """Approve (and execute), return or reject; exactly once however many approvers click."""
+    application = visible(actor, application_id)
+    _check_decision(actor, application, decision, reason)
+    new_state = DECISIONS[decision]
+    if not _transition(application, "submitted", state=new_state, decided_by_id=actor.id,
+                       decided_at=clock.now(), decision_reason=reason):
+        raise AlreadyDecided(_l("This application has already been decided."))
+    if new_state == "approved":
+        try:
+            execute(application, actor, origin)
+        except Invalid:
+            db.session.rollback()
+            raise
+    _event(application, actor, new_state, "submitted", reason)
+    _audit(f"application.{new_state}", application, actor, origin, reason=reason)
+    notify.applicant_told(application, reason)
+    db.session.commit()
+    return application
+
+
+def expire_due() -> int:
+    """Close applications left open past PORTAL_APPLICATION_EXPIRY_DAYS and tell their applicants."""
+    now = clock.now()
+    due = db.session.scalars(select(Application).where(
+        Application.state.in_(OPEN_STATES), Application.expires_at <= now).order_by(Application.id)).all()
+    expired = 0
+    for application in due:
+        previous = application.state
+        if not _transition(application, previous, state="expired"):
+            continue
+        _event(application, None, "expired", previous)
+        _audit("application.expired", application, None, audit.SYSTEM, was=previous)
+        notify.applicant_told(application)
+        if previous == "submitted":
+            notify.approvers_told(application)
+        db.session.commit()
+        expired += 1
+    db.session.commit()
+    return expired

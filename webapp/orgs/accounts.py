@@ -1,0 +1,159 @@
+"""Users as administrators see them: scoped lookup and list, immediate suspension, direct unlock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+
+from webapp.applications import notify, policy
+from webapp.applications.queries import PAGE_SIZE, Page, like_pattern
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth.models import USER_STATUSES, User
+from webapp.auth.service import normalise_login_id
+from webapp.auth.sessions import end_all_sessions
+from webapp.extensions import db
+from webapp.orgs.errors import Invalid, NotFound
+from webapp.orgs.models import Organisation
+
+MAX_REASON = 2000
+
+
+def can_see_user(viewer: User, user: User) -> bool:
+    if viewer.is_sysadmin:
+        return True
+    return viewer.has_role("org_admin", "responsible") and user.organisation_id == viewer.organisation_id
+
+
+def find_visible(viewer: User, login_id: str) -> User:
+    normalised = normalise_login_id(login_id or "")
+    user = None
+    if normalised and len(normalised) <= 40:
+        user = db.session.scalar(select(User).where(User.login_id == normalised))
+    if user is None or not can_see_user(viewer, user):
+        raise NotFound()
+    return user
+
+
+def can_suspend_now(viewer: User, user: User) -> bool:
+    if viewer.id == user.id or user.status not in {"active", "pending"}:
+        return False
+    if viewer.is_sysadmin:
+        return True
+    return viewer.has_role("responsible") and viewer.organisation_id == user.organisation_id and not user.is_sysadmin
+
+
+def suspend_now(actor: User, login_id: str, reason: str, origin: Origin) -> User:
+    """A responsible person (or a system administrator) stops an account at once: transfer, suspected leak."""
+    user = find_visible(actor, login_id)
+    if not (actor.is_sysadmin or actor.has_role("responsible")):
+        raise NotFound()
+    if user.id == actor.id:
+        raise Invalid(_l("You cannot suspend your own account."))
+    if not can_suspend_now(actor, user):
+        raise Invalid(_l("Only an active account can be suspended."))
+    if not reason:
+        raise Invalid(_l("Give the reason for the suspension."))
+    if len(reason) > MAX_REASON:
+        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+    user.status = "suspended"
+    ended = end_all_sessions(user.id)
+    audit.record("account.suspended_immediately", origin=origin, actor_id=actor.id,
+                 organisation_id=user.organisation_id, target=user.login_id, reason=reason, ended_sessions=ended)
+    notify.suspended_now(user, actor, reason, [a for a in policy.active_sysadmins() if a.id != actor.id])
+    db.session.commit()
+    return user
+
+
+def unlock_now(actor: User, login_id: str, origin: Origin) -> User:
+    """A system administrator lifts a lockout without an application (SPEC §2.4)."""
+    user = find_visible(actor, login_id)
+    if not actor.is_sysadmin:
+        raise NotFound()
+    if not user.is_locked:
+        raise Invalid(_l("This account is not locked."))
+    user.locked_at = None
+    user.failed_logins = 0
+    audit.record("account.unlocked", origin=origin, actor_id=actor.id, organisation_id=user.organisation_id,
+                 target=user.login_id, by="sysadmin")
+    notify.account_mail(user.email, user, notify.unlocked_headline())
+    db.session.commit()
+    return user
+
+
+@dataclass
+class UserFilter:
+    status: str = ""
+    role: str = ""
+    q: str = ""
+    organisation: int | None = None
+    sort: str = "name"
+    page: int = 1
+
+    SORTS = {"name": User.name, "login_id": User.login_id, "status": User.status,
+             "last_login": User.last_login_at, "created": User.created_at}
+
+    @classmethod
+    def from_args(cls, args: Any) -> "UserFilter":
+        status, role, sort = args.get("status", ""), args.get("role", ""), args.get("sort", "name")
+        try:
+            page = max(1, min(int(args.get("page", 1)), 100_000))
+        except (TypeError, ValueError):
+            page = 1
+        try:
+            organisation = int(args["organisation"]) if args.get("organisation") else None
+        except (TypeError, ValueError):
+            organisation = None
+        return cls(
+            status=status if status in USER_STATUSES or status == "locked" else "",
+            role=role if role in {"operator", "org_admin", "responsible", "sysadmin"} else "",
+            q=(args.get("q", "") or "").replace("\x00", "").strip()[:100],
+            organisation=organisation,
+            sort=sort if sort.lstrip("-") in cls.SORTS else "name",
+            page=page,
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query arguments for links that keep the filters (empty ones left out)."""
+        values = {key: getattr(self, key) for key in ("status", "role", "q", "organisation", "sort")}
+        values.update(changes)
+        defaults = {"sort": "name", "page": 1}
+        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.status == "locked":
+            query = query.where(User.locked_at.is_not(None))
+        elif self.status:
+            query = query.where(User.status == self.status)
+        if self.role:
+            # Roles are a space-separated word list: match whole words only.
+            padded = " " + User.roles + " "
+            query = query.where(padded.like(f"% {self.role} %"))
+        if self.q:
+            pattern = like_pattern(self.q)
+            query = query.where(or_(*(c.ilike(pattern, escape="\\") for c in
+                                      (User.name, User.login_id, User.email, User.department))))
+        column = self.SORTS[self.sort.lstrip("-")]
+        order = column.desc() if self.sort.startswith("-") else column.asc()
+        return query.order_by(order, User.id)
+
+
+def list_users(viewer: User, flt: UserFilter) -> Page[User]:
+    query = select(User)
+    if not viewer.is_sysadmin:
+        query = query.where(User.organisation_id == viewer.organisation_id)
+    elif flt.organisation is not None:
+        query = query.where(User.organisation_id == flt.organisation)
+    query = flt.apply(query)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = db.session.scalars(query.limit(PAGE_SIZE).offset((flt.page - 1) * PAGE_SIZE)).unique().all()
+    return Page(items, total, flt.page)
+
+
+def organisations_with_counts() -> list[tuple[Organisation, int]]:
+    counts = dict(db.session.execute(
+        select(User.organisation_id, func.count()).where(User.status != "closed").group_by(User.organisation_id)).all())
+    return [(org, counts.get(org.id, 0))
+            for org in db.session.scalars(select(Organisation).order_by(Organisation.category, Organisation.name))]
