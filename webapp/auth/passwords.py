@@ -75,8 +75,14 @@ def _is_repetitive(text: str) -> bool:
 
 
 def _is_sequential(text: str) -> bool:
+    """'abcdef…', '987654…', and digit runs that wrap ('…7890123…')."""
     steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
-    return len(steps) == 1 and steps <= {1, -1}
+    if len(steps) == 1 and steps <= {1, -1}:
+        return True
+    if text.isascii() and text.isdigit():
+        wrapped = {(int(b) - int(a)) % 10 for a, b in zip(text, text[1:])}
+        return wrapped in ({1}, {9})
+    return False
 
 
 def check_policy(

@@ -1,0 +1,116 @@
+"""First sign-in of an issued account: the mailed link (72 h, once) where the person sets a
+password that the policy accepts, each refusal with its reason."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.auth.steps import audit_events, post_form, reload, sign_in_with_code
+from webapp.auth import credentials
+from webapp.extensions import db
+from webapp.mail import outbox
+from webapp.orgs import service as orgs
+
+GOOD = "くもりのち晴れ 駅前の桜並木 2025"
+
+
+@pytest.fixture
+def newcomer(world, smtp):
+    """An account the organisation just got approved: pending, with a link in the mail."""
+    user = orgs.create_user(world.grid, name="新人 一郎", email="newcomer@test.example", department="託送部")
+    credentials.issue_activation(user, origin=credentials.audit.SYSTEM)
+    db.session.commit()
+    outbox.deliver()
+    return user
+
+
+def link_path(smtp, user) -> str:
+    return urlsplit(smtp.link_for(user.email)).path
+
+
+def test_link_sets_the_password_and_the_account_signs_in(client, newcomer, smtp):
+    path = link_path(smtp, newcomer)
+    page = client.get(path)
+    assert page.status_code == 200
+    assert newcomer.login_id in page.get_data(as_text=True)
+    response = post_form(client, path, {"password": GOOD, "password_confirm": GOOD})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert reload(newcomer).status == "active"
+    assert audit_events("account.activated")[-1].actor_id == newcomer.id
+    smtp.clear()
+    assert sign_in_with_code(client, smtp, newcomer, GOOD).headers["Location"] == "/dashboard"
+
+
+def test_used_link_is_refused(client, newcomer, smtp):
+    path = link_path(smtp, newcomer)
+    post_form(client, path, {"password": GOOD, "password_confirm": GOOD})
+    again = client.get(path)
+    assert again.status_code == 404
+    before = reload(newcomer).password_hash
+    reuse = client.post(path, data={"password": GOOD + "x", "password_confirm": GOOD + "x",
+                                    "csrf_token": _any_token(client)})
+    assert reuse.status_code == 404
+    assert reload(newcomer).password_hash == before
+
+
+def _any_token(client) -> str:
+    from tests.conftest import csrf_from
+
+    return csrf_from(client.get("/login").get_data(as_text=True))
+
+
+def test_link_expires_after_72_hours(client, newcomer, smtp, clock):
+    path = link_path(smtp, newcomer)
+    clock.advance(hours=71, minutes=59)
+    assert client.get(path).status_code == 200
+    clock.advance(minutes=1)
+    expired = client.get(path)
+    assert expired.status_code == 404
+    assert reload(newcomer).status == "pending"
+
+
+def test_a_new_link_replaces_the_old_one(client, newcomer, smtp):
+    old = link_path(smtp, newcomer)
+    credentials.issue_activation(reload(newcomer))
+    db.session.commit()
+    outbox.deliver()
+    new = link_path(smtp, newcomer)
+    assert old != new
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+
+
+@pytest.mark.parametrize(("password", "confirm", "reason"), [
+    ("short pass 1", "short pass 1", ("at least 15", "15文字以上")),
+    ("passwordpassword", "passwordpassword", ("commonly used", "よく使われる")),
+    ("1234567890123456", "1234567890123456", ("commonly used", "よく使われる")),
+    ("{login_id} and a long tail", "{login_id} and a long tail", ("user ID", "ユーザID")),
+    ("テスト送配電株式会社の新人です2025", "テスト送配電株式会社の新人です2025", ("organisation", "組織")),
+    (GOOD, GOOD + " typo", ("do not match", "一致しません")),
+])
+def test_policy_refuses_with_the_reason(client, newcomer, smtp, password, confirm, reason):
+    path = link_path(smtp, newcomer)
+    password = password.format(login_id=newcomer.login_id.upper())
+    confirm = confirm.format(login_id=newcomer.login_id.upper())
+    response = post_form(client, path, {"password": password, "password_confirm": confirm})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="password-errors"' in html
+    assert any(r in html for r in reason), html[html.find("password-errors"):][:600]
+    assert reload(newcomer).status == "pending" and reload(newcomer).password_hash is None
+
+
+def test_page_reminds_not_to_reuse_a_password_from_another_system(client, newcomer, smtp):
+    html = client.get(link_path(smtp, newcomer)).get_data(as_text=True)
+    assert "another system" in html or "他のシステム" in html
+
+
+def test_long_unicode_passphrase_is_fine_and_normalised(client, newcomer, smtp):
+    path = link_path(smtp, newcomer)
+    full_width = "ＡＢＣ　ｘｙｚ　" + "かな漢字カナ" * 10  # 66 characters, typed with an IME
+    response = post_form(client, path, {"password": full_width, "password_confirm": full_width})
+    assert response.status_code == 303
+    smtp.clear()
+    half_width = "ABC xyz " + "かな漢字カナ" * 10  # the same after NFKC
+    assert sign_in_with_code(client, smtp, newcomer, half_width).headers["Location"] == "/dashboard"

@@ -1,0 +1,102 @@
+"""Changing one's own password: the current one first, no reuse of the last five, the other
+sessions ended on request; and the operator's optional maximum age."""
+from __future__ import annotations
+
+from tests.auth.steps import audit_events, flashes, is_signed_in, post_form, reload
+from tests.conftest import TEST_PASSWORD
+
+NEW = ["夕焼け小焼けの赤とんぼ 第%d番" % n for n in range(1, 8)]
+
+
+def change(client, current, new, confirm=None, end_others=True):
+    data = {"current_password": current, "password": new, "password_confirm": confirm or new}
+    if end_others:
+        data["end_other_sessions"] = "y"
+    return post_form(client, "/account/password", data)
+
+
+def test_change_needs_the_current_password(client, world, sign_in, smtp):
+    sign_in(client, world.grid_operator)
+    before = reload(world.grid_operator).password_hash
+    refused = change(client, "not my password at all!!", NEW[0])
+    assert refused.status_code == 400
+    assert "current password" in refused.get_data(as_text=True) or "現在のパスワード" in refused.get_data(as_text=True)
+    assert reload(world.grid_operator).password_hash == before
+
+    smtp.clear()
+    done = change(client, TEST_PASSWORD, NEW[0])
+    assert done.status_code == 303
+    assert reload(world.grid_operator).password_hash != before
+    assert audit_events("account.password_changed")[-1].actor_id == world.grid_operator.id
+    assert "127.0.0.1" in smtp.last_to(world.grid_operator.email).text, "the owner is told by mail"
+
+
+def test_change_offers_to_end_the_other_sessions(app, world, sign_in):
+    here, elsewhere, kept = app.test_client(), app.test_client(), app.test_client()
+    sign_in(here, world.grid_operator)
+    sign_in(elsewhere, world.grid_operator)
+    form = here.get("/account/password").get_data(as_text=True)
+    assert 'name="end_other_sessions"' in form
+    change(here, TEST_PASSWORD, NEW[0], end_others=True)
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
+
+    sign_in(kept, world.grid_operator, NEW[0])
+    change(here, NEW[0], NEW[1], end_others=False)
+    assert is_signed_in(kept), "left alone when the box is unticked"
+
+
+def test_none_of_the_last_five_passwords_may_come_back(client, world, sign_in):
+    sign_in(client, world.grid_operator)
+    current = TEST_PASSWORD
+    for new in NEW[:4]:
+        assert change(client, current, new, end_others=False).status_code == 303
+        current = new
+    # History now: TEST_PASSWORD, NEW[0..3] (five). Each of them is refused.
+    for old in [TEST_PASSWORD, *NEW[:3]]:
+        refused = change(client, current, old, end_others=False)
+        assert refused.status_code == 400, old
+        assert "recently" in refused.get_data(as_text=True) or "最近" in refused.get_data(as_text=True)
+    assert change(client, current, NEW[4], end_others=False).status_code == 303
+    # TEST_PASSWORD is now the sixth back: allowed again.
+    assert change(client, NEW[4], TEST_PASSWORD, end_others=False).status_code == 303
+
+
+def test_wrong_current_passwords_count_towards_the_lockout(client, world, sign_in):
+    sign_in(client, world.grid_operator)
+    for _try in range(5):
+        change(client, "guessing the password again", NEW[0])
+    assert reload(world.grid_operator).locked_at is not None
+    refused = change(client, TEST_PASSWORD, NEW[0])
+    assert refused.status_code == 400
+    assert reload(world.grid_operator).password_hash is not None
+
+
+def test_old_password_is_sent_to_change_it_when_the_operator_sets_a_maximum_age(make_app, smtp, clock, sign_in):
+    app = make_app(PORTAL_PASSWORD_MAX_AGE_DAYS=90)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+        client = app.test_client()
+        sign_in(client, world.grid_operator)
+        assert client.get("/dashboard").status_code == 200
+
+        clock.advance(days=90)
+        sign_in(client := app.test_client(), world.grid_operator)
+        gated = client.get("/dashboard")
+        assert gated.status_code == 303 and gated.headers["Location"] == "/account/password"
+        page = client.get("/account/password")
+        assert page.status_code == 200
+        assert any("90" in message for message in flashes(page))
+        # Other pages wait too, but signing out does not.
+        assert client.get("/account/sessions").headers["Location"] == "/account/password"
+
+        assert change(client, TEST_PASSWORD, NEW[0]).status_code == 303
+        assert client.get("/dashboard").status_code == 200
+
+
+def test_no_maximum_age_by_default(client, world, sign_in, clock):
+    clock.advance(days=3650)
+    sign_in(client, world.grid_operator)
+    assert client.get("/dashboard").status_code == 200
