@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, StopValidation
 
 from webapp.forms import CleanText, strip_filter
 from webapp.hours.calendar import JST
@@ -44,6 +44,11 @@ class JapanDateTimeField(StringField):
         except ValueError:
             raise ValueError(_l("Enter a date and time such as 2025-06-12 20:00.")) from None
 
+    def pre_validate(self, form: Any) -> None:
+        # Required, without DataRequired: it would wipe the clearer parse error above.
+        if self.data is None and not self.process_errors:
+            raise StopValidation(_l("Enter a date and time."))
+
     def _value(self) -> str:
         if isinstance(self.data, datetime):
             return self.data.astimezone(JST).strftime("%Y-%m-%dT%H:%M")
@@ -56,8 +61,8 @@ class SystemProfileForm(FlaskForm):
 
 
 class ClosureForm(FlaskForm):
-    start = JapanDateTimeField(_l("Start (Japan time)"), validators=[DataRequired()])
-    end = JapanDateTimeField(_l("End (Japan time)"), validators=[DataRequired()])
+    start = JapanDateTimeField(_l("Start (Japan time)"))
+    end = JapanDateTimeField(_l("End (Japan time)"))
     reason = StringField(_l("Reason (shown to every user)"), validators=[DataRequired(), CleanText(200)],
                          filters=[strip_filter])
 
