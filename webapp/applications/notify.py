@@ -38,7 +38,7 @@ def approvers_asked(application: Application, resubmitted: bool = False) -> int:
     people = _unique(policy.approvers_of(application))
     for person in people:
         outbox.enqueue(person.email, _("Application No. %(id)d awaits your decision", id=application.id),
-                       "application_submitted", recipient=person, resubmitted=resubmitted,
+                       "application_submitted", reader=person, resubmitted=resubmitted,
                        **_common(application))
     return len(people)
 
@@ -47,7 +47,7 @@ def _tell(people: Iterable[User], application: Application, reason: str = "") ->
     state = str(STATE_LABELS[application.state])
     for person in _unique(people):
         outbox.enqueue(person.email, _("Application No. %(id)d: %(state)s", id=application.id, state=state),
-                       "application_update", recipient=person, state_label=state, reason=reason,
+                       "application_update", reader=person, state_label=state, reason=reason,
                        **_common(application))
 
 
@@ -91,4 +91,4 @@ def suspended_now(user: User, actor: User, reason: str, sysadmins: Iterable[User
                                       "Contact your organisation's responsible person."), reason)
     for admin in _unique(sysadmins):
         outbox.enqueue(admin.email, _("A user was suspended with immediate effect"), "account_suspended_report",
-                       recipient=admin, user=user, actor=actor, reason=reason)
+                       reader=admin, user=user, actor=actor, reason=reason)

@@ -190,4 +190,4 @@ def _tell_organisation(organisation: Organisation, reason: str) -> None:
     for person in people:
         if person.has_role("responsible", "org_admin"):
             outbox.enqueue(person.email, subject, "account_organisation_status",
-                           recipient=person, organisation=organisation, reason=reason)
+                           reader=person, organisation=organisation, reason=reason)

@@ -1,0 +1,155 @@
+"""Return, resubmit, reject, withdraw; four-eyes; when the system administrator must decide."""
+from __future__ import annotations
+
+from tests.applications import steps
+from tests.applications.steps import add_user_fields, decide, file, filed_id, post, text_of
+
+
+def test_returned_application_is_fixed_and_resubmitted_then_approved(world, smtp, browser_for):
+    admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    application_id = filed_id(file(admin, **add_user_fields(name="誤記 太郎")))
+
+    without_reason = decide(responsible, application_id, "return")
+    assert without_reason.status_code == 400 and "reason" in text_of(without_reason)
+    assert steps.application(application_id).state == "submitted"
+
+    assert decide(responsible, application_id, "return", "氏名の表記を確認してください").status_code == 303
+    returned = smtp.last_to(world.grid_admin.email)
+    assert "Returned" in returned.subject and "氏名の表記を確認してください" in returned.text
+    assert steps.application(application_id).state == "returned"
+
+    form = admin.get(f"/applications/{application_id}/edit")
+    assert form.status_code == 200 and "誤記 太郎" in form.get_data(as_text=True)
+    smtp.clear()
+    resubmitted = post(admin, f"/applications/{application_id}/edit", add_user_fields(name="正記 太郎"))
+    assert resubmitted.status_code == 303
+    assert f"/applications/{application_id}" in smtp.last_to(world.grid_responsible.email).text
+    assert steps.application(application_id).proposed["name"] == "正記 太郎"
+
+    assert decide(responsible, application_id, "approve").status_code == 303
+    assert steps.user_by_email("new.person@test.example").name == "正記 太郎"
+    assert steps.timeline(application_id) == ["submitted", "returned", "resubmitted", "approved"]
+
+
+def test_only_a_returned_application_can_be_edited_and_only_by_its_applicant(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, **add_user_fields()))
+    assert admin.get(f"/applications/{application_id}/edit").status_code == 403
+    assert post(admin, f"/applications/{application_id}/edit", add_user_fields(name="x")).status_code == 403
+    assert steps.application(application_id).proposed["name"] == "新規 太郎"
+
+
+def test_rejection_needs_a_reason_and_tells_the_applicant(world, smtp, browser_for):
+    admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    application_id = filed_id(file(admin, kind="suspend", target=world.grid_operator.login_id))
+    assert decide(responsible, application_id, "reject").status_code == 400
+    assert decide(responsible, application_id, "reject", "停止理由がありません").status_code == 303
+    assert steps.application(application_id).state == "rejected"
+    assert "停止理由がありません" in smtp.last_to(world.grid_admin.email).text
+    assert steps.user(world.grid_operator.login_id).status == "active"
+    again = decide(responsible, application_id, "approve")
+    assert again.status_code == 409 and "already been decided" in text_of(again)
+    assert steps.user(world.grid_operator.login_id).status == "active"
+
+
+def test_applicant_withdraws_a_pending_application_and_approvers_are_told(world, smtp, browser_for):
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, kind="reissue", target=world.grid_operator.login_id))
+    smtp.clear()
+    assert post(admin, f"/applications/{application_id}/withdraw").status_code == 303
+    assert steps.application(application_id).state == "withdrawn"
+    assert "Withdrawn" in smtp.last_to(world.grid_responsible.email).subject
+    responsible = browser_for(world.grid_responsible)
+    assert decide(responsible, application_id, "approve").status_code == 409
+    assert post(admin, f"/applications/{application_id}/withdraw").status_code == 409
+
+
+def test_an_unknown_decision_changes_nothing(world, browser_for):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    response = decide(browser_for(world.grid_responsible), application_id, "approve'; DROP TABLE users;--")
+    assert response.status_code == 400
+    assert steps.application(application_id).state == "submitted"
+
+
+def _make_admin_also_responsible(user):
+    return steps.update_user(user.login_id, roles="org_admin responsible")
+
+
+def test_nobody_approves_their_own_application(world, browser_for):
+    # The administrator is also a responsible person; the organisation's other responsible person decides.
+    _make_admin_also_responsible(world.grid_admin)
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, kind="unlock", target=_lock(world.grid_operator).login_id))
+    assert steps.application(application_id).requires_sysadmin is False
+    page = admin.get(f"/applications/{application_id}")
+    assert "Approve and execute" not in text_of(page)
+    own = decide(admin, application_id, "approve")
+    assert own.status_code == 403 and "filed" in text_of(own)
+    assert steps.application(application_id).state == "submitted"
+    assert decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
+    assert steps.user(world.grid_operator.login_id).locked_at is None
+
+
+def _lock(user):
+    from webapp import clock
+
+    return steps.update_user(user.login_id, locked_at=clock.now(), failed_logins=5)
+
+
+def test_when_the_applicant_is_the_only_responsible_person_the_system_administrator_decides(world, smtp, browser_for):
+    _make_admin_also_responsible(world.grid_admin)
+    steps.update_user(world.grid_responsible.login_id, status="suspended")
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, kind="reissue", target=world.grid_operator.login_id))
+    assert steps.application(application_id).requires_sysadmin is True
+    assert f"/applications/{application_id}" in smtp.last_to(world.sysadmin.email).text
+    assert decide(admin, application_id, "approve").status_code == 403
+
+    smtp.clear()
+    sysadmin = browser_for(world.sysadmin)
+    assert "Awaiting your decision" in text_of(sysadmin.get("/dashboard"))
+    assert decide(sysadmin, application_id, "approve").status_code == 303
+    assert "/activate/" in smtp.last_to(world.grid_operator.email).text
+
+
+def test_an_organisation_without_responsible_person_routes_to_the_system_administrator(world, browser_for):
+    steps.update_user(world.city_responsible.login_id, status="closed")
+    application_id = filed_id(file(browser_for(world.city_admin), **add_user_fields(email="c@test.example")))
+    assert steps.application(application_id).requires_sysadmin is True
+
+
+def test_changing_who_is_responsible_needs_the_system_administrator(world, smtp, browser_for):
+    admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    application_id = filed_id(file(admin, kind="change", target=world.grid_operator.login_id,
+                                   role=["operator", "responsible"]))
+    application = steps.application(application_id)
+    assert application.requires_sysadmin is True
+    assert "Approve and execute" not in text_of(responsible.get(f"/applications/{application_id}"))
+    refused = decide(responsible, application_id, "approve")
+    assert refused.status_code == 403 and "system administrator" in text_of(refused)
+    assert steps.user(world.grid_operator.login_id).role_set == {"operator"}
+    assert decide(browser_for(world.sysadmin), application_id, "approve").status_code == 303
+    assert steps.user(world.grid_operator.login_id).role_set == {"operator", "responsible"}
+
+
+def test_governing_roles_route_every_kind_to_the_system_administrator(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    cases = [
+        dict(add_user_fields(email="admin2@test.example", role=["org_admin"])),
+        dict(kind="remove", target=world.grid_responsible.login_id),
+    ]
+    for fields in cases:
+        application_id = filed_id(file(admin, **fields))
+        assert steps.application(application_id).requires_sysadmin is True, fields
+    plain = filed_id(file(admin, kind="suspend", target=world.grid_operator.login_id))
+    assert steps.application(plain).requires_sysadmin is False
+
+
+def test_the_person_concerned_cannot_decide_about_their_own_account(world, browser_for):
+    # A second responsible person exists, so the first one's unlock is theirs to decide, not the first one's.
+    steps.update_user(world.grid_operator2.login_id, roles="operator responsible")
+    _lock(world.grid_responsible)
+    application_id = filed_id(file(browser_for(world.grid_admin), kind="unlock",
+                                   target=world.grid_responsible.login_id))
+    assert steps.application(application_id).requires_sysadmin is False
+    assert decide(browser_for(world.grid_operator2), application_id, "approve").status_code == 303
