@@ -97,6 +97,8 @@ def make_blueprint() -> Blueprint:
             return _code_page(form, pending)
         if not form.validate():
             return _code_page(form, pending, first_error(form), 400)
+        if service.clean_code(form.code.data) is None:  # cannot be right: not counted as a try
+            return _code_page(form, pending, _("Enter the 6-digit code."), 400)
         try:
             user = service.verify_code(pending.id, _session_id(), form.code.data, origin())
         except service.CodeRefused as refused:

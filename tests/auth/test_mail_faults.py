@@ -1,0 +1,125 @@
+"""The mail server down or hanging while a code is sent: a clear message within a bounded time,
+the login does not advance, and the code mail waits in the outbox until `portal mail flush`."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from tests.auth.steps import is_signed_in, login_error, submit_code, submit_password
+from tests.conftest import FAST_HASHING
+from tests.support.smtp import free_port
+from webapp import create_app
+from webapp.extensions import db
+from webapp.mail.models import OutboxMail
+
+
+def code_mails(address: str) -> list[OutboxMail]:
+    db.session.expire_all()
+    return list(db.session.scalars(
+        select(OutboxMail).where(OutboxMail.recipient == address, OutboxMail.template == "login_code")))
+
+
+def same_database_app(app, clock, **overrides):
+    """A second process on the same database (no reset): what cron's `portal mail flush` is."""
+    config = {
+        "INSTANCE_PATH": app.instance_path, "CLOCK": clock,
+        "PORTAL_DATABASE_URL": app.config["PORTAL_DATABASE_URL"],
+        "PORTAL_SECRET_KEY": app.config["PORTAL_SECRET_KEY"],
+        "PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": "127.0.0.1",
+        "PORTAL_SCHEDULER": False, **FAST_HASHING, **overrides,
+    }
+    return create_app(config)
+
+
+def test_smtp_down_keeps_the_code_mail_and_flush_delivers_it(make_app, smtp, clock):
+    down = make_app(PORTAL_MAIL_PORT=free_port())  # nothing listens there
+    smtp.clear()
+    with down.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        browser = down.test_client()
+        response = submit_password(browser, operator.login_id)
+        assert response.status_code == 503
+        message = login_error(response)
+        assert "could not be sent" in message or "送信できません" in message
+        assert not is_signed_in(browser)
+        (queued,) = code_mails(operator.email)
+        assert queued.state == "queued" and queued.attempts == 1 and queued.last_error
+
+    assert not smtp.to(operator.email)
+    clock.advance(seconds=45)  # the retry is due after 30 s
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)
+    result = up.test_cli_runner().invoke(args=["mail", "flush"])
+    assert result.exit_code == 0, result.output
+    assert "delivered 1" in result.output
+    code = smtp.code_for(operator.email)
+
+    with down.app_context():
+        assert [m.state for m in code_mails(operator.email)] == ["sent"]
+        # The code arrived late, but within its five minutes: the same browser can still use it.
+        assert submit_code(browser, code).headers["Location"] == "/dashboard"
+        again = up.test_cli_runner().invoke(args=["mail", "flush"])
+        assert "delivered 0" in again.output, "sent once, not twice"
+
+
+@pytest.fixture
+def hanging_smtp() -> Iterator[int]:
+    """A server on loopback that accepts connections and never says a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_hanging_smtp_answers_within_the_timeout(make_app, hanging_smtp, smtp):
+    app = make_app(PORTAL_MAIL_PORT=hanging_smtp, PORTAL_MAIL_TIMEOUT_SECONDS=1)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        browser = app.test_client()
+        started = time.monotonic()
+        response = submit_password(browser, operator.login_id)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503
+        assert login_error(response)
+        assert elapsed < 3.5, f"the login hung for {elapsed:.1f} s"
+        (queued,) = code_mails(operator.email)
+        assert queued.state == "queued" and queued.attempts == 1, "one bounded attempt per request"
+        assert not is_signed_in(browser)
+
+
+def test_code_page_offers_entering_a_late_code(make_app):
+    app = make_app(PORTAL_MAIL_PORT=free_port())
+    with app.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        browser = app.test_client()
+        page = submit_password(browser, operator.login_id).get_data(as_text=True)
+        assert 'href="/login/code"' in page
+        assert browser.get("/login/code").status_code == 200
