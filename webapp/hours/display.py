@@ -75,11 +75,10 @@ def day_closed_label(entry: DaySchedule) -> str:
     if entry.is_open_day:
         return ""
     return {
-        "weekend": _("Closed"),
         "holiday": _("Closed (holiday)"),
         "year_end": _("Closed (year-end)"),
         "closure": _("Closed (temporary closure)"),
-    }.get(entry.reason or "", _("Closed"))
+    }.get(entry.reason or "", _("Closed day"))
 
 
 @dataclass(frozen=True)

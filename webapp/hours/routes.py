@@ -85,7 +85,7 @@ def make_blueprint() -> Blueprint:
     @requires_role("sysadmin")
     def cancel_closure(closure_id: int) -> BaseResponse | tuple[str, int]:
         if not EmptyForm().validate():
-            return _admin_page(400, _("The form has expired. Please try again."))
+            return _admin_page(400, _("The page had expired; please try the cancellation again."))
         try:
             service.cancel_closure(closure_id, current_user, origin())
         except ClosureNotFound as missing:
