@@ -47,3 +47,42 @@ function sekishoHoursCountdown() {
   window.setInterval(tick, 5000);
 }
 document.addEventListener("DOMContentLoaded", sekishoHoursCountdown);
+
+// Consent: the boxes of a document marked data-must-read-to-end stay disabled until its text
+// has been scrolled to the end. Only when this script runs; without it the boxes simply work,
+// and the server checks the submission either way.
+var sekishoConsent = (function () {
+  function atEnd(region) {
+    return region.scrollTop + region.clientHeight >= region.scrollHeight - 4;
+  }
+  function setBoxes(section, disabled) {
+    section.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.disabled = disabled; });
+    var hint = section.querySelector(".consent-scroll-hint");
+    if (hint) { hint.hidden = !disabled; }
+    syncRequiredCheckboxes(document);
+  }
+  function watch(section) {
+    var region = section.querySelector(".consent-scroll");
+    if (!region || section.hasAttribute("data-read-watched")) { return; }
+    section.setAttribute("data-read-watched", "");
+    // Already readable in full, or ticked before (the page came back with an error): nothing to wait for.
+    if (atEnd(region) || section.querySelector("input[type=checkbox]:checked")) { return; }
+    setBoxes(section, true);
+    region.addEventListener("scroll", function onScroll() {
+      if (atEnd(region)) {
+        region.removeEventListener("scroll", onScroll);
+        setBoxes(section, false);
+      }
+    }, { passive: true });
+  }
+  function setUp(root) {
+    root.querySelectorAll("[data-must-read-to-end]").forEach(watch);
+  }
+  return { setUp: setUp };
+}());
+document.addEventListener("DOMContentLoaded", function () { sekishoConsent.setUp(document); });
+document.addEventListener("htmx:afterSwap", function (event) { sekishoConsent.setUp(event.target); });
+// A printed comparison table shows the unchanged sections too.
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("details.compare-same").forEach(function (d) { d.open = true; });
+});

@@ -17,6 +17,7 @@ FEATURES = [
     "webapp.applications.feature",
     "webapp.orgs.feature",
     "webapp.hours.feature",
+    "webapp.consent.feature",
 ]
 
 

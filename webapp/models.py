@@ -1,6 +1,7 @@
 """Imports every feature's models so metadata (create_all, Alembic) sees every table."""
 from webapp.applications.models import Application, ApplicationEvent  # noqa: F401
 from webapp.audit.models import AuditEvent  # noqa: F401
+from webapp.consent.models import ConsentAcceptance, ConsentItem, DocumentVersion  # noqa: F401
 from webapp.auth.models import ActivationToken, PasswordHistory, PendingLogin, RateEvent, ServerSession, User  # noqa: F401
 from webapp.mail.models import OutboxMail  # noqa: F401
 from webapp.orgs.models import Organisation  # noqa: F401

@@ -1,0 +1,202 @@
+"""What a user must accept now, and recording that they did.
+
+The gate asks `pending(user)` on every request, so it reads only ids and keys;
+the consent page loads the full documents of what is pending.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from webapp import clock
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.consent import documents
+from webapp.consent.models import KINDS, ConsentAcceptance, ConsentItem, DocumentVersion
+from webapp.extensions import db
+
+MAX_FORM_VALUES = 200
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One current version a user must accept, and the `item` values that accepting it needs."""
+
+    version_id: int
+    kind: str
+    box_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A pending version as the consent page shows it."""
+
+    version: DocumentVersion
+    items: tuple[ConsentItem, ...]
+    box_ids: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """Exactly the text shown; its SHA-256 goes into the evidence."""
+        if self.version.kind != "items":
+            return self.version.body
+        specs = [documents.ItemSpec(i.item_key, i.text, tuple(sorted(i.category_set))) for i in self.items]
+        return documents.items_as_text(self.version.body, specs)
+
+
+class ConsentRefused(Exception):
+    """The submitted form does not accept exactly the current versions; nothing was stored."""
+
+    def __init__(self, reason: str, missing: list[str] | None = None, unknown: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason  # outdated | missing | unknown
+        self.missing = missing or []
+        self.unknown = unknown or []
+
+
+def current_version_ids(now: datetime | None = None) -> dict[str, int]:
+    """kind -> id of the version in force now (latest effective date, then latest published)."""
+    now = now or clock.now()
+    rows = db.session.execute(
+        select(DocumentVersion.id, DocumentVersion.kind)
+        .where(DocumentVersion.state == "published", DocumentVersion.effective_at <= now)
+        .order_by(DocumentVersion.effective_at, DocumentVersion.id)
+    ).all()
+    return {kind: version_id for version_id, kind in rows}
+
+
+def upcoming_versions(now: datetime | None = None) -> list[DocumentVersion]:
+    """Published but not yet in force: announced, not enforced."""
+    now = now or clock.now()
+    return list(db.session.scalars(
+        select(DocumentVersion)
+        .where(DocumentVersion.state == "published", DocumentVersion.effective_at > now)
+        .order_by(DocumentVersion.effective_at, DocumentVersion.id)
+    ))
+
+
+def applicable_item_keys(version_id: int, category: str) -> tuple[str, ...]:
+    rows = db.session.execute(
+        select(ConsentItem.item_key, ConsentItem.categories)
+        .where(ConsentItem.version_id == version_id).order_by(ConsentItem.position)
+    ).all()
+    return tuple(key for key, categories in rows if not categories or category in categories.split())
+
+
+def requirements(user, now: datetime | None = None) -> list[Requirement]:
+    current = current_version_ids(now)
+    needed = []
+    for kind in KINDS:
+        if kind not in current:
+            continue
+        if kind == "items":
+            keys = applicable_item_keys(current[kind], user.organisation.category)
+            if keys:
+                needed.append(Requirement(current[kind], kind, keys))
+        else:
+            needed.append(Requirement(current[kind], kind, (kind,)))
+    return needed
+
+
+def months_before(instant: datetime, months: int) -> datetime:
+    """The same Japan day and time N calendar months earlier (day clamped to the month's end)."""
+    local = instant.astimezone(clock.JST)
+    month_index = local.year * 12 + (local.month - 1) - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    return local.replace(year=year, month=month, day=min(local.day, calendar.monthrange(year, month)[1]))
+
+
+def _satisfied(user_id: int, requirement: Requirement, not_before: datetime | None) -> bool:
+    query = select(ConsentAcceptance.item_ids).where(
+        ConsentAcceptance.user_id == user_id, ConsentAcceptance.version_id == requirement.version_id)
+    if not_before is not None:
+        query = query.where(ConsentAcceptance.accepted_at > not_before)
+    needed = set(requirement.box_ids)
+    return any(needed <= set(ticked.split()) for ticked in db.session.scalars(query))
+
+
+def pending(user, now: datetime | None = None) -> list[Requirement]:
+    """Current versions this user has not accepted (or not within the renewal period)."""
+    now = now or clock.now()
+    months = current_app.config["PORTAL_CONSENT_RENEWAL_MONTHS"]
+    not_before = months_before(now, months) if months > 0 else None
+    return [r for r in requirements(user, now) if not _satisfied(user.id, r, not_before)]
+
+
+def shown(requirement_list: list[Requirement]) -> list[Shown]:
+    result = []
+    for requirement in requirement_list:
+        version = db.session.get(DocumentVersion, requirement.version_id)
+        assert version is not None  # ids come from the query above in the same request
+        items = tuple(i for i in version.items if i.item_key in requirement.box_ids)
+        result.append(Shown(version, items, requirement.box_ids))
+    return result
+
+
+@dataclass
+class Submission:
+    """The consent form as posted: the version ids it showed and the boxes ticked."""
+
+    version_ids: list[str] = field(default_factory=list)
+    ticked: list[str] = field(default_factory=list)
+
+
+def _validated(user, submission: Submission) -> list[Requirement]:
+    if len(submission.version_ids) + len(submission.ticked) > MAX_FORM_VALUES:
+        raise ConsentRefused("unknown")
+    current = {str(r.version_id): r for r in requirements(user)}
+    waiting = {str(r.version_id) for r in pending(user)}
+    submitted = set(submission.version_ids)
+    # A version id that is not in force now, or a pending one the form did not show: the page is stale.
+    if not submitted or not submitted <= set(current) or not waiting <= submitted:
+        raise ConsentRefused("outdated")
+    chosen = [current[v] for v in current if v in submitted]
+    known = {box for r in chosen for box in r.box_ids}
+    unknown = sorted(set(submission.ticked) - known)
+    if unknown:
+        raise ConsentRefused("unknown", unknown=[u[:40] for u in unknown[:5]])
+    missing = [box for r in chosen for box in r.box_ids if box not in submission.ticked]
+    if missing:
+        raise ConsentRefused("missing", missing=missing)
+    return chosen
+
+
+def accept(user, submission: Submission, origin: Origin) -> list[ConsentAcceptance]:
+    """Store one evidence row per accepted version, or refuse the whole form. Commits."""
+    try:
+        chosen = _validated(user, submission)
+    except ConsentRefused as refused:
+        db.session.rollback()
+        audit.record("consent.rejected", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                     reason=refused.reason, missing=refused.missing, unknown=refused.unknown)
+        db.session.commit()
+        raise
+    now = clock.now()
+    pages = shown(chosen)
+    rows = []
+    for page in pages:
+        row = ConsentAcceptance(
+            user_id=user.id, organisation_id=user.organisation_id, version_id=page.version.id,
+            text_sha256=documents.sha256_text(page.text), item_ids=" ".join(page.box_ids),
+            accepted_at=now, ip=origin.ip[:64], user_agent=origin.user_agent[:300],
+        )
+        db.session.add(row)
+        rows.append(row)
+    audit.record("consent.accepted", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                 versions=[f"{p.version.kind} {p.version.version}" for p in pages])
+    db.session.commit()
+    return rows
+
+
+def history(user_id: int) -> list[tuple[ConsentAcceptance, DocumentVersion]]:
+    return list(db.session.execute(
+        select(ConsentAcceptance, DocumentVersion)
+        .join(DocumentVersion, DocumentVersion.id == ConsentAcceptance.version_id)
+        .where(ConsentAcceptance.user_id == user_id)
+        .order_by(ConsentAcceptance.accepted_at.desc(), ConsentAcceptance.id.desc())
+    ).all())
