@@ -35,3 +35,10 @@ def browser_for(app: Flask, sign_in: Callable[..., Any]) -> Iterator[Callable[[A
         return clients[user.id]
 
     yield get
+
+
+@pytest.fixture
+def world_factory() -> Callable[[], Any]:
+    from tests.support.world import build_world
+
+    return build_world

@@ -13,10 +13,18 @@ from webapp.main.routes import DASHBOARD_PANELS
 PANEL = "applications/_dashboard_panel.html"
 
 
-def _expire_job(_app: Flask) -> object:
+def _expire_and_tell() -> int:
+    """Expire due applications, then send their mails now rather than at the next mail run."""
     from webapp.applications.service import expire_due
+    from webapp.mail import outbox
 
-    return expire_due()
+    expired = expire_due()
+    outbox.deliver_committed(cap=500)
+    return expired
+
+
+def _expire_job(_app: Flask) -> object:
+    return _expire_and_tell()
 
 
 @click.group("applications")
@@ -28,9 +36,7 @@ def applications_group() -> None:
 @with_appcontext
 def expire_command() -> None:
     """Expire applications left open past PORTAL_APPLICATION_EXPIRY_DAYS (for cron)."""
-    from webapp.applications.service import expire_due
-
-    click.echo(f"expired {expire_due()}")
+    click.echo(f"expired {_expire_and_tell()}")
 
 
 def _dashboard_counts(user: object) -> dict[str, int]:

@@ -135,8 +135,6 @@ def withdraw(applicant: User, application_id: int, origin: Origin) -> Applicatio
 
 
 def _check_decision(actor: User, application: Application, decision: str, reason: str) -> None:
-    if decision not in DECISIONS:
-        raise Invalid(_l("Choose approve, return or reject."))
     if application.state != "submitted":
         raise AlreadyDecided(_l("This application has already been decided."))
     if not policy.can_decide(actor, application):
@@ -145,6 +143,8 @@ def _check_decision(actor: User, application: Application, decision: str, reason
         if application.requires_sysadmin:
             raise Forbidden(_l("This application needs a system administrator's approval."))
         raise Forbidden(_l("You cannot decide this application."))
+    if decision not in DECISIONS:
+        raise Invalid(_l("Choose approve, return or reject."))
     if decision != "approve" and not reason:
         raise Invalid(_l("Give the reason for returning or rejecting the application."))
     if len(reason) > MAX_REASON:

@@ -1,0 +1,108 @@
+"""What an approval does to the account: change, remove, suspend, resume, unlock, reissue."""
+from __future__ import annotations
+
+from tests.applications import steps
+from tests.applications.steps import decide, file, filed_id, text_of
+from webapp import clock
+
+NEW_PASSWORD = "another long passphrase for the reissue"
+
+
+def approve(world, browser_for, **fields):
+    application_id = filed_id(file(browser_for(world.grid_admin), **fields))
+    response = decide(browser_for(world.grid_responsible), application_id, "approve")
+    assert response.status_code == 303, text_of(response)[:1500]
+    return application_id
+
+
+def test_change_shows_before_and_after_and_tells_both_addresses(world, smtp, browser_for):
+    operator = world.grid_operator
+    application_id = filed_id(file(browser_for(world.grid_admin), kind="change", target=operator.login_id,
+                                   name="", department="調達部 課長", email="moved@test.example"))
+    page = text_of(browser_for(world.grid_responsible).get(f"/applications/{application_id}"))
+    assert "テスト部" in page and "調達部 課長" in page
+    assert operator.email in page and "moved@test.example" in page
+    smtp.clear()
+    assert decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
+    changed = steps.user(operator.login_id)
+    assert (changed.department, changed.email, changed.name) == ("調達部 課長", "moved@test.example", operator.name)
+    assert "changed" in smtp.last_to(operator.email).text
+    assert "changed" in smtp.last_to("moved@test.example").text
+    [entry] = steps.audit_entries("account.changed", application_id=application_id)
+    assert entry.target == operator.login_id
+
+
+def test_change_that_changes_nothing_or_takes_a_used_address_is_refused(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    same = file(admin, kind="change", target=world.grid_operator.login_id, name=world.grid_operator.name)
+    assert same.status_code == 400 and "changes nothing" in text_of(same)
+    taken = file(admin, kind="change", target=world.grid_operator.login_id, email=world.city_admin.email)
+    assert taken.status_code == 400 and "already used" in text_of(taken)
+    assert steps.count_applications() == 0
+
+
+def test_a_pending_application_blocks_another_for_the_same_user(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    first = filed_id(file(admin, kind="suspend", target=world.grid_operator.login_id))
+    second = file(admin, kind="reissue", target=world.grid_operator.login_id)
+    assert second.status_code == 400 and f"No. {first}" in text_of(second)
+    assert steps.count_applications() == 1
+
+
+def test_removed_users_open_session_is_dead_on_its_next_request(world, smtp, browser_for):
+    operator_browser = browser_for(world.grid_operator)
+    assert operator_browser.get("/dashboard").status_code == 200
+    application_id = approve(world, browser_for, kind="remove", target=world.grid_operator.login_id)
+    response = operator_browser.get("/dashboard")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/login")
+    removed = steps.user(world.grid_operator.login_id)
+    assert removed.status == "closed" and removed.closed_at == clock.now()
+    assert "closed" in smtp.last_to(world.grid_operator.email).text
+    # History kept: the account row and its audit trail remain.
+    assert steps.audit_entries("account.closed", application_id=application_id)
+    assert any(e.actor_id == removed.id for e in steps.audit_entries("login.succeeded"))
+    # A closed account can no longer be the target of an application.
+    refused = file(browser_for(world.grid_admin), kind="resume", target=removed.login_id)
+    assert refused.status_code == 400
+
+
+def test_suspend_ends_sessions_and_resume_restores(world, smtp, browser_for):
+    operator_browser = browser_for(world.grid_operator)
+    approve(world, browser_for, kind="suspend", target=world.grid_operator.login_id)
+    assert operator_browser.get("/dashboard").status_code == 303
+    assert steps.user(world.grid_operator.login_id).status == "suspended"
+    assert "suspended" in smtp.last_to(world.grid_operator.email).text
+    approve(world, browser_for, kind="resume", target=world.grid_operator.login_id)
+    assert steps.user(world.grid_operator.login_id).status == "active"
+    assert "resumed" in smtp.last_to(world.grid_operator.email).text
+
+
+def test_unlock_clears_the_lockout(world, smtp, browser_for):
+    admin = browser_for(world.grid_admin)
+    not_locked = file(admin, kind="unlock", target=world.grid_operator.login_id)
+    assert not_locked.status_code == 400 and "not locked" in text_of(not_locked)
+    steps.update_user(world.grid_operator.login_id, locked_at=clock.now(), failed_logins=5)
+    approve(world, browser_for, kind="unlock", target=world.grid_operator.login_id)
+    unlocked = steps.user(world.grid_operator.login_id)
+    assert unlocked.locked_at is None and unlocked.failed_logins == 0
+    assert "unlocked" in smtp.last_to(world.grid_operator.email).text
+
+
+def test_reissue_ends_sessions_and_mails_a_link_that_sets_a_new_password(app, world, smtp, browser_for, sign_in):
+    operator_browser = browser_for(world.grid_operator)
+    approve(world, browser_for, kind="reissue", target=world.grid_operator.login_id)
+    assert operator_browser.get("/dashboard").status_code == 303
+    assert steps.activate_from_mail(app.test_client(), smtp, world.grid_operator.email, NEW_PASSWORD).status_code == 303
+    sign_in(app.test_client(), world.grid_operator, NEW_PASSWORD)
+
+
+def test_approval_that_cannot_execute_changes_nothing(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, kind="add", name="後発", email="race@test.example", role=["operator"],
+                                   natural_person="y"))
+    # Meanwhile the address went to another account (e.g. onboarding by the system administrator).
+    steps.update_user(world.city_operator.login_id, email="race@test.example")
+    response = decide(browser_for(world.grid_responsible), application_id, "approve")
+    assert response.status_code == 400 and "taken" in text_of(response)
+    assert steps.application(application_id).state == "submitted"
+    assert steps.audit_entries("application.approved", application_id=application_id) == []

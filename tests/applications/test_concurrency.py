@@ -1,0 +1,116 @@
+"""Two approvers clicking at the same moment, on a real database file: exactly one outcome, executed once."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from tests.applications import steps
+from tests.applications.steps import add_user_fields, decide, file, filed_id, token
+from webapp.extensions import db
+
+
+def race(app: Any, *calls: tuple[Any, str, str, int]) -> list[int]:
+    """Run each (client, decision, reason, id) in its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(calls))
+    results: list[int] = [0] * len(calls)
+    tokens = [token(client) for client, *_rest in calls]
+    db.session.rollback()
+    db.session.close()  # the test thread must not hold SQLite's write lock while the threads run
+
+    def run(index: int, client: Any, decision: str, reason: str, application_id: int) -> None:
+        barrier.wait()
+        response = client.post(f"/applications/{application_id}", data={
+            "decision": decision, "reason": reason, "csrf_token": tokens[index]})
+        results[index] = response.status_code
+
+    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def two_approvers(world: Any, browser_for: Any) -> tuple[Any, Any]:
+    steps.update_user(world.grid_operator2.login_id, roles="operator responsible")
+    return browser_for(world.grid_responsible), browser_for(world.grid_operator2)
+
+
+def test_two_approvals_at_the_same_time_execute_once(app, world, smtp, browser_for):
+    first, second = two_approvers(world, browser_for)
+    for round_number in range(3):
+        email = f"race{round_number}@test.example"
+        application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email=email)))
+        smtp.clear()
+        results = race(app, (first, "approve", "", application_id), (second, "approve", "", application_id))
+        assert sorted(results) == [303, 409], results
+        assert steps.application(application_id).state == "approved"
+        assert len(steps.audit_entries("application.approved", application_id=application_id)) == 1
+        assert len(steps.audit_entries("account.created", application_id=application_id)) == 1
+        assert steps.timeline(application_id) == ["submitted", "approved"]
+        with steps.reading() as session:
+            from sqlalchemy import func, select
+
+            from webapp.auth.models import User
+
+            assert session.scalar(select(func.count()).select_from(User).where(User.email == email)) == 1
+        smtp.last_to(email)
+        assert len(smtp.to(email)) == 1  # one activation mail
+
+
+def test_approve_racing_reject_has_exactly_one_outcome(app, world, browser_for):
+    first, second = two_approvers(world, browser_for)
+    outcomes = set()
+    for round_number in range(3):
+        email = f"duel{round_number}@test.example"
+        application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email=email)))
+        results = race(app, (first, "approve", "", application_id), (second, "reject", "重複申請", application_id))
+        assert sorted(results) == [303, 409], results
+        state = steps.application(application_id).state
+        outcomes.add(state)
+        decisions = (steps.audit_entries("application.approved", application_id=application_id)
+                     + steps.audit_entries("application.rejected", application_id=application_id))
+        assert len(decisions) == 1 and decisions[0].kind == f"application.{state}"
+        created = steps.user_by_email(email)
+        assert (created is not None) == (state == "approved")
+    assert outcomes <= {"approved", "rejected"}
+
+
+def test_a_decision_made_on_a_stale_read_executes_nothing(app, world, browser_for):
+    """The conditional UPDATE, not the earlier read, decides: as on PostgreSQL, where both requests
+    can read 'submitted' before either writes."""
+    first, second = two_approvers(world, browser_for)
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="stale@test.example")))
+    read_done, other_decided = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def late_approver() -> None:
+        from webapp.applications import service
+        from webapp.applications.errors import AlreadyDecided
+        from webapp.applications.models import Application
+        from webapp.audit.service import SYSTEM
+        from webapp.auth.models import User
+
+        with app.app_context():
+            approver = db.session.get(User, world.grid_operator2.id)
+            stale = db.session.get(Application, application_id)
+            assert stale.state == "submitted"
+            db.session.commit()  # the object stays in this session, still saying 'submitted'
+            read_done.set()
+            other_decided.wait(30)
+            try:
+                service.decide(approver, application_id, "approve", "", SYSTEM)
+                outcome["result"] = "executed"
+            except AlreadyDecided:
+                outcome["result"] = "already decided"
+
+    thread = threading.Thread(target=late_approver)
+    thread.start()
+    read_done.wait(30)
+    db.session.close()
+    assert decide(first, application_id, "reject", "不要").status_code == 303
+    other_decided.set()
+    thread.join(30)
+    assert outcome["result"] == "already decided"
+    assert steps.application(application_id).state == "rejected"
+    assert steps.user_by_email("stale@test.example") is None

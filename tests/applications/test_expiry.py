@@ -1,0 +1,45 @@
+"""Applications left undecided expire after PORTAL_APPLICATION_EXPIRY_DAYS; the applicant is told."""
+from __future__ import annotations
+
+from tests.applications import steps
+from tests.applications.steps import add_user_fields, decide, file, filed_id
+from webapp import scheduler
+
+
+def test_an_application_expires_after_fourteen_days(app, world, smtp, clock, browser_for):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    clock.advance(days=13, hours=23)
+    scheduler.run_once(app)
+    assert steps.application(application_id).state == "submitted"
+
+    smtp.clear()
+    clock.advance(days=1, hours=1)
+    scheduler.run_once(app)
+    expired = steps.application(application_id)
+    assert expired.state == "expired"
+    assert "Expired" in smtp.last_to(world.grid_admin.email).subject
+    assert steps.timeline(application_id) == ["submitted", "expired"]
+    [entry] = steps.audit_entries("application.expired", application_id=application_id)
+    assert entry.actor_id is None
+
+    refused = decide(browser_for(world.grid_responsible), application_id, "approve")
+    assert refused.status_code == 409
+    assert steps.user_by_email("new.person@test.example") is None
+
+
+def test_expiry_is_configurable_and_runs_from_the_command_line(make_app, world_factory, clock):
+    app = make_app(PORTAL_APPLICATION_EXPIRY_DAYS=3)
+    with app.app_context():
+        world = world_factory()
+        from tests.conftest import TEST_PASSWORD  # noqa: F401  (the world's people use it)
+        from webapp.applications import drafts, service
+        from webapp.audit.service import SYSTEM
+
+        application = service.submit(world.grid_admin, drafts.Draft(kind="reissue", target=world.grid_operator.login_id),
+                                     SYSTEM)
+        clock.advance(days=3)
+        result = app.test_cli_runner().invoke(args=["applications", "expire"])
+        assert result.exit_code == 0 and "expired 1" in result.output
+        assert steps.application(application.id).state == "expired"
+        again = app.test_cli_runner().invoke(args=["applications", "expire"])
+        assert "expired 0" in again.output
