@@ -116,3 +116,10 @@ def activate_from_mail(client: FlaskClient, smtp: Any, email: str, password: str
     assert page.status_code == 200, text_of(page)[:500]
     return client.post(path, data={"password": password, "password_confirm": password,
                                    "csrf_token": csrf_from(page.get_data(as_text=True))})
+
+
+def errors_of(response: Any) -> str:
+    """The error box a person reads above the form."""
+    match = re.search(r'role="alert"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
+    assert match, f"no error box (status {response.status_code})"
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip()

@@ -1,0 +1,75 @@
+"""An attacker holding a valid account of ANOTHER organisation: forged IDs in URLs, fields and htmx requests."""
+from __future__ import annotations
+
+import unicodedata
+
+from tests.applications import steps
+from tests.applications.steps import add_user_fields, decide, file, filed_id, post, text_of
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_a_target_of_another_organisation_reads_like_an_unknown_id(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    foreign = file(admin, kind="suspend", target=world.city_operator.login_id)
+    unknown = file(admin, kind="suspend", target="u0000000")
+    assert foreign.status_code == unknown.status_code == 400
+    assert "no user with this user ID in your organisation" in steps.errors_of(foreign)
+    assert steps.errors_of(foreign) == steps.errors_of(unknown)
+    via_htmx = post(admin, "/applications/new", {"kind": "remove", "target": world.city_operator.login_id},
+                    headers=HTMX)
+    assert via_htmx.status_code == 400
+    assert steps.count_applications() == 0
+    assert steps.user(world.city_operator.login_id).status == "active"
+
+
+def test_full_width_login_id_is_the_same_user(world, browser_for):
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in world.grid_operator.login_id.upper())
+    assert unicodedata.normalize("NFKC", wide).casefold() == world.grid_operator.login_id
+    application_id = filed_id(file(browser_for(world.grid_admin), kind="suspend", target=wide))
+    assert steps.application(application_id).target_user_id == world.grid_operator.id
+
+
+def test_resubmission_cannot_swap_in_a_target_of_another_organisation(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, kind="change", target=world.grid_operator.login_id, name="変更 後"))
+    assert decide(browser_for(world.grid_responsible), application_id, "return", "部署も記入").status_code == 303
+    forged = post(admin, f"/applications/{application_id}/edit",
+                  {"target": world.city_operator.login_id, "name": "乗っ取り"})
+    assert forged.status_code == 400
+    kept = steps.application(application_id)
+    assert kept.state == "returned" and kept.target_user_id == world.grid_operator.id
+
+
+def test_objects_of_another_organisation_are_not_found(world, browser_for):
+    city_application = filed_id(file(browser_for(world.city_admin), kind="suspend", target=world.city_operator.login_id))
+    responsible = browser_for(world.grid_responsible)
+    for headers in ({}, HTMX):
+        assert responsible.get(f"/applications/{city_application}", headers=headers).status_code == 404
+        assert decide(responsible, city_application, "approve", headers=headers).status_code == 404
+        assert responsible.get(f"/users/{world.city_operator.login_id}", headers=headers).status_code == 404
+        assert post(responsible, f"/users/{world.city_operator.login_id}/suspend", {"reason": "漏えいの疑い"},
+                    headers=headers).status_code == 404
+    assert post(browser_for(world.grid_admin), f"/applications/{city_application}/withdraw").status_code == 404
+    assert steps.application(city_application).state == "submitted"
+    assert steps.user(world.city_operator.login_id).status == "active"
+
+
+def test_lists_show_only_the_own_organisation_whatever_the_query_says(world, browser_for):
+    filed_id(file(browser_for(world.city_admin), **add_user_fields(email="city-new@test.example", name="市役所 新人")))
+    filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="grid-new@test.example", name="送配電 新人")))
+    responsible = browser_for(world.grid_responsible)
+    page = text_of(responsible.get(f"/applications?organisation={world.city.id}"))
+    assert "送配電 新人" in page and "市役所 新人" not in page
+    users = text_of(responsible.get(f"/users?organisation={world.city.id}&q=operator"))
+    assert world.grid_operator.login_id in users and world.city_operator.login_id not in users
+    sysadmin = browser_for(world.sysadmin)
+    only_city = text_of(sysadmin.get(f"/applications?organisation={world.city.id}"))
+    assert "市役所 新人" in only_city and "送配電 新人" not in only_city
+
+
+def test_the_same_story_for_the_system_administrator_is_allowed(world, browser_for):
+    city_application = filed_id(file(browser_for(world.city_admin), kind="suspend", target=world.city_operator.login_id))
+    sysadmin = browser_for(world.sysadmin)
+    assert sysadmin.get(f"/applications/{city_application}").status_code == 200
+    assert sysadmin.get(f"/users/{world.city_operator.login_id}").status_code == 200
