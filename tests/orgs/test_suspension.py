@@ -1,0 +1,82 @@
+"""Immediate suspension of a user by the responsible person; a whole organisation by the system administrator."""
+from __future__ import annotations
+
+from tests.applications import steps
+from tests.applications.steps import post, text_of
+from tests.conftest import TEST_PASSWORD, csrf_from
+
+
+def test_responsible_person_suspends_a_user_at_once(world, smtp, browser_for):
+    victim_browser = browser_for(world.grid_operator)
+    responsible = browser_for(world.grid_responsible)
+    path = f"/users/{world.grid_operator.login_id}/suspend"
+    without_reason = post(responsible, path, {"reason": ""})
+    assert without_reason.status_code == 400 and "reason" in steps.errors_of(without_reason)
+    assert steps.user(world.grid_operator.login_id).status == "active"
+
+    smtp.clear()
+    assert post(responsible, path, {"reason": "異動のため"}).status_code == 303
+    assert steps.user(world.grid_operator.login_id).status == "suspended"
+    assert victim_browser.get("/dashboard").status_code == 303
+    assert "suspended" in smtp.last_to(world.grid_operator.email).text
+    report = smtp.last_to(world.sysadmin.email)
+    assert "異動のため" in report.text and world.grid_responsible.login_id in report.text
+    [entry] = steps.audit_entries("account.suspended_immediately")
+    assert entry.actor_id == world.grid_responsible.id and entry.target == world.grid_operator.login_id
+    again = post(responsible, path, {"reason": "二重"})
+    assert again.status_code == 400
+
+
+def test_nobody_suspends_themselves_and_administrators_cannot_suspend_at_once(world, browser_for):
+    responsible = browser_for(world.grid_responsible)
+    own = post(responsible, f"/users/{world.grid_responsible.login_id}/suspend", {"reason": "test"})
+    assert own.status_code == 400 and "your own account" in steps.errors_of(own)
+    admin = browser_for(world.grid_admin)
+    assert post(admin, f"/users/{world.grid_operator.login_id}/suspend", {"reason": "x"}).status_code == 403
+    assert steps.user(world.grid_operator.login_id).status == "active"
+
+
+def test_system_administrator_suspends_and_resumes_a_whole_organisation(app, world, smtp, browser_for):
+    operator, responsible = browser_for(world.grid_operator), browser_for(world.grid_responsible)
+    city = browser_for(world.city_operator)
+    sysadmin = browser_for(world.sysadmin)
+    path = f"/admin/organisations/{world.grid.id}/status"
+    assert post(sysadmin, path, {"action": "suspend", "reason": ""}).status_code == 400
+    smtp.clear()
+    assert post(sysadmin, path, {"action": "suspend", "reason": "利用規約違反の疑い"}).status_code == 303
+    assert operator.get("/dashboard").status_code == 303
+    assert responsible.get("/dashboard").status_code == 303
+    assert city.get("/dashboard").status_code == 200
+    assert "利用規約違反の疑い" in smtp.last_to(world.grid_responsible.email).text
+    [entry] = steps.audit_entries("organisation.suspended")
+    assert entry.organisation_id == world.grid.id and '"ended_sessions": 2' in entry.details
+
+    # Nobody of the organisation can sign in while it is suspended.
+    browser = app.test_client()
+    page = browser.get("/login")
+    refused = browser.post("/login", data={"login_id": world.grid_operator.login_id, "password": TEST_PASSWORD,
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert refused.status_code != 303
+
+    assert post(sysadmin, path, {"action": "resume", "reason": ""}).status_code == 303
+    assert "resumed" in smtp.last_to(world.grid_responsible.email).text
+
+
+def test_the_operator_organisation_cannot_be_suspended(world, browser_for):
+    sysadmin = browser_for(world.sysadmin)
+    response = post(sysadmin, f"/admin/organisations/{world.sysadmin.organisation_id}/status",
+                    {"action": "suspend", "reason": "誤操作"})
+    assert response.status_code == 400
+    assert sysadmin.get("/dashboard").status_code == 200
+
+
+def test_system_administrator_unlocks_directly(world, smtp, browser_for):
+    from webapp import clock
+
+    steps.update_user(world.city_operator.login_id, locked_at=clock.now(), failed_logins=5)
+    sysadmin = browser_for(world.sysadmin)
+    assert "Unlock this account" in text_of(sysadmin.get(f"/users/{world.city_operator.login_id}"))
+    assert post(sysadmin, f"/users/{world.city_operator.login_id}/unlock").status_code == 303
+    assert steps.user(world.city_operator.login_id).locked_at is None
+    assert "unlocked" in smtp.last_to(world.city_operator.email).text
+    assert post(sysadmin, f"/users/{world.city_operator.login_id}/unlock").status_code == 400
