@@ -17,3 +17,11 @@ def make_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
         return app
 
     return factory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """Error pages are checked in Japanese: the .mo files must match the .po files."""
+    from tests.security.catalogs import compile_stale_catalogs
+
+    compile_stale_catalogs()

@@ -1,0 +1,80 @@
+"""Every POST route of the whole application, found in app.url_map so a new one cannot slip past,
+refuses a missing or wrong CSRF token, from a form or from htmx, and changes nothing."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
+
+from tests.conftest import csrf_from
+from webapp.audit.models import AuditEvent
+from webapp.extensions import db
+
+CSRF_MESSAGE = ("The form has expired", "フォームの有効期限")
+
+
+def post_urls(app) -> list[str]:
+    adapter = app.url_map.bind("localhost")
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or set()):
+            continue
+        values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "1"
+                  for arg in rule.arguments}
+        urls.append(adapter.build(rule.endpoint, values, method="POST"))
+    return sorted(set(urls))
+
+
+def audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def refused(response) -> bool:
+    html = response.get_data(as_text=True)
+    return response.status_code == 400 and any(m in html for m in CSRF_MESSAGE)
+
+
+def test_every_post_route_refuses_a_missing_or_wrong_token(app, client, world, sign_in):
+    urls = post_urls(app)
+    assert {"/login", "/login/code", "/logout", "/account/password", "/account/sessions/end-others"} <= set(urls)
+    sign_in(client, world.sysadmin)
+    good = csrf_from(client.get("/dashboard").get_data(as_text=True))
+    before = audit_count()
+    failures = []
+    for url in urls:
+        attempts = {
+            "no token": client.post(url, data={"kind": "add"}),
+            "wrong token": client.post(url, data={"csrf_token": good[:-4] + "AAAA"}),
+            "another session's token": client.post(url, data={"csrf_token": _foreign_token(app)}),
+            "htmx, no header": client.post(url, headers={"HX-Request": "true"}),
+            "htmx, wrong header": client.post(url, headers={"HX-Request": "true", "X-CSRFToken": "forged.token"}),
+        }
+        failures += [f"{url}: {how} -> {r.status_code}" for how, r in attempts.items() if not refused(r)]
+    assert not failures, "\n".join(failures)
+    assert audit_count() == before, "a refused request changed something"
+    assert client.get("/dashboard").status_code == 200, "still signed in: the refusals did nothing"
+
+
+def _foreign_token(app) -> str:
+    other = app.test_client()
+    return csrf_from(other.get("/login").get_data(as_text=True))
+
+
+def test_htmx_with_the_right_header_token_is_accepted(app, client, world, sign_in):
+    """The positive control: the header htmx sends (from <body hx-headers>) works."""
+    import re
+
+    sign_in(client, world.grid_operator)
+    sign_in(app.test_client(), world.grid_operator)
+    page = client.get("/account/sessions").get_data(as_text=True)
+    header_token = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page).group(1)
+    response = client.post("/account/sessions/end-others",
+                           headers={"HX-Request": "true", "X-CSRFToken": header_token})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == "/account/sessions"
+
+
+def test_csrf_refusal_for_htmx_is_a_fragment(client):
+    response = client.post("/login", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and any(m in html for m in CSRF_MESSAGE)

@@ -1,0 +1,98 @@
+"""Error pages a person can read: Japanese by default, English on request, never a stack trace,
+a fragment for htmx; and /healthz for monitoring."""
+from __future__ import annotations
+
+import pytest
+from flask import abort
+
+from tests.conftest import csrf_from, database_url
+from webapp.guard import public
+
+LEAK = "internal detail that must not leak"
+JAPANESE_TITLES = {
+    400: "リクエストを処理できません",
+    403: "この操作は許可されていません",
+    404: "ページが見つかりません",
+    405: "この操作はここでは行えません",
+    413: "送信されたデータが大きすぎます",
+    429: "リクエストが多すぎます",
+    500: "予期しないエラーが発生しました",
+}
+
+
+@pytest.fixture
+def failing_app(make_app):
+    app = make_app()
+
+    def explode():
+        raise RuntimeError(LEAK)
+
+    def refuse(code: int):
+        abort(code)
+
+    app.add_url_rule("/_test/explode", "test_explode", public(explode))
+    app.add_url_rule("/_test/abort/<int:code>", "test_abort", public(refuse))
+    return app
+
+
+def error_responses(client) -> dict[int, object]:
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return {
+        400: client.post("/login", data={"login_id": "x"}),  # no CSRF token
+        403: client.get("/_test/abort/403"),
+        404: client.get("/no/such/page"),
+        405: client.get("/login/code/resend"),
+        413: client.post("/login", data={"password": "p" * (2 * 1024 * 1024), "csrf_token": token}),
+        429: client.get("/_test/abort/429"),
+        500: client.get("/_test/explode"),
+    }
+
+
+def test_error_pages_are_in_japanese_without_internals(failing_app):
+    with failing_app.app_context():
+        responses = error_responses(failing_app.test_client())
+    for code, response in responses.items():
+        html = response.get_data(as_text=True)
+        assert response.status_code == code
+        assert '<html lang="ja">' in html, code
+        assert JAPANESE_TITLES[code] in html, (code, html[html.find("<main"):][:500])
+        assert "Traceback" not in html and LEAK not in html and "RuntimeError" not in html, code
+        assert 'href="/terms"' in html and 'href="/privacy"' in html, "the footer is on every page"
+
+
+def test_error_pages_in_english_when_chosen(failing_app):
+    with failing_app.app_context():
+        client = failing_app.test_client()
+        client.get("/lang/en")
+        response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert '<html lang="en">' in response.get_data(as_text=True)
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_htmx_gets_an_error_fragment(failing_app):
+    with failing_app.app_context():
+        response = failing_app.test_client().get("/_test/explode", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "<html" not in html and JAPANESE_TITLES[500] in html and LEAK not in html
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.is_json and response.get_json()["database"] == "ok"
+
+
+def test_healthz_reports_an_unreachable_database(tmp_path, clock):
+    from webapp import create_app
+
+    if not database_url(tmp_path).startswith("sqlite"):
+        pytest.skip("needs a database file that cannot be opened")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "CLOCK": clock, "PORTAL_SCHEDULER": False,
+                      "PORTAL_SECRET_KEY": "k" * 32,
+                      "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] != "ok"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
