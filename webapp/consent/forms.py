@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from webapp.consent.documents import MAX_BODY_CHARS
@@ -14,7 +15,7 @@ from webapp.forms import CleanText, strip_filter
 class DocumentForm(FlaskForm):
     """A draft version; the service checks the content (version format, dates, items)."""
 
-    kind = SelectField(_l("Document"), choices=list(KIND_LABELS.items()), validators=[DataRequired()])
+    kind = SelectField(_l("Document"), choices=[SelectChoice(k, label) for k, label in KIND_LABELS.items()], validators=[DataRequired()])
     version = StringField(_l("Version number"), validators=[DataRequired(), CleanText(20)], filters=[strip_filter])
     effective_on = StringField(_l("Effective date"), validators=[DataRequired(), CleanText(20)],
                                filters=[strip_filter])

@@ -1,0 +1,150 @@
+"""The consent form as an attacker or a stale browser might post it: refused whole, nothing stored."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from tests.conftest import csrf_from
+from tests.consent.helpers import (
+    ITEMS_1, TERMS_1, TERMS_2, acceptance_count, accept_everything, form_values, publish, publish_all, submit,
+)
+from webapp.audit.models import AuditEvent
+from webapp.consent.documents import sha256_text
+from webapp.consent.models import ConsentAcceptance
+from webapp.extensions import db
+
+
+def _consent_form(client):
+    html = client.get("/consent").get_data(as_text=True)
+    versions, items = form_values(html)
+    return versions, items, csrf_from(html)
+
+
+def _rejections() -> list[dict]:
+    db.session.expire_all()
+    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "consent.rejected")).all()
+    return [json.loads(r.details) for r in rows]
+
+
+def test_grid_operator_must_tick_the_grid_item_and_a_city_operator_never_sees_it(app, world, sign_in):
+    publish_all()
+    grid, city = app.test_client(), app.test_client()
+    sign_in(grid, world.grid_operator)
+    sign_in(city, world.city_operator)
+    _v, grid_items, _c = _consent_form(grid)
+    _v, city_items, _c = _consent_form(city)
+    assert grid_items == ["terms", "privacy", "purpose", "credentials", "grid-no-retail"]
+    assert city_items == ["terms", "privacy", "purpose", "credentials"]
+
+
+def test_a_missing_item_is_refused_with_its_name_and_nothing_is_stored(client, world, sign_in):
+    publish_all()
+    sign_in(client, world.grid_operator)
+    versions, items, csrf = _consent_form(client)
+    response = submit(client, versions, [i for i in items if i != "credentials"], csrf)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "IDとパスワードを他人と共用しません。" in html.split('data-testid="consent-error"')[1].split("</p>")[0]
+    assert acceptance_count() == 0
+    assert client.get("/dashboard").headers["Location"] == "/consent"
+    assert _rejections()[-1]["missing"] == ["credentials"]
+
+
+def test_a_missing_document_box_names_the_document(client, world, sign_in):
+    publish_all()
+    sign_in(client, world.city_operator)
+    versions, items, csrf = _consent_form(client)
+    response = submit(client, versions, [i for i in items if i != "privacy"], csrf)
+    assert response.status_code == 400
+    error = response.get_data(as_text=True).split('data-testid="consent-error"')[1].split("</p>")[0]
+    assert "1.0" in error and ("プライバシーポリシー" in error or "Privacy policy" in error)
+    assert acceptance_count() == 0
+
+
+def test_unknown_item_ids_are_refused(client, world, sign_in):
+    publish_all()
+    sign_in(client, world.city_operator)
+    versions, items, csrf = _consent_form(client)
+    # The grid-only item is a real ID, but not one this organisation was shown.
+    for extra in ("no-such-item", "grid-no-retail", "<script>", "x" * 5000, "\u0000"):
+        response = submit(client, versions, items + [extra], csrf)
+        assert response.status_code == 400, extra[:20]
+    assert acceptance_count() == 0
+
+
+def test_an_old_or_forged_version_id_is_refused(client, world, sign_in):
+    old = publish("terms", "1.0", TERMS_1)
+    publish("terms", "1.1", TERMS_2)  # same day: 1.1 is the one in force
+    sign_in(client, world.grid_operator)
+    versions, items, csrf = _consent_form(client)
+    assert versions != [str(old.id)]
+    for forged in ([str(old.id)], [str(old.id), *versions], ["999999"], ["abc"], []):
+        response = submit(client, forged, items, csrf)
+        assert response.status_code == 409, forged
+        assert 'data-testid="consent-error"' in response.get_data(as_text=True)
+    assert acceptance_count() == 0
+
+
+def test_a_form_replayed_after_a_newer_version_took_effect_is_refused(app, client, world, sign_in, clock):
+    publish("terms", "1.0", TERMS_1)
+    sign_in(client, world.grid_operator)
+    versions, items, csrf = _consent_form(client)
+    publish("terms", "1.1", TERMS_2)  # in force at once, while the user still has 1.0 open
+    response = submit(client, versions, items, csrf)
+    assert response.status_code == 409
+    assert acceptance_count() == 0
+    # The page now shows 1.1; accepting that works.
+    assert "電子メールで通知して" in response.get_data(as_text=True)
+    assert accept_everything(client).status_code == 303
+    assert acceptance_count() == 1
+
+
+def test_accepted_form_stores_the_evidence(client, world, sign_in):
+    documents = publish_all()
+    sign_in(client, world.grid_operator)
+    versions, items, csrf = _consent_form(client)
+    response = submit(client, versions, items, csrf, **{"User-Agent": "ConsentTest/1.0"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    rows = {r.version_id: r for r in db.session.scalars(select(ConsentAcceptance))}
+    assert set(rows) == {d.id for d in documents.values()}
+    terms = rows[documents["terms"].id]
+    assert terms.user_id == world.grid_operator.id
+    assert terms.text_sha256 == sha256_text(TERMS_1.strip("\n"))
+    assert terms.item_list == ["terms"]
+    assert terms.user_agent == "ConsentTest/1.0"
+    assert terms.ip == "127.0.0.1"
+    items_row = rows[documents["items"].id]
+    assert items_row.item_list == ["purpose", "credentials", "grid-no-retail"]
+    assert "grid-no-retail" in ITEMS_1
+    assert len(items_row.text_sha256) == 64
+    accepted = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "consent.accepted")).all()
+    assert len(accepted) == 1
+
+
+def test_the_user_sees_what_they_accepted_and_when(client, world, sign_in):
+    publish_all()
+    sign_in(client, world.grid_operator)
+    accept_everything(client)
+    page = client.get("/consent/history").get_data(as_text=True)
+    assert "2025-06-10 10:00" in page
+    assert "purpose, credentials, grid-no-retail" in page
+    assert page.count("<tr>") == 4  # header + three documents
+
+
+def test_evidence_cannot_be_edited_or_deleted(client, world, sign_in):
+    import pytest
+
+    publish_all()
+    sign_in(client, world.grid_operator)
+    accept_everything(client)
+    row = db.session.scalars(select(ConsentAcceptance)).first()
+    row.item_ids = "nothing"
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.scalars(select(ConsentAcceptance)).first())
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
