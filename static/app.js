@@ -86,3 +86,24 @@ document.addEventListener("htmx:afterSwap", function (event) { sekishoConsent.se
 window.addEventListener("beforeprint", function () {
   document.querySelectorAll("details.compare-same").forEach(function (d) { d.open = true; });
 });
+// Application form: show only the fields the chosen kind uses (every field stays in the page
+// without JavaScript, and the server ignores the ones a kind does not use).
+var sekishoApplications = (function () {
+  function sync(form) {
+    var select = form.querySelector("[data-kind-select]");
+    if (!select) { return; }
+    form.querySelectorAll("[data-kinds]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-kinds").split(" ").indexOf(select.value) < 0;
+    });
+  }
+  function setUp(root) {
+    root.querySelectorAll("form[data-application-form]").forEach(function (form) {
+      sync(form);
+      form.addEventListener("change", function (event) {
+        if (event.target.matches("[data-kind-select]")) { sync(form); }
+      });
+    });
+  }
+  return { setUp: setUp };
+}());
+document.addEventListener("DOMContentLoaded", function () { sekishoApplications.setUp(document); });
