@@ -102,3 +102,17 @@ def test_custom_profile_from_the_database_is_known_to_the_cli(portal, world):
     assert portal("status", "--at", "2025-06-14T11:00", "--profile", "weekend-desk").output.startswith(
         "open business-hours next-close 2025-06-14T16:00:00+09:00")
     assert "unknown profile" in portal("status", "--profile", "weekday-desk").stderr
+
+
+def test_database_not_ready_is_one_line_not_a_traceback(portal):
+    from sqlalchemy import text
+
+    from webapp.extensions import db
+
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE hours_closures"))
+    result = portal("status", "--profile", "capacity")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the database is not ready (")
+    assert result.stderr.strip().endswith("run `portal init`")
+    assert "Traceback" not in result.output

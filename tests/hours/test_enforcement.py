@@ -238,3 +238,11 @@ def test_scheduler_job_ends_sessions_at_closing_without_a_request(client, world,
     assert result.output.strip() == "ended 1 sessions"
     assert db.session.scalars(select(ServerSession).where(
         ServerSession.user_id == world.grid_operator.id)).all() == []
+
+
+def test_exempt_user_sees_closing_time_without_a_countdown_that_would_reload(client, world, clock, sign_in):
+    clock.set(jst(2025, 6, 10, 17, 50))
+    sign_in(client, world.sysadmin)
+    page = client.get("/dashboard")
+    assert element(page, r'class="banner banner-info"') == "The system closes at 18:00 (10 minutes left)."
+    assert "data-hours-seconds-left" not in page.get_data(as_text=True)

@@ -116,6 +116,9 @@ def closing_banner() -> Banner | None:
         return None
     minutes = -(-left // timedelta(minutes=1))  # rounded up: 30 seconds read "1 minute"
     text, one, other = display.countdown_texts(status.closes_at, minutes)
+    if current_user.hours_exempt:
+        # Informed, but not counted down: at zero the page would reload and lose their typing.
+        return Banner("info", text)
     return Banner("warning", text, {
         "data-hours-seconds-left": str(int(left.total_seconds())),
         "data-hours-text-one": one,
