@@ -30,7 +30,7 @@ def test_responsible_person_sees_own_organisation_only(app, world, sign_in):
     report = page.split('data-testid="consent-report"')[1]
     assert world.city_operator.login_id in report and world.city_responsible.login_id in report
     assert world.grid_operator.login_id not in report and world.grid.name not in report
-    assert "1 / 3" not in page and "1 of 3" in page or "3人中1人" in page
+    assert "利用者3人中1人が同意済み" in page or "1 of 3 active users have accepted" in page
     # Asking for another organisation is answered as if it did not exist.
     assert city.get(f"/consent/report/{terms.id}?org={world.grid.id}").status_code == 404
     assert city.get(f"/consent/report?org={world.grid.id}").status_code == 404
