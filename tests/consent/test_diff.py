@@ -75,7 +75,7 @@ def test_document_comparison_aligns_paragraphs_and_marks_only_changes():
                          "## 第3条（禁止事項）", "東京地方裁判所を専属的合意管轄裁判所とする。"]
     # unchanged runs are their own (collapsible) blocks, named by their first line
     assert [b.unchanged for b in blocks] == [True, False, True, False, True]
-    assert blocks[0].first_line == "## 第1条（目的）"
+    assert blocks[0].first_line == "第1条（目的）"
 
 
 def test_a_moved_paragraph_is_deleted_on_the_left_and_inserted_on_the_right_with_one_number():

@@ -37,7 +37,11 @@ def _read(path: str) -> str:
     return ""  # unreachable: _fail exits
 
 
-@terms_group.command("publish", epilog="\b\n" + ITEMS_FORMAT_HELP)
+# "\b" keeps click from re-wrapping each paragraph of the format description.
+_EPILOG = "\n\n".join("\b\n" + paragraph for paragraph in ITEMS_FORMAT_HELP.strip().split("\n\n"))
+
+
+@terms_group.command("publish", epilog=_EPILOG)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--kind", required=True, type=click.Choice(KINDS), help="Which document FILE is.")
 @click.option("--version", "version", required=True, help="Version number, e.g. 3.2 (higher than every published one).")

@@ -40,7 +40,8 @@ class Block:
     @property
     def first_line(self) -> str:
         first = self.rows[0].old or self.rows[0].new
-        return "".join(s.text for s in first).split("\n", 1)[0]
+        line = "".join(s.text for s in first).split("\n", 1)[0]
+        return re.sub(r"^#+\s*", "", line)  # a Markdown heading reads as its title
 
 
 def paragraphs(text: str) -> list[str]:

@@ -185,6 +185,13 @@ def _markdown() -> MarkdownIt:
 _MD = _markdown()
 
 
-def render_markdown(text: str) -> str:
-    """HTML for a document body; safe to mark |safe in a template."""
-    return _MD.render(text or "")
+def render_markdown(text: str, heading_offset: int = 2) -> str:
+    """HTML for a document body; safe to mark |safe in a template.
+
+    Headings move down (# becomes <h3>) so a document sits under the page's own headings.
+    """
+    tokens = _MD.parse(text or "")
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + heading_offset, 6)}"
+    return _MD.renderer.render(tokens, _MD.options, {})
