@@ -17,7 +17,8 @@ def test_an_application_expires_after_fourteen_days(app, world, smtp, clock, bro
     scheduler.run_once(app)
     expired = steps.application(application_id)
     assert expired.state == "expired"
-    assert "Expired" in smtp.last_to(world.grid_admin.email).subject
+    told = smtp.last_to(world.grid_admin.email)  # sent by the job, outside any request: the default language
+    assert f"No. {application_id}" in told.subject and f"/applications/{application_id}" in told.text
     assert steps.timeline(application_id) == ["submitted", "expired"]
     [entry] = steps.audit_entries("application.expired", application_id=application_id)
     assert entry.actor_id is None
