@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 
 from webapp import scheduler, ui
+from webapp.demo import DEMO_LOADERS
 from webapp.applications.routes import make_blueprint
 from webapp.main.routes import DASHBOARD_PANELS
 
@@ -45,6 +46,18 @@ def _dashboard_counts(user: object) -> dict[str, int]:
     return dashboard_counts(user)  # type: ignore[arg-type]
 
 
+def load_demo_applications(created: list[tuple[object, str]]) -> None:
+    """A pending add-user application, so the demo responsible person has something to approve."""
+    from webapp.applications import drafts, service
+    from webapp.audit.service import SYSTEM
+
+    admins = [user for user, role in created if role == "org_admin"]
+    if admins:
+        service.submit(admins[0], drafts.Draft(  # type: ignore[arg-type]
+            kind="add", name="新任 一郎", department="託送業務部 買取グループ", email="newcomer.grid@sekisho.example",
+            roles=["operator"], natural_person=True, note="4月1日付 異動者"), SYSTEM)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     app.cli.add_command(applications_group)
@@ -52,5 +65,7 @@ def init_app(app: Flask) -> None:
     ui.add_nav("applications.index", _l("Applications"), "org_admin", "responsible", "sysadmin")
     if PANEL not in DASHBOARD_PANELS:
         DASHBOARD_PANELS.append(PANEL)
+    if load_demo_applications not in DEMO_LOADERS:
+        DEMO_LOADERS.append(load_demo_applications)
     if all(name != "applications" for name, _job in scheduler.JOBS):
         scheduler.JOBS.append(("applications", _expire_job))
