@@ -1,0 +1,77 @@
+"""Bad input gets a clear message and changes nothing; never a server error."""
+from __future__ import annotations
+
+import pytest
+
+from tests.applications import steps
+from tests.applications.steps import add_user_fields, decide, file, filed_id, text_of, token
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("name", "山田\x00太郎", "cannot be used"),
+    ("name", "長" * 201, "at most 200"),
+    ("email", "a@b", "valid personal e-mail"),
+    ("email", "共用 <shared@test.example>", "valid personal e-mail"),
+    ("department", "\x1b[31m", "cannot be used"),
+    ("note", "x" * 2001, "at most 2000"),
+    ("kind", "promote", "kind of application"),
+    ("target", "'; DROP TABLE users; --", "no user"),
+])
+def test_bad_fields_are_refused_with_a_message(world, browser_for, field, value, message):
+    fields = add_user_fields()
+    if field == "target":
+        fields = {"kind": "suspend"}
+    fields[field] = value
+    response = file(browser_for(world.grid_admin), **fields)
+    assert response.status_code == 400
+    assert message in steps.errors_of(response)
+    assert steps.count_applications() == 0
+
+
+def test_invalid_utf8_never_reaches_the_database_as_broken_text(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    body = f"csrf_token={token(admin)}&kind=add&name=%FF%FE&email=x%40test.example&role=operator&natural_person=y"
+    response = admin.post("/applications/new", data=body, content_type="application/x-www-form-urlencoded")
+    # Werkzeug keeps undecodable bytes percent-encoded: the name is plain, valid text.
+    application = steps.application(filed_id(response))
+    assert application.proposed["name"] == "%FF%FE"
+    boundary = "sekisho-boundary"
+    parts = [("csrf_token", token(admin).encode()), ("kind", b"add"), ("name", b"\xff\xfe broken"),
+             ("email", b"y@test.example"), ("role", b"operator"), ("natural_person", b"y")]
+    multipart = b"".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n".encode() + v + b"\r\n"
+                         for k, v in parts) + f"--{boundary}--\r\n".encode()
+    refused = admin.post("/applications/new", data=multipart, content_type=f"multipart/form-data; boundary={boundary}")
+    assert refused.status_code == 400 and "not valid text" in steps.errors_of(refused)
+    assert steps.count_applications() == 1
+
+
+def test_markup_is_shown_as_text(world, browser_for):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(name="<script>alert(1)</script>")))
+    page = browser_for(world.grid_responsible).get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_full_width_and_mixed_scripts_are_kept_as_typed(world, browser_for):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(
+        name="ＡＢＣ　ｶﾀｶﾅ 山田", department="総務部（第２課）")))
+    assert steps.application(application_id).proposed["name"] == "ＡＢＣ　ｶﾀｶﾅ 山田"
+
+
+def test_forged_ids_in_urls_are_not_found(world, browser_for):
+    responsible = browser_for(world.grid_responsible)
+    for path in ("/applications/0", "/applications/99999999999", "/users/%00", "/users/" + "x" * 500):
+        assert responsible.get(path).status_code == 404, path
+    assert decide(responsible, 424242, "approve").status_code == 404
+    assert responsible.get("/applications/abc").status_code == 404
+
+
+def test_a_decision_without_csrf_token_changes_nothing(world, browser_for):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    responsible = browser_for(world.grid_responsible)
+    response = responsible.post(f"/applications/{application_id}", data={"decision": "approve"})
+    assert response.status_code == 400
+    assert steps.application(application_id).state == "submitted"
+    htmx = responsible.post(f"/applications/{application_id}", data={"decision": "approve"},
+                            headers={"HX-Request": "true"})
+    assert htmx.status_code == 400 and "<html" not in text_of(htmx)
+    assert steps.application(application_id).state == "submitted"
