@@ -106,3 +106,14 @@ def test_approval_that_cannot_execute_changes_nothing(world, browser_for):
     assert response.status_code == 400 and "taken" in text_of(response)
     assert steps.application(application_id).state == "submitted"
     assert steps.audit_entries("application.approved", application_id=application_id) == []
+
+
+def test_correcting_the_address_of_a_user_not_yet_activated_sends_a_new_link(app, world, smtp, browser_for):
+    approve(world, browser_for, kind="add", name="誤記 アドレス", email="typo@test.example",
+            role=["operator"], natural_person="y")
+    new_user = steps.user_by_email("typo@test.example")
+    old_link = smtp.link_for("typo@test.example")
+    approve(world, browser_for, kind="change", target=new_user.login_id, email="right@test.example")
+    assert smtp.link_for("right@test.example") != old_link
+    assert steps.activate_from_mail(app.test_client(), smtp, "right@test.example", NEW_PASSWORD).status_code == 303
+    assert steps.user(new_user.login_id).status == "active"

@@ -44,3 +44,15 @@ def test_expiry_is_configurable_and_runs_from_the_command_line(make_app, world_f
         assert steps.application(application.id).state == "expired"
         again = app.test_cli_runner().invoke(args=["applications", "expire"])
         assert "expired 0" in again.output
+
+
+def test_a_returned_application_gets_a_full_period_to_be_fixed(app, world, clock, browser_for):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    clock.advance(days=10)
+    assert decide(browser_for(world.grid_responsible), application_id, "return", "所属を記入").status_code == 303
+    clock.advance(days=13)
+    scheduler.run_once(app)
+    assert steps.application(application_id).state == "returned"
+    clock.advance(days=2)
+    scheduler.run_once(app)
+    assert steps.application(application_id).state == "expired"

@@ -69,6 +69,9 @@ def _change(application: Application, actor: User, origin: Origin) -> User:
         user.roles = " ".join(data["roles"])
     _record("account.changed", application, actor, origin, user, changes=changed)
     notify.account_changed(user, application, old_email)
+    if user.status == "pending" and "email" in data:
+        # The first link went to the old (perhaps mistyped) address; the new one gets its own.
+        credentials.issue_activation(user, "activate", origin, actor.id)
     return user
 
 

@@ -156,8 +156,10 @@ def decide(actor: User, application_id: int, decision: str, reason: str, origin:
     application = visible(actor, application_id)
     _check_decision(actor, application, decision, reason)
     new_state = DECISIONS[decision]
+    # A returned application gets a full period again for the applicant to fix it.
+    extra = {"expires_at": clock.now() + _expiry()} if new_state == "returned" else {}
     if not _transition(application, "submitted", state=new_state, decided_by_id=actor.id,
-                       decided_at=clock.now(), decision_reason=reason):
+                       decided_at=clock.now(), decision_reason=reason, **extra):
         raise AlreadyDecided(_l("This application has already been decided."))
     if new_state == "approved":
         try:
