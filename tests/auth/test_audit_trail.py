@@ -86,3 +86,13 @@ def test_activation_and_password_change_leave_no_password_or_link_token(client, 
     assert "account.activated" in trail and "account.password_changed" in trail
     for secret in (token, first, second):
         assert secret not in trail
+
+
+def test_a_password_typed_into_the_id_field_is_not_logged(client, world):
+    from tests.auth.steps import submit_password
+
+    submit_password(client, TEST_PASSWORD, TEST_PASSWORD)
+    submit_password(client, "u0000000", WRONG)
+    targets = [e.target for e in audit_events("login.failed")]
+    assert TEST_PASSWORD not in audit_text()
+    assert targets[-1] == "u0000000", "a short unknown ID is kept: it shows what a sprayer tries"

@@ -148,3 +148,25 @@ def test_five_wrong_app_codes_void_the_sign_in(client, world, sign_in, clock):
         assert submit_code(client, wrong).status_code == 401
     assert submit_code(client, wrong).headers["Location"] == "/login"
     assert client.get("/login/code").headers["Location"] == "/login"
+
+
+def test_lost_device_reset_by_an_administrator_then_set_up_again(client, world, sign_in, smtp, clock):
+    from webapp.audit.service import SYSTEM
+    from webapp.auth import totp
+
+    world.grid.require_totp = True
+    db.session.merge(world.grid)
+    db.session.commit()
+    operator = world.grid_operator
+    sign_in(client, operator)
+    enrol(client, clock)
+    sign_out(client)
+
+    totp.reset(reload(operator), actor_id=world.sysadmin.id, origin=SYSTEM, reason="phone lost")
+    db.session.commit()
+    assert audit_events("account.totp_reset")[-1].actor_id == world.sysadmin.id
+
+    smtp.clear()
+    submit_password(client, operator.login_id)
+    assert submit_code(client, smtp.code_for(operator.email)).headers["Location"] == "/dashboard"
+    assert client.get("/dashboard").headers["Location"] == "/account/authenticator", "set up the new phone first"

@@ -125,13 +125,26 @@ def count_failure(user: User, origin: Origin) -> None:
         _lock(user, origin)
 
 
+# Issued IDs are short; Sekisho passwords are 15+ characters. A long "ID" that matches nobody
+# is most likely a password typed into the wrong field, and passwords never go into the log.
+LONGEST_LOGGED_UNKNOWN_ID = 14
+
+
+def _audit_target(user: User | None, attempted: str) -> str:
+    if user is not None:
+        return user.login_id
+    if len(attempted) > LONGEST_LOGGED_UNKNOWN_ID:
+        return f"(unknown, {len(attempted)} characters)"
+    return attempted
+
+
 def _refuse(reason: str, origin: Origin, user: User | None, attempted: str) -> LoginRefused:
     ratelimit.note_failure(origin)
     audit.record(
         "login.failed", origin=origin,
         actor_id=user.id if user else None,
         organisation_id=user.organisation_id if user else None,
-        target=attempted[:40], reason=reason,
+        target=_audit_target(user, attempted), reason=reason,
     )
     db.session.commit()
     return LoginRefused()

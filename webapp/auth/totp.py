@@ -87,3 +87,16 @@ def disable(user: User, password: str, origin: Origin) -> None:
     outbox.enqueue(user.email, _("Sekisho: your sign-in method was changed"), "authenticator_changed",
                    user=user, enabled=False, at=clock.now_jst(), ip=origin.ip)
     db.session.commit()
+
+
+def reset(user: User, *, actor_id: int | None, origin: Origin, reason: str = "") -> None:
+    """A lost or replaced device: back to e-mailed codes, decided by someone else (an approved
+    application or a system administrator). If the organisation requires the app, the person is
+    sent to set up a new one right after the next e-mailed code. The caller commits."""
+    user.totp_secret = None
+    user.mfa_method = "email"
+    user.totp_last_counter = 0
+    audit.record("account.totp_reset", origin=origin, actor_id=actor_id, organisation_id=user.organisation_id,
+                 target=user.login_id, reason=reason[:200])
+    outbox.enqueue(user.email, _("Sekisho: your sign-in method was changed"), "authenticator_changed",
+                   user=user, enabled=False, at=clock.now_jst(), ip=origin.ip)
