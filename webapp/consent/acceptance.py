@@ -111,21 +111,26 @@ def months_before(instant: datetime, months: int) -> datetime:
     return local.replace(year=year, month=month, day=min(local.day, calendar.monthrange(year, month)[1]))
 
 
-def _satisfied(user_id: int, requirement: Requirement, not_before: datetime | None) -> bool:
-    query = select(ConsentAcceptance.item_ids).where(
-        ConsentAcceptance.user_id == user_id, ConsentAcceptance.version_id == requirement.version_id)
-    if not_before is not None:
-        query = query.where(ConsentAcceptance.accepted_at > not_before)
-    needed = set(requirement.box_ids)
-    return any(needed <= set(ticked.split()) for ticked in db.session.scalars(query))
-
-
 def pending(user, now: datetime | None = None) -> list[Requirement]:
-    """Current versions this user has not accepted (or not within the renewal period)."""
+    """Current versions this user has not accepted (or not within the renewal period).
+
+    Runs on every request through the gate: one query for the versions in force, one for the
+    items that apply, one for this user's acceptances of those versions.
+    """
     now = now or clock.now()
+    needed = requirements(user, now)
+    if not needed:
+        return []
     months = current_app.config["PORTAL_CONSENT_RENEWAL_MONTHS"]
-    not_before = months_before(now, months) if months > 0 else None
-    return [r for r in requirements(user, now) if not _satisfied(user.id, r, not_before)]
+    query = select(ConsentAcceptance.version_id, ConsentAcceptance.item_ids).where(
+        ConsentAcceptance.user_id == user.id, ConsentAcceptance.version_id.in_([r.version_id for r in needed]))
+    if months > 0:
+        query = query.where(ConsentAcceptance.accepted_at > months_before(now, months))
+    ticked: dict[int, list[set[str]]] = {}
+    for version_id, item_ids in db.session.execute(query):
+        ticked.setdefault(version_id, []).append(set(item_ids.split()))
+    # An acceptance counts only if it covered every box this user must tick now.
+    return [r for r in needed if not any(set(r.box_ids) <= got for got in ticked.get(r.version_id, []))]
 
 
 def shown(requirement_list: list[Requirement]) -> list[Shown]:

@@ -105,12 +105,23 @@ def _latest_acceptance(version: DocumentVersion):
             .group_by(ConsentAcceptance.user_id).subquery())
 
 
-def version_report(version: DocumentVersion, scope: Scope, status: str = "", page: int = 1) -> ReportPage:
+def _with_latest(version: DocumentVersion, scope: Scope):
     latest = _latest_acceptance(version)
-    base = _users_in_scope(version, scope).add_columns(latest.c.at).outerjoin(latest, latest.c.user_id == User.id)
+    return _users_in_scope(version, scope).add_columns(latest.c.at).outerjoin(latest, latest.c.user_id == User.id), latest
+
+
+def counts(version: DocumentVersion, scope: Scope) -> tuple[int, int]:
+    """(accepted, total) among the active users the version concerns."""
+    base, latest = _with_latest(version, scope)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     accepted = db.session.scalar(select(func.count()).select_from(
         base.where(latest.c.at.is_not(None)).subquery())) or 0
+    return accepted, total
+
+
+def version_report(version: DocumentVersion, scope: Scope, status: str = "", page: int = 1) -> ReportPage:
+    accepted, total = counts(version, scope)
+    base, latest = _with_latest(version, scope)
     if status == "accepted":
         base = base.where(latest.c.at.is_not(None))
     elif status == "pending":
@@ -127,11 +138,7 @@ def summary(scope: Scope) -> list[tuple[DocumentVersion, int, int]]:
     """Every published version with (accepted, total) in the scope, newest first."""
     versions = db.session.scalars(select(DocumentVersion).where(DocumentVersion.state == "published")
                                   .order_by(DocumentVersion.effective_at.desc(), DocumentVersion.id.desc())).all()
-    result = []
-    for version in versions:
-        report = version_report(version, scope, page=1)
-        result.append((version, report.accepted, report.total))
-    return result
+    return [(version, *counts(version, scope)) for version in versions]
 
 
 def neutralise(value: object) -> str:

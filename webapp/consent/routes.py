@@ -76,6 +76,22 @@ def _public_document(kind: str, version_text: str | None) -> tuple[str, int]:
     ), 200
 
 
+def _compared_pair(versions: list, old_arg: str | None, new_arg: str | None) -> tuple:
+    """The versions named in the query, or by default the latest and the one before it; unknown: 404."""
+    by_number = {v.version: v for v in versions}
+    new = by_number.get(new_arg) if new_arg else (versions[0] if versions else None)
+    if new_arg and new is None:
+        abort(404)
+    if old_arg:
+        old = by_number.get(old_arg)
+        if old is None:
+            abort(404)
+        return old, new
+    older = [v for v in versions if new is not None and documents.version_key(v.version)
+             < documents.version_key(new.version)]
+    return (older[0] if older else None), new
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("consent", __name__)
 
@@ -124,15 +140,7 @@ def make_blueprint() -> Blueprint:
         if kind not in KINDS:
             abort(404)
         versions = publishing.published_versions(kind)
-        by_number = {v.version: v for v in versions}
-        new = by_number.get(request.args.get("new", "")) if request.args.get("new") else (versions or [None])[0]
-        if request.args.get("new") and new is None:
-            abort(404)
-        older = [v for v in versions if new is not None and documents.version_key(v.version)
-                 < documents.version_key(new.version)]
-        old = by_number.get(request.args.get("old", "")) if request.args.get("old") else (older or [None])[0]
-        if request.args.get("old") and old is None:
-            abort(404)
+        old, new = _compared_pair(versions, request.args.get("old"), request.args.get("new"))
         blocks = diff.compare(publishing.full_text(old), publishing.full_text(new)) if old and new else []
         return render_template("consent/compare.html", kind=kind, versions=versions, old=old, new=new,
                                blocks=blocks, expand=request.args.get("expand") == "1"), 200
