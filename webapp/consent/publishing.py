@@ -165,7 +165,7 @@ def _publish(row: DocumentVersion, actor_id: int | None, origin: Origin, notify:
     queued = notify_active_users(row, previous) if notify else 0
     audit.record("terms.published", origin=origin, actor_id=actor_id, target=f"{row.kind} {row.version}",
                  version_id=row.id, effective_on=row.effective_on.isoformat(),
-                 sha256=documents.sha256_text(row.body), mails=queued)
+                 sha256=documents.sha256_text(full_text(row)), mails=queued)
     return Published(row, queued)
 
 
