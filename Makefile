@@ -26,7 +26,7 @@ static/vendor/.installed: package.json package-lock.json
 
 translations: $(VENV)/.installed
 	@for po in $(CATALOGS); do \
-		$(VENV)/bin/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo -q || exit 1; \
+		$(VENV)/bin/pybabel -q compile -i $$po -o $${po%.po}.mo || exit 1; \
 	done
 
 run: setup
