@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.support.isolation import IsolatedClient
 from tests.support.smtp import SmtpSink
 from webapp import create_app
 from webapp.clock import JST, FrozenClock
@@ -80,6 +81,8 @@ def make_app(tmp_path: Path, smtp: SmtpSink, clock: FrozenClock) -> Callable[...
         }
         app = create_app(config)
         app.config["TESTING"] = True
+        # Each request gets its own app context, as in production (see isolation.py).
+        app.test_client_class = IsolatedClient
         with app.app_context():
             from webapp.extensions import db
 

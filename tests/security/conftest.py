@@ -6,7 +6,7 @@ from typing import Any, Callable
 import pytest
 from flask import Flask
 
-from tests.security.isolation import IsolatedClient
+from tests.support.isolation import IsolatedClient
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:38:11.696336
+Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
@@ -105,6 +105,41 @@ def upgrade() -> None:
     with op.batch_alter_table('activation_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_activation_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('applications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=False),
+    sa.Column('target_user_id', sa.Integer(), nullable=True),
+    sa.Column('subject_name', sa.String(length=200), nullable=False),
+    sa.Column('subject_email', sa.String(length=254), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('before', sa.Text(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('natural_person', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('requires_sysadmin', sa.Boolean(), nullable=False),
+    sa.Column('decision_reason', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['applicant_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ),
+    sa.ForeignKeyConstraint(['target_user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applications_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index('ix_applications_org_state', ['organisation_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_state'), ['state'], unique=False)
+        batch_op.create_index('ix_applications_state_expires', ['state', 'expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_applications_target_user_id'), ['target_user_id'], unique=False)
+
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', webapp.database.UTCDateTime(), nullable=False),
@@ -127,6 +162,58 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_events_kind_at', ['kind', 'at'], unique=False)
         batch_op.create_index('ix_audit_events_org_at', ['organisation_id', 'at'], unique=False)
 
+    op.create_table('consent_document_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('version', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('effective_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('must_read_to_end', sa.Boolean(), nullable=False),
+    sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('published_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('published_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['published_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'version', name='uq_consent_document_versions_kind_version')
+    )
+    with op.batch_alter_table('consent_document_versions', schema=None) as batch_op:
+        batch_op.create_index('ix_consent_document_versions_kind_state_effective', ['kind', 'state', 'effective_at'], unique=False)
+
+    op.create_table('hours_closures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('start_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('end_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('cancelled_at', webapp.database.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['cancelled_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('hours_closures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hours_closures_end_at'), ['end_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hours_closures_start_at'), ['start_at'], unique=False)
+
+    op.create_table('hours_custom_profiles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('windows', sa.Text(), nullable=False),
+    sa.Column('closes_on_holidays', sa.Boolean(), nullable=False),
+    sa.Column('observes_year_end', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name')
+    )
     op.create_table('password_history',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -147,6 +234,7 @@ def upgrade() -> None:
     sa.Column('code_sent_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('expires_at', webapp.database.UTCDateTime(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('resends', sa.Integer(), nullable=False),
     sa.Column('voided_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('consumed_at', webapp.database.UTCDateTime(), nullable=True),
     sa.Column('created_at', webapp.database.UTCDateTime(), nullable=False),
@@ -174,11 +262,82 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_server_sessions_last_seen_at'), ['last_seen_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_server_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('system_settings',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('updated_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('application_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('transition', sa.String(length=20), nullable=False),
+    sa.Column('from_state', sa.String(length=20), nullable=False),
+    sa.Column('to_state', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('application_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_application_events_application_id'), ['application_id'], unique=False)
+
+    op.create_table('consent_acceptances',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('text_sha256', sa.String(length=64), nullable=False),
+    sa.Column('item_ids', sa.Text(), nullable=False),
+    sa.Column('accepted_at', webapp.database.UTCDateTime(), nullable=False),
+    sa.Column('ip', sa.String(length=64), nullable=False),
+    sa.Column('user_agent', sa.String(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['version_id'], ['consent_document_versions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('consent_acceptances', schema=None) as batch_op:
+        batch_op.create_index('ix_consent_acceptances_user_version', ['user_id', 'version_id', 'accepted_at'], unique=False)
+        batch_op.create_index('ix_consent_acceptances_version_org', ['version_id', 'organisation_id'], unique=False)
+
+    op.create_table('consent_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('item_key', sa.String(length=40), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('categories', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['consent_document_versions.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('version_id', 'item_key', name='uq_consent_items_version_key')
+    )
+    with op.batch_alter_table('consent_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consent_items_version_id'), ['version_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('consent_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consent_items_version_id'))
+
+    op.drop_table('consent_items')
+    with op.batch_alter_table('consent_acceptances', schema=None) as batch_op:
+        batch_op.drop_index('ix_consent_acceptances_version_org')
+        batch_op.drop_index('ix_consent_acceptances_user_version')
+
+    op.drop_table('consent_acceptances')
+    with op.batch_alter_table('application_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_application_events_application_id'))
+
+    op.drop_table('application_events')
+    op.drop_table('system_settings')
     with op.batch_alter_table('server_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_server_sessions_user_id'))
         batch_op.drop_index(batch_op.f('ix_server_sessions_last_seen_at'))
@@ -193,6 +352,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_password_history_user_id'))
 
     op.drop_table('password_history')
+    op.drop_table('hours_custom_profiles')
+    with op.batch_alter_table('hours_closures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hours_closures_start_at'))
+        batch_op.drop_index(batch_op.f('ix_hours_closures_end_at'))
+
+    op.drop_table('hours_closures')
+    with op.batch_alter_table('consent_document_versions', schema=None) as batch_op:
+        batch_op.drop_index('ix_consent_document_versions_kind_state_effective')
+
+    op.drop_table('consent_document_versions')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_org_at')
         batch_op.drop_index('ix_audit_events_kind_at')
@@ -200,6 +369,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_events_actor_at')
 
     op.drop_table('audit_events')
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_applications_target_user_id'))
+        batch_op.drop_index('ix_applications_state_expires')
+        batch_op.drop_index(batch_op.f('ix_applications_state'))
+        batch_op.drop_index(batch_op.f('ix_applications_organisation_id'))
+        batch_op.drop_index('ix_applications_org_state')
+        batch_op.drop_index(batch_op.f('ix_applications_applicant_id'))
+
+    op.drop_table('applications')
     with op.batch_alter_table('activation_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activation_tokens_user_id'))
 
