@@ -1,4 +1,4 @@
-"""Sign-in tests: every request isolated as in production (see tests/security/isolation.py)."""
+"""Sign-in tests: every request isolated as in production (see tests/support/isolation.py)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -6,7 +6,7 @@ from typing import Any, Callable
 import pytest
 from flask import Flask
 
-from tests.security.isolation import IsolatedClient
+from tests.support.isolation import IsolatedClient
 
 
 @pytest.fixture

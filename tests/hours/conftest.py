@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.security.isolation import IsolatedClient
+from tests.support.isolation import IsolatedClient
 from webapp.clock import JST
 from webapp.i18n import LOCALE_COOKIE
 
@@ -29,7 +29,7 @@ def app_settings() -> dict[str, Any]:
 @pytest.fixture
 def app(make_app: Callable[..., Flask], smtp: Any, app_settings: dict[str, Any]) -> Iterator[Flask]:
     application = make_app(**app_settings)
-    # Every request in its own app context, as in production (see tests/security/isolation.py).
+    # Every request in its own app context, as in production (see tests/support/isolation.py).
     application.test_client_class = IsolatedClient
     smtp.clear()
     with application.app_context():

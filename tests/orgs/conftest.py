@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.security.isolation import IsolatedClient
+from tests.support.isolation import IsolatedClient
 from webapp.i18n import LOCALE_COOKIE
 
 

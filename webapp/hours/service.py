@@ -55,6 +55,9 @@ def profile_names() -> list[str]:
 
 
 def _custom_record(name: str) -> CustomHoursProfile | None:
+    # A name no profile could have never reaches the database (PostgreSQL refuses NUL in text).
+    if not name or len(name) > 40 or "\x00" in name:
+        return None
     return db.session.scalar(select(CustomHoursProfile).where(CustomHoursProfile.name == name))
 
 
