@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+import os
+import threading
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -27,15 +29,22 @@ def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHa
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
+# At most one argon2 computation per core at a time: more would not finish sooner, and
+# each holds 19 MiB, so unbounded concurrency is what would drive resident memory up.
+_ARGON2_SLOTS = threading.BoundedSemaphore(max(os.cpu_count() or 1, 1))
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(normalise(password))
+    with _ARGON2_SLOTS:
+        return _hasher().hash(normalise(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
     try:
-        return _hasher().verify(password_hash, normalise(password))
+        with _ARGON2_SLOTS:
+            return _hasher().verify(password_hash, normalise(password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
