@@ -29,7 +29,7 @@ def demo_command(as_json: bool) -> None:
         if as_json:
             click.echo("[]")
         else:
-            click.echo("The database already has accounts; demo data not loaded (passwords are shown only once).")
+            click.echo("Demo data is already loaded; its passwords were shown when it was loaded.")
         return
     accounts = demo.load()
     if as_json:

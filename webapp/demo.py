@@ -48,8 +48,12 @@ def _demo_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(6)) for _ in range(4))
 
 
+DEMO_MARKER_EMAIL = "sysadmin@sekisho.example"
+
+
 def is_loaded() -> bool:
-    return db.session.scalar(select(User.id).limit(1)) is not None
+    """Demo data is there (a system administrator created by hand does not count)."""
+    return db.session.scalar(select(User.id).where(User.email == DEMO_MARKER_EMAIL).limit(1)) is not None
 
 
 def _activate(user: User, password: str) -> None:
@@ -63,7 +67,7 @@ def _activate(user: User, password: str) -> None:
 def load() -> list[DemoAccount]:
     accounts: list[DemoAccount] = []
     operator_org = orgs.operator_organisation()
-    sysadmin = orgs.create_user(operator_org, name="管理 運営", email="sysadmin@sekisho.example",
+    sysadmin = orgs.create_user(operator_org, name="管理 運営", email=DEMO_MARKER_EMAIL,
                                 roles="sysadmin", department="運営事務局")
     organisations = {
         "grid": orgs.create_organisation(

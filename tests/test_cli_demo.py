@@ -1,0 +1,44 @@
+"""`portal demo --json`: the contract operators' scripts rely on (SPEC §10)."""
+import json
+
+from tests.conftest import csrf_from
+
+
+def _demo(app):
+    result = app.test_cli_runner().invoke(args=["demo", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_demo_json_lists_every_account_with_a_working_generated_password(app, client, smtp):
+    accounts = _demo(app)
+    roles = sorted(a["role"] for a in accounts)
+    assert roles == sorted(["sysadmin"] + ["org_admin", "responsible", "operator", "operator"] * 2)
+    assert {tuple(sorted(a)) for a in accounts} == {("email", "login_id", "organisation", "password", "role")}
+    assert len({a["password"] for a in accounts}) == len(accounts)
+    operator = next(a for a in accounts if a["role"] == "operator")
+    page = client.get("/login")
+    response = client.post("/login", data={"login_id": operator["login_id"], "password": operator["password"],
+                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/login/code")
+    assert smtp.code_for(operator["email"])
+
+
+def test_passwords_differ_between_installations(make_app, tmp_path):
+    first = _demo(make_app())
+    second_app = make_app(PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}")
+    with second_app.app_context():
+        from webapp.extensions import db
+
+        db.create_all()
+    second = _demo(second_app)
+    assert {a["password"] for a in first}.isdisjoint({a["password"] for a in second})
+
+
+def test_demo_loads_once_and_alongside_a_hand_made_sysadmin(app):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["create-sysadmin", "--login-id", "ops", "--name", "運用 太郎", "--email", "ops@example.jp"])
+    assert created.exit_code == 0 and "/activate/" in created.output
+    assert len(_demo(app)) == 9
+    assert _demo(app) == []
+    assert "already loaded" in runner.invoke(args=["demo"]).output
