@@ -105,8 +105,14 @@ def _reset_database(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask], smtp: SmtpSink) -> Iterator[Flask]:
-    application = make_app()
+def app_settings() -> dict[str, Any]:
+    """Configuration of the `app` fixture; a test folder or test overrides it."""
+    return {}
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask], smtp: SmtpSink, app_settings: dict[str, Any]) -> Iterator[Flask]:
+    application = make_app(**app_settings)
     smtp.clear()
     with application.app_context():
         yield application
@@ -152,3 +158,28 @@ def sign_in(smtp: SmtpSink) -> Callable[..., Any]:
         return response
 
     return do_sign_in
+
+
+@pytest.fixture
+def browser_for(app: Flask, sign_in: Callable[..., Any]) -> Iterator[Callable[[Any], FlaskClient]]:
+    """A signed-in test client per person (one "browser" each), English so assertions read the msgids."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    clients: dict[int, FlaskClient] = {}
+
+    def get(user: Any) -> FlaskClient:
+        if user.id not in clients:
+            client = app.test_client()
+            client.set_cookie(LOCALE_COOKIE, "en")
+            sign_in(client, user)
+            clients[user.id] = client
+        return clients[user.id]
+
+    yield get
+
+
+@pytest.fixture
+def world_factory() -> Callable[[], Any]:
+    from tests.support.world import build_world
+
+    return build_world

@@ -6,13 +6,12 @@ changes it with @pytest.mark.parametrize("app_settings", [{...}]).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.support.isolation import IsolatedClient
 from webapp.clock import JST
 from webapp.i18n import LOCALE_COOKIE
 
@@ -24,20 +23,6 @@ def jst(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetim
 @pytest.fixture
 def app_settings() -> dict[str, Any]:
     return {"PORTAL_HOURS_PROFILE": "capacity"}
-
-
-@pytest.fixture
-def app(make_app: Callable[..., Flask], smtp: Any, app_settings: dict[str, Any]) -> Iterator[Flask]:
-    application = make_app(**app_settings)
-    # Every request in its own app context, as in production (see tests/support/isolation.py).
-    application.test_client_class = IsolatedClient
-    smtp.clear()
-    with application.app_context():
-        yield application
-    from webapp.extensions import db
-
-    with application.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
