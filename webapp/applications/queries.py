@@ -7,6 +7,7 @@ from typing import Any, Generic, Sequence, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
+from webapp import listing
 from webapp.applications.models import KINDS, STATES, Application, ApplicationEvent
 from webapp.auth.models import User
 from webapp.extensions import db
@@ -52,29 +53,20 @@ class ApplicationFilter:
         state = args.get("state", "")
         kind = args.get("kind", "")
         sort = args.get("sort", "-submitted")
-        try:
-            page = max(1, min(int(args.get("page", 1)), 100_000))
-        except (TypeError, ValueError):
-            page = 1
-        try:
-            organisation = int(args["organisation"]) if args.get("organisation") else None
-        except (TypeError, ValueError):
-            organisation = None
         return cls(
             state=state if state in STATES or state == "open" else "",
             kind=kind if kind in KINDS else "",
-            q=(args.get("q", "") or "").replace("\x00", "").strip()[:100],
-            organisation=organisation,
+            q=listing.search_text(args),
+            organisation=listing.optional_id(args, "organisation"),
             sort=sort if sort.lstrip("-") in cls.SORTS else "-submitted",
-            page=page,
+            page=listing.page_number(args),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query arguments for links that keep the filters (empty ones left out)."""
         values = {key: getattr(self, key) for key in ("state", "kind", "q", "organisation", "sort")}
         values.update(changes)
-        defaults = {"sort": "-submitted", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+        return listing.link_args(values, {"sort": "-submitted", "page": 1})
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.state == "open":

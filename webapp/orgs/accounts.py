@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
+from webapp import listing
 from webapp.applications import notify, policy
 from webapp.applications.queries import PAGE_SIZE, Page, like_pattern
 from webapp.audit import service as audit
@@ -98,29 +99,20 @@ class UserFilter:
     @classmethod
     def from_args(cls, args: Any) -> "UserFilter":
         status, role, sort = args.get("status", ""), args.get("role", ""), args.get("sort", "name")
-        try:
-            page = max(1, min(int(args.get("page", 1)), 100_000))
-        except (TypeError, ValueError):
-            page = 1
-        try:
-            organisation = int(args["organisation"]) if args.get("organisation") else None
-        except (TypeError, ValueError):
-            organisation = None
         return cls(
             status=status if status in USER_STATUSES or status == "locked" else "",
             role=role if role in {"operator", "org_admin", "responsible", "sysadmin"} else "",
-            q=(args.get("q", "") or "").replace("\x00", "").strip()[:100],
-            organisation=organisation,
+            q=listing.search_text(args),
+            organisation=listing.optional_id(args, "organisation"),
             sort=sort if sort.lstrip("-") in cls.SORTS else "name",
-            page=page,
+            page=listing.page_number(args),
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query arguments for links that keep the filters (empty ones left out)."""
         values = {key: getattr(self, key) for key in ("status", "role", "q", "organisation", "sort")}
         values.update(changes)
-        defaults = {"sort": "name", "page": 1}
-        return {k: v for k, v in values.items() if v not in ("", None) and defaults.get(k) != v}
+        return listing.link_args(values, {"sort": "name", "page": 1})
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.status == "locked":
