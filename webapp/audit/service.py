@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.audit.models import AuditEvent
@@ -29,6 +30,20 @@ class Origin:
 
 
 SYSTEM = Origin(ip="", user_agent="system")
+
+# The hash of the entry this transaction appended last. The chain's lock (SQLite's write
+# lock, taken by BEGIN IMMEDIATE; the advisory lock on PostgreSQL) is held from the first
+# append to the end of the transaction, so no other entry can come between: the next
+# append of the same transaction need not read the table again.
+_LAST_HASH = "sekisho.audit_last_hash"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_last_hash(session: Session, transaction: Any) -> None:
+    # The outermost transaction, or a savepoint (a rolled-back one may have held the last
+    # entry); not the subtransaction each flush opens and closes.
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_LAST_HASH, None)
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -60,10 +75,12 @@ def record(
 ) -> AuditEvent:
     """Add an entry to the current transaction; it commits with the change it describes."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-    session.flush()
-    prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    prev_hash = session.info.get(_LAST_HASH) if session.in_transaction() else None
+    if prev_hash is None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+        session.flush()
+        prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     event = AuditEvent(
         at=clock.now(),
         kind=kind,
@@ -78,6 +95,7 @@ def record(
     event.hash = _digest(prev_hash, event)
     session.add(event)
     session.flush()
+    session.info[_LAST_HASH] = event.hash
     return event
 
 

@@ -1,9 +1,10 @@
 """Sign-in: login (password), one-time code, new code, logout. Account pages: routes_account.py."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, session, url_for
+from flask import Blueprint, flash, g, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.audit import service as audit
@@ -40,8 +41,7 @@ def _deliver_now(mail_id: int) -> bool:
     """Send the code mail before answering (bounded by PORTAL_MAIL_TIMEOUT_SECONDS), exactly once:
     taking this request's committed ids keeps the after-request hook from trying a second time."""
     ids = set(outbox.take_committed_ids()) | {mail_id}
-    outbox.deliver(sorted(ids))
-    return outbox.was_delivered(mail_id)
+    return mail_id in outbox.deliver_now(ids)
 
 
 def _session_id() -> str | None:
@@ -111,6 +111,8 @@ def make_blueprint() -> Blueprint:
         sessions.regenerate(session)  # type: ignore[arg-type]
         for key in ("pending_login", "next", "csrf_token"):  # a fresh CSRF token for the signed-in session
             session.pop(key, None)
+        g.pop("csrf_token", None)
+        generate_csrf()  # now, so it is stored with the sign-in rather than by a write on the next page
         login_user(user)
         sessions.mark_authenticated(session, user.id, origin().ip, origin().user_agent)  # type: ignore[arg-type]
         audit.record("login.succeeded", origin=origin(), actor_id=user.id, organisation_id=user.organisation_id,

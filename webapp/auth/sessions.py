@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
 from webapp import clock
@@ -23,6 +24,8 @@ from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+_TABLE = ServerSession.__table__
+_WRITTEN_MARK = "sekisho.session_written"  # dropped by a rollback: what was written is gone
 
 
 def _hash(token: str) -> str:
@@ -30,7 +33,8 @@ def _hash(token: str) -> str:
 
 
 class PortalSession(CallbackDict[str, Any], SessionMixin):
-    def __init__(self, initial: dict[str, Any] | None = None, token: str | None = None) -> None:
+    def __init__(self, initial: dict[str, Any] | None = None, token: str | None = None,
+                 last_seen_at: datetime | None = None, holder: User | None = None) -> None:
         def on_update(_self: Any) -> None:
             self.modified = True
 
@@ -39,10 +43,22 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.rotated = False
         self.ended = False
+        # What this request knows of the row: whether one exists under sid, when it was last
+        # seen and the data last written, so that an unchanged session costs no statement.
+        self.stored = token is not None
+        self.last_seen_at = last_seen_at
+        self.written: str | None = None
+        # Keeps the holder's row (read by open_session) in the identity map for the user loader.
+        self.holder = holder
 
     @property
     def sid(self) -> str | None:
         return _hash(self.token) if self.token else None
+
+    def payload(self) -> str:
+        data = dict(self)
+        data.pop("_expired", None)
+        return json.dumps(data, ensure_ascii=False)
 
 
 def cookie_name(app: Flask) -> str:
@@ -58,17 +74,17 @@ def _expired(record: ServerSession, app: Flask) -> str | None:
     return None
 
 
-def _holder_unavailable(record: ServerSession) -> str | None:
+def _holder_unavailable(record: ServerSession) -> tuple[str | None, User | None]:
     """A suspended, closed or removed user (or a suspended organisation) loses every session
     on its next request, even if whoever suspended it did not end the sessions."""
     if record.user_id is None:
-        return None
+        return None, None
     user = db.session.get(User, record.user_id)
     if user is None or user.status != "active":
-        return "account_unavailable"
+        return "account_unavailable", user
     if not user.organisation.is_active:
-        return "organisation_suspended"
-    return None
+        return "organisation_suspended", user
+    return None, user
 
 
 class ServerSessionInterface(SessionInterface):
@@ -79,7 +95,10 @@ class ServerSessionInterface(SessionInterface):
         record = db.session.get(ServerSession, _hash(token))
         if record is None:
             return PortalSession()
-        reason = _expired(record, app) or _holder_unavailable(record)
+        holder = None
+        reason = _expired(record, app)
+        if not reason:
+            reason, holder = _holder_unavailable(record)
         if reason:
             if record.user_id is not None:
                 audit.record(
@@ -97,7 +116,7 @@ class ServerSessionInterface(SessionInterface):
             data = json.loads(record.data)
         except ValueError:
             data = {}
-        return PortalSession(data, token)
+        return PortalSession(data, token, last_seen_at=record.last_seen_at, holder=holder)
 
     def save_session(self, app: Flask, session: PortalSession, response: Response) -> None:  # type: ignore[override]
         name = cookie_name(app)
@@ -113,75 +132,90 @@ class ServerSessionInterface(SessionInterface):
             session.token = secrets.token_urlsafe(32)
             session.rotated = True
         now = clock.now()
-        known = db.session.get(ServerSession, session.sid)
-        if known is not None and not (session.modified or session.rotated) and (
-                now - known.last_seen_at < _LAST_SEEN_RESOLUTION):
+        changed = session.modified or session.rotated
+        recently_seen = session.last_seen_at is not None and now - session.last_seen_at < _LAST_SEEN_RESOLUTION
+        if not changed and recently_seen and session.stored:
             return  # nothing to write
-        # Read the row again (not the identity map's copy): it may have been ended meanwhile.
-        record = db.session.get(ServerSession, session.sid, populate_existing=True)
-        if record is None and not session.rotated:
-            # Ended while this request ran (logout elsewhere, suspension, "end the others"):
-            # writing it back would bring a revoked session to life again.
-            db.session.commit()
-            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
-            return
-        if record is None:
-            record = ServerSession(id=session.sid, created_at=now, last_seen_at=now, data="{}")
-            db.session.add(record)
-        payload = dict(session)
-        payload.pop("_expired", None)
-        if session.modified or session.rotated:
-            record.data = json.dumps(payload, ensure_ascii=False)
-        if session.modified or session.rotated or now - record.last_seen_at >= _LAST_SEEN_RESOLUTION:
-            record.last_seen_at = now
+        data = session.payload() if changed else None
+        written = session.written if db.session.info.get(_WRITTEN_MARK) else None
+        if not (data is not None and data == written and recently_seen and session.stored):
+            if not _write(session, data, now):
+                db.session.commit()
+                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+                return
+        # else: regenerate / mark_authenticated wrote this very data in the request's transaction
         db.session.commit()
         if session.rotated:
             response.set_cookie(name, session.token, path="/", secure=secure, httponly=True, samesite="Lax")
 
 
+def _write(session: PortalSession, data: str | None, now: datetime) -> bool:
+    """One conditional statement; False when the row was ended while this request ran (logout
+    elsewhere, suspension, "end the others"): writing it back would revive a revoked session."""
+    values: dict[str, Any] = {"last_seen_at": now}
+    if data is not None:
+        values["data"] = data
+    db.session.flush()
+    updated = session.stored and db.session.execute(
+        update(_TABLE).where(_TABLE.c.id == session.sid).values(**values)).rowcount
+    if not updated:
+        if not session.rotated:
+            return False
+        db.session.execute(insert(_TABLE).values(id=session.sid, created_at=now, last_seen_at=now,
+                                                 data=data or "{}"))
+    session.stored, session.last_seen_at = True, now
+    return True
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN_MARK, None)
+
+
 def regenerate(session: PortalSession) -> None:
-    """Give the session a new token (after the password and after the code): fixation defence."""
+    """Give the session a new token (after the password and after the code): fixation defence.
+
+    The row moves to the new id in one UPDATE (the old id stops working at once)."""
     old_sid = session.sid
     session.token = secrets.token_urlsafe(32)
     session.rotated = True
     session.modified = True
+    session.stored = False
     if old_sid:
-        record = db.session.get(ServerSession, old_sid)
-        if record is not None:
-            data = dict(session)
-            replacement = ServerSession(
-                id=session.sid,
-                user_id=record.user_id,
-                data=json.dumps(data, ensure_ascii=False),
-                created_at=record.created_at,
-                last_seen_at=clock.now(),
-                authenticated_at=record.authenticated_at,
-                ip=record.ip,
-                user_agent=record.user_agent,
-            )
-            db.session.delete(record)
-            db.session.flush()
-            db.session.add(replacement)
+        now = clock.now()
+        data = session.payload()
+        db.session.flush()
+        moved = db.session.execute(
+            update(_TABLE).where(_TABLE.c.id == old_sid).values(id=session.sid, data=data, last_seen_at=now)
+        ).rowcount
+        stale = db.session.identity_map.get(db.session.identity_key(ServerSession, old_sid))
+        if stale is not None:
+            db.session.expunge(stale)
+        if moved:
+            session.stored, session.last_seen_at, session.written = True, now, data
+            db.session.info[_WRITTEN_MARK] = True
 
 
 def mark_authenticated(session: PortalSession, user_id: int, ip: str, user_agent: str) -> None:
-    """The second factor passed: bind the (already rotated) session to the user."""
+    """The second factor passed: bind the (already rotated) session to the user, its data
+    written in the same transaction (save_session then has nothing left to do)."""
     now = clock.now()
-    record = db.session.get(ServerSession, session.sid)
-    if record is None:
-        record = ServerSession(id=session.sid, created_at=now, last_seen_at=now, data="{}")
-        db.session.add(record)
-    record.user_id = user_id
-    record.authenticated_at = now
-    record.created_at = now  # the absolute lifetime counts from sign-in
-    record.ip = ip[:64]
-    record.user_agent = user_agent[:300]
+    data = session.payload()
+    values = {"user_id": user_id, "authenticated_at": now, "created_at": now,  # absolute lifetime from sign-in
+              "ip": ip[:64], "user_agent": user_agent[:300], "data": data, "last_seen_at": now}
     db.session.flush()
+    updated = session.stored and db.session.execute(
+        update(_TABLE).where(_TABLE.c.id == session.sid).values(**values)).rowcount
+    if not updated:
+        db.session.execute(insert(_TABLE).values(id=session.sid, **values))
+    session.stored, session.last_seen_at, session.written = True, now, data
+    db.session.info[_WRITTEN_MARK] = True
 
 
 def end_session(session: PortalSession) -> None:
     if session.sid:
         db.session.execute(delete(ServerSession).where(ServerSession.id == session.sid))
+    session.stored = False
     session.clear()
     session.token = None
     session.ended = True

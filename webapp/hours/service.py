@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Union
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -98,8 +98,33 @@ def profile_choices(include_system_default: bool = False) -> list[tuple[str, str
     return choices
 
 
+_MEMO = "sekisho.hours_memo"
+
+
+def _request_memo() -> dict[str, Any] | None:
+    """What this request already read (the gate, the banner, the notices and the dashboard all
+    ask). Kept on the request, never across requests: a change counts on the next request."""
+    return request.environ.setdefault(_MEMO, {}) if has_request_context() else None
+
+
+def forget_request_memo() -> None:
+    """After a change made by this very request, read again."""
+    if has_request_context():
+        request.environ.pop(_MEMO, None)
+        request.environ.pop("sekisho.hours_status", None)
+
+
 def system_profile_name() -> str:
     """The admin screen's choice; PORTAL_HOURS_PROFILE until one is stored."""
+    memo = _request_memo()
+    if memo is None:
+        return _system_profile_name()
+    if "system_profile" not in memo:
+        memo["system_profile"] = _system_profile_name()
+    return memo["system_profile"]
+
+
+def _system_profile_name() -> str:
     stored = get_setting(SYSTEM_PROFILE_KEY)
     if stored and is_known_profile(stored):
         return stored
@@ -128,12 +153,23 @@ def year_end_days() -> frozenset[tuple[int, int]]:
 
 # --- closures and status ---------------------------------------------------
 
-def closures_overlapping(start: datetime, end: datetime) -> list[HoursClosure]:
-    return list(db.session.scalars(
-        select(HoursClosure)
-        .where(HoursClosure.cancelled_at.is_(None), HoursClosure.start_at < end, HoursClosure.end_at > start)
-        .order_by(HoursClosure.start_at)
-    ))
+def closures_overlapping(start: datetime, end: datetime,
+                         read_from: datetime | None = None, read_to: datetime | None = None) -> list[HoursClosure]:
+    """Active closures overlapping [start, end); read_from/read_to widen what is read (and kept
+    for the rest of the request) so that later questions of the same request need no query."""
+    memo = _request_memo()
+    window = memo.get("closures") if memo is not None else None
+    if window is None or not (window[0] <= start and end <= window[1]):
+        low, high = min(start, read_from or start), max(end, read_to or end)
+        window = (low, high, list(db.session.scalars(
+            select(HoursClosure)
+            .where(HoursClosure.cancelled_at.is_(None), HoursClosure.start_at < high, HoursClosure.end_at > low)
+            .order_by(HoursClosure.start_at)
+        )))
+        if memo is not None:
+            memo["closures"] = window
+    # Everything overlapping [start, end) overlaps the window read.
+    return [c for c in window[2] if c.start_at < end and c.end_at > start]
 
 
 def calendar_closures(since: datetime, days: int = calendar.SEARCH_DAYS + 1) -> list[calendar.Closure]:
@@ -157,7 +193,9 @@ def status_for(subject: Subject, instant: datetime | None = None) -> Status:
 def upcoming_closures(days: int = UPCOMING_CLOSURE_DAYS, instant: datetime | None = None) -> list[HoursClosure]:
     """Closures not over yet that start within ``days``: what the login page and notices announce."""
     instant = instant or clock.now()
-    return closures_overlapping(instant, instant + timedelta(days=days))
+    # Read as wide as the status does: one query per request serves both.
+    return closures_overlapping(instant, instant + timedelta(days=days), instant - timedelta(days=1),
+                                instant + timedelta(days=calendar.SEARCH_DAYS + 1))
 
 
 def list_closures(instant: datetime | None = None) -> list[HoursClosure]:
@@ -196,6 +234,7 @@ def create_closure(start: datetime, end: datetime, reason: str, actor: User, ori
                  organisation_id=actor.organisation_id, target=f"closure:{closure.id}",
                  start=_jst_text(start), end=_jst_text(end), reason=reason)
     db.session.commit()
+    forget_request_memo()
     return closure
 
 
@@ -216,6 +255,7 @@ def cancel_closure(closure_id: int, actor: User, origin: Origin) -> HoursClosure
                  organisation_id=actor.organisation_id, target=f"closure:{closure_id}",
                  start=_jst_text(closure.start_at), end=_jst_text(closure.end_at), reason=closure.reason)
     db.session.commit()
+    forget_request_memo()
     return closure
 
 
@@ -227,6 +267,7 @@ def set_system_profile(name: str, actor: User, origin: Origin) -> None:
     audit.record("hours.system_profile_set", origin=origin, actor_id=actor.id,
                  organisation_id=actor.organisation_id, target=name, previous=previous)
     db.session.commit()
+    forget_request_memo()
 
 
 def define_custom_profile(name: str, windows: dict[int, list[Window]], *, closes_on_holidays: bool,
@@ -247,6 +288,7 @@ def define_custom_profile(name: str, windows: dict[int, list[Window]], *, closes
     audit.record(kind, origin=origin, actor_id=actor.id, organisation_id=actor.organisation_id, target=name,
                  windows=encoded, closes_on_holidays=closes_on_holidays, observes_year_end=observes_year_end)
     db.session.commit()
+    forget_request_memo()
     return record
 
 
