@@ -7,6 +7,9 @@ operator's changes, each committed with its audit entry.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Union
 
@@ -98,30 +101,74 @@ def profile_choices(include_system_default: bool = False) -> list[tuple[str, str
     return choices
 
 
-_MEMO = "sekisho.hours_memo"
+# The system-wide profile and the closures change a few times a year but are asked on every
+# request (gate, banner, login notices, dashboard). They are kept per process for at most
+# CACHE_SECONDS: a change made in this process counts at once (the writers below clear the
+# cache), one made by another process (PostgreSQL, several servers, the CLI) within that bound.
+CACHE_SECONDS = 5.0
+_CACHE = "sekisho.hours_cache"
 
 
-def _request_memo() -> dict[str, Any] | None:
-    """What this request already read (the gate, the banner, the notices and the dashboard all
-    ask). Kept on the request, never across requests: a change counts on the next request."""
-    return request.environ.setdefault(_MEMO, {}) if has_request_context() else None
+@dataclass(frozen=True)
+class ClosureView:
+    """A closure as read for display and status: immutable, shared between requests."""
+
+    id: int
+    start_at: datetime
+    end_at: datetime
+    reason: str
+    created_by: int | None
+    created_at: datetime
+    cancelled_at: datetime | None
+    cancelled_by: int | None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
 
-def forget_request_memo() -> None:
-    """After a change made by this very request, read again."""
+class _ProcessCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> Any:
+        with self.lock:
+            entry = self.entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def put(self, key: str, value: Any) -> None:
+        with self.lock:
+            self.entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _cache() -> _ProcessCache:
+    extensions = current_app.extensions
+    cache = extensions.get(_CACHE)
+    if cache is None:
+        cache = extensions.setdefault(_CACHE, _ProcessCache())
+    return cache
+
+
+def forget_cached() -> None:
+    """After a change: this process reads again at once (others within CACHE_SECONDS)."""
+    _cache().clear()
     if has_request_context():
-        request.environ.pop(_MEMO, None)
         request.environ.pop("sekisho.hours_status", None)
 
 
 def system_profile_name() -> str:
     """The admin screen's choice; PORTAL_HOURS_PROFILE until one is stored."""
-    memo = _request_memo()
-    if memo is None:
-        return _system_profile_name()
-    if "system_profile" not in memo:
-        memo["system_profile"] = _system_profile_name()
-    return memo["system_profile"]
+    cache = _cache()
+    name = cache.get("system_profile")
+    if name is None:
+        name = _system_profile_name()
+        cache.put("system_profile", name)
+    return name
 
 
 def _system_profile_name() -> str:
@@ -154,20 +201,21 @@ def year_end_days() -> frozenset[tuple[int, int]]:
 # --- closures and status ---------------------------------------------------
 
 def closures_overlapping(start: datetime, end: datetime,
-                         read_from: datetime | None = None, read_to: datetime | None = None) -> list[HoursClosure]:
-    """Active closures overlapping [start, end); read_from/read_to widen what is read (and kept
-    for the rest of the request) so that later questions of the same request need no query."""
-    memo = _request_memo()
-    window = memo.get("closures") if memo is not None else None
+                         read_from: datetime | None = None, read_to: datetime | None = None) -> list[ClosureView]:
+    """Active closures overlapping [start, end), soonest first; read_from/read_to widen what is
+    read (and cached) so that the other questions of this and the next requests need no query."""
+    cache = _cache()
+    window = cache.get("closures")
     if window is None or not (window[0] <= start and end <= window[1]):
         low, high = min(start, read_from or start), max(end, read_to or end)
-        window = (low, high, list(db.session.scalars(
+        rows = db.session.scalars(
             select(HoursClosure)
             .where(HoursClosure.cancelled_at.is_(None), HoursClosure.start_at < high, HoursClosure.end_at > low)
             .order_by(HoursClosure.start_at)
-        )))
-        if memo is not None:
-            memo["closures"] = window
+        )
+        window = (low, high, tuple(ClosureView(c.id, c.start_at, c.end_at, c.reason, c.created_by, c.created_at,
+                                               c.cancelled_at, c.cancelled_by) for c in rows))
+        cache.put("closures", window)
     # Everything overlapping [start, end) overlaps the window read.
     return [c for c in window[2] if c.start_at < end and c.end_at > start]
 
@@ -175,7 +223,8 @@ def closures_overlapping(start: datetime, end: datetime,
 def calendar_closures(since: datetime, days: int = calendar.SEARCH_DAYS + 1) -> list[calendar.Closure]:
     """Active closures from ``since`` on, as the pure calendar takes them."""
     return [calendar.Closure(c.start_at, c.end_at, c.reason)
-            for c in closures_overlapping(since, since + timedelta(days=days))]
+            for c in closures_overlapping(since, since + timedelta(days=days), since,
+                                          since + timedelta(days=calendar.SEARCH_DAYS + 2))]
 
 
 def status_of_profile(profile: str | HoursProfile, instant: datetime | None = None) -> Status:
@@ -190,12 +239,12 @@ def status_for(subject: Subject, instant: datetime | None = None) -> Status:
     return status_of_profile(effective_profile_name(subject), instant)
 
 
-def upcoming_closures(days: int = UPCOMING_CLOSURE_DAYS, instant: datetime | None = None) -> list[HoursClosure]:
+def upcoming_closures(days: int = UPCOMING_CLOSURE_DAYS, instant: datetime | None = None) -> list[ClosureView]:
     """Closures not over yet that start within ``days``: what the login page and notices announce."""
     instant = instant or clock.now()
     # Read as wide as the status does: one query per request serves both.
     return closures_overlapping(instant, instant + timedelta(days=days), instant - timedelta(days=1),
-                                instant + timedelta(days=calendar.SEARCH_DAYS + 1))
+                                instant + timedelta(days=calendar.SEARCH_DAYS + 2))
 
 
 def list_closures(instant: datetime | None = None) -> list[HoursClosure]:
@@ -234,7 +283,7 @@ def create_closure(start: datetime, end: datetime, reason: str, actor: User, ori
                  organisation_id=actor.organisation_id, target=f"closure:{closure.id}",
                  start=_jst_text(start), end=_jst_text(end), reason=reason)
     db.session.commit()
-    forget_request_memo()
+    forget_cached()
     return closure
 
 
@@ -255,7 +304,7 @@ def cancel_closure(closure_id: int, actor: User, origin: Origin) -> HoursClosure
                  organisation_id=actor.organisation_id, target=f"closure:{closure_id}",
                  start=_jst_text(closure.start_at), end=_jst_text(closure.end_at), reason=closure.reason)
     db.session.commit()
-    forget_request_memo()
+    forget_cached()
     return closure
 
 
@@ -267,7 +316,7 @@ def set_system_profile(name: str, actor: User, origin: Origin) -> None:
     audit.record("hours.system_profile_set", origin=origin, actor_id=actor.id,
                  organisation_id=actor.organisation_id, target=name, previous=previous)
     db.session.commit()
-    forget_request_memo()
+    forget_cached()
 
 
 def define_custom_profile(name: str, windows: dict[int, list[Window]], *, closes_on_holidays: bool,
@@ -288,7 +337,7 @@ def define_custom_profile(name: str, windows: dict[int, list[Window]], *, closes
     audit.record(kind, origin=origin, actor_id=actor.id, organisation_id=actor.organisation_id, target=name,
                  windows=encoded, closes_on_holidays=closes_on_holidays, observes_year_end=observes_year_end)
     db.session.commit()
-    forget_request_memo()
+    forget_cached()
     return record
 
 

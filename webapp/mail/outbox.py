@@ -1,46 +1,22 @@
 """Queue mail inside the caller's transaction; deliver after commit, retry with back-off."""
 from __future__ import annotations
 
-import smtplib
-import socket
 import sys
 from datetime import timedelta
-from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any, Iterable
 
 from flask import current_app, render_template
-from flask_mail import Connection
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.extensions import db
+from webapp.mail import smtp
 from webapp.mail.models import OutboxMail
 
 _NEW_IDS = "sekisho.new_mail_ids"
 _COMMITTED_IDS = "sekisho.committed_mail_ids"
 _ITEMS = "sekisho.mail_items"  # id -> OutboxMail queued by this session (expire_on_commit is off)
-
-
-class _TimedConnection(Connection):
-    """Flask-Mail's connection with a bounded timeout, so a hanging server cannot hang a login."""
-
-    def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
-        timeout = current_app.config["PORTAL_MAIL_TIMEOUT_SECONDS"]
-        host: smtplib.SMTP | smtplib.SMTP_SSL
-        if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
-        if self.mail.use_tls:
-            host.starttls()
-        if self.mail.username and self.mail.password:
-            host.login(self.mail.username, self.mail.password)
-        return host
 
 
 def enqueue(recipient: str, subject: str, template: str, **context: Any) -> OutboxMail:
@@ -86,73 +62,9 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-# The compat32 generator writes headers as given instead of re-parsing each one
-# through the header registry (what policy.SMTP does): several times cheaper,
-# same wire format. CRLF because smtplib sends bytes as they are.
-_WIRE_POLICY = compat32.clone(linesep="\r\n")
-
-
-class BadHeader(ValueError):
-    """A line break in a header field: never sent (header injection)."""
-
-
-def _header_text(value: str) -> str | Header:
-    try:
-        value.encode("ascii")
-        return value
-    except UnicodeEncodeError:
-        return Header(value, "utf-8")
-
-
-def _address(value: str) -> str:
-    name, addr = parseaddr(value)
-    if not name:
-        return addr or value
-    try:
-        name.encode("ascii")
-        return formataddr((name, addr))
-    except UnicodeEncodeError:
-        return formataddr((Header(name, "utf-8").encode(), addr))
-
-
-def build_message(sender: str, item: OutboxMail) -> bytes:
-    """The mail as Flask-Mail laid it out: multipart/mixed around text + html alternatives."""
-    for value in (sender, item.recipient, item.subject):
-        if "\r" in value or "\n" in value:
-            raise BadHeader("line break in a header")
-    if item.body_html:
-        msg: MIMEMultipart | MIMEText = MIMEMultipart()
-        alternative = MIMEMultipart("alternative")
-        alternative.attach(MIMEText(item.body_text, "plain", "utf-8"))
-        alternative.attach(MIMEText(item.body_html, "html", "utf-8"))
-        msg.attach(alternative)
-    else:
-        msg = MIMEText(item.body_text, "plain", "utf-8")
-    msg["Subject"] = _header_text(item.subject)
-    msg["From"] = _address(sender)
-    msg["To"] = _address(item.recipient)
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid()
-    return msg.as_bytes(policy=_WIRE_POLICY)
-
-
 def _send_smtp(items: list[OutboxMail]) -> dict[int, str]:
     """Send each item; return the error text of those that failed."""
-    errors: dict[int, str] = {}
-    sender = current_app.config["PORTAL_MAIL_SENDER"]
-    envelope_from = parseaddr(sender)[1] or sender
-    try:
-        with _TimedConnection(current_app.extensions["mail"]) as conn:
-            for item in items:
-                try:
-                    data = build_message(sender, item)
-                    conn.host.sendmail(envelope_from, [parseaddr(item.recipient)[1] or item.recipient], data)
-                except (smtplib.SMTPException, OSError, BadHeader) as exc:
-                    errors[item.id] = f"{type(exc).__name__}: {exc}"
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-        for item in items:
-            errors.setdefault(item.id, f"{type(exc).__name__}: {exc}")
-    return errors
+    return smtp.send_all(items)
 
 
 def _keep_local(items: list[OutboxMail]) -> dict[int, str]:
