@@ -6,11 +6,13 @@ the consent page loads the full documents of what is pending.
 from __future__ import annotations
 
 import calendar
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -58,20 +60,58 @@ class ConsentRefused(Exception):
         self.unknown = unknown or []
 
 
+# Every request asks which versions are published (the gate, the upcoming notice). They change
+# when an operator publishes, so the list is kept per process for at most CACHE_SECONDS: a
+# publication in this process counts at once (cleared on its commit), one made by another
+# process (PostgreSQL with several servers, `portal terms publish`) within that bound. Only the
+# list of published versions is kept; what a user accepted is always read.
+CACHE_SECONDS = 5.0
+_CACHE = "sekisho.consent_published"
+_CHANGED = "sekisho.consent_published_changed"
+
+
+def _published() -> tuple[tuple[int, str, datetime], ...]:
+    """(id, kind, effective_at) of every published version, in force order."""
+    cached = current_app.extensions.get(_CACHE)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    rows = db.session.execute(
+        select(DocumentVersion.id, DocumentVersion.kind, DocumentVersion.effective_at)
+        .where(DocumentVersion.state == "published")
+        .order_by(DocumentVersion.effective_at, DocumentVersion.id)
+    ).all()
+    value = tuple((version_id, kind, effective_at) for version_id, kind, effective_at in rows)
+    current_app.extensions[_CACHE] = (time.monotonic() + CACHE_SECONDS, value)
+    return value
+
+
+def note_published() -> None:
+    """Called by publishing: the cache is dropped when this transaction commits."""
+    db.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_published(session: Session) -> None:
+    if session.info.pop(_CHANGED, False) and has_app_context():
+        current_app.extensions.pop(_CACHE, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_published(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
+
+
 def current_version_ids(now: datetime | None = None) -> dict[str, int]:
     """kind -> id of the version in force now (latest effective date, then latest published)."""
     now = now or clock.now()
-    rows = db.session.execute(
-        select(DocumentVersion.id, DocumentVersion.kind)
-        .where(DocumentVersion.state == "published", DocumentVersion.effective_at <= now)
-        .order_by(DocumentVersion.effective_at, DocumentVersion.id)
-    ).all()
-    return {kind: version_id for version_id, kind in rows}
+    return {kind: version_id for version_id, kind, effective_at in _published() if effective_at <= now}
 
 
 def upcoming_versions(now: datetime | None = None) -> list[DocumentVersion]:
     """Published but not yet in force: announced, not enforced."""
     now = now or clock.now()
+    if not any(effective_at > now for _id, _kind, effective_at in _published()):
+        return []
     return list(db.session.scalars(
         select(DocumentVersion)
         .where(DocumentVersion.state == "published", DocumentVersion.effective_at > now)

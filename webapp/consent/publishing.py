@@ -18,7 +18,7 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import SYSTEM, Origin
 from webapp.auth.models import User
-from webapp.consent import documents
+from webapp.consent import acceptance, documents
 from webapp.consent.documents import DocumentError
 from webapp.consent.models import KINDS, ConsentItem, DocumentVersion
 from webapp.consent.texts import PUBLIC_PATHS, kind_label
@@ -162,6 +162,7 @@ def _publish(row: DocumentVersion, actor_id: int | None, origin: Origin, notify:
     row.published_at = clock.now()
     row.published_by = actor_id
     db.session.flush()
+    acceptance.note_published()
     queued = notify_active_users(row, previous) if notify else 0
     audit.record("terms.published", origin=origin, actor_id=actor_id, target=f"{row.kind} {row.version}",
                  version_id=row.id, effective_on=row.effective_on.isoformat(),
