@@ -2,29 +2,24 @@
 
 Sign-in codes are sent while the user waits, so both are kept cheap:
 
-- the message is written directly (the layout Flask-Mail produced: multipart/mixed
-  around text + html alternatives, UTF-8, 8bit) instead of through the email
-  package's generator, which costs more than a millisecond per mail;
+- the message is built by Flask-Mail once per mail, outside any transaction;
 - each server thread keeps its SMTP connection for SMTP_REUSE_SECONDS after a
   delivery; the next delivery checks it with NOOP first and falls back to a fresh
   connection (with the same bounded timeout) whenever it is not usable.
 """
 from __future__ import annotations
 
-import random
 import smtplib
 import threading
 import time
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
-from typing import Any, Iterable, Protocol
+from email.utils import parseaddr
+from typing import Any, Protocol
 
 from flask import current_app
-from flask_mail import Connection
+from flask_mail import Connection, Message
 
 SMTP_REUSE_SECONDS = 10.0
-_CRLF = "\r\n"
 
 
 class BadHeader(ValueError):
@@ -58,61 +53,18 @@ class _TimedConnection(Connection):
 
 # --- the message -------------------------------------------------------------
 
-def _header_text(value: str) -> str:
-    if value.isascii():
-        return value
-    return Header(value, "utf-8").encode(linesep=_CRLF)
-
-
-def _address(value: str) -> str:
-    name, addr = parseaddr(value)
-    if not name:
-        return addr or value
-    return formataddr((_header_text(name), addr))
-
-
-def _boundary(bodies: Iterable[str]) -> str:
-    while True:  # the email package's style; never a line of a body
-        candidate = "=" * 15 + str(random.randrange(10**18, 10**19)) + "=="
-        if not any(candidate in body for body in bodies):
-            return candidate
-
-
-def _wire_text(body: str) -> str:
-    return body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", _CRLF)
-
-
-def _text_part(subtype: str, body: str) -> str:
-    encoding = "7bit" if body.isascii() else "8bit"
-    return (f'Content-Type: text/{subtype}; charset="utf-8"{_CRLF}MIME-Version: 1.0{_CRLF}'
-            f"Content-Transfer-Encoding: {encoding}{_CRLF}{_CRLF}{_wire_text(body)}")
-
-
 def build_message(sender: str, item: Mail) -> bytes:
-    for value in (sender, item.recipient, item.subject):
-        if "\r" in value or "\n" in value:
-            raise BadHeader("line break in a header")
-    headers = (f"Subject: {_header_text(item.subject)}{_CRLF}From: {_address(sender)}{_CRLF}"
-               f"To: {_address(item.recipient)}{_CRLF}Date: {formatdate(localtime=True)}{_CRLF}"
-               f"Message-ID: {make_msgid()}{_CRLF}")
-    if not item.body_html:
-        return _single_part(headers, item.body_text).encode("utf-8")
-    outer, inner = _boundary([item.body_text, item.body_html]), _boundary([item.body_text, item.body_html])
-    message = (
-        f'Content-Type: multipart/mixed; boundary="{outer}"{_CRLF}MIME-Version: 1.0{_CRLF}{headers}{_CRLF}'
-        f'--{outer}{_CRLF}Content-Type: multipart/alternative;{_CRLF} boundary="{inner}"{_CRLF}'
-        f"MIME-Version: 1.0{_CRLF}{_CRLF}"
-        f"--{inner}{_CRLF}{_text_part('plain', item.body_text)}{_CRLF}"
-        f"--{inner}{_CRLF}{_text_part('html', item.body_html)}{_CRLF}"
-        f"--{inner}--{_CRLF}{_CRLF}--{outer}--{_CRLF}"
+    """Flask-Mail builds the MIME message (text + html alternatives, UTF-8)."""
+    message = Message(
+        subject=item.subject,
+        recipients=[item.recipient],
+        body=item.body_text,
+        html=item.body_html or None,
+        sender=sender,
     )
-    return message.encode("utf-8")
-
-
-def _single_part(headers: str, body: str) -> str:
-    encoding = "7bit" if body.isascii() else "8bit"
-    return (f'Content-Type: text/plain; charset="utf-8"{_CRLF}MIME-Version: 1.0{_CRLF}'
-            f"Content-Transfer-Encoding: {encoding}{_CRLF}{headers}{_CRLF}{_wire_text(body)}")
+    if message.has_bad_headers():
+        raise BadHeader("line break in a header")
+    return message.as_bytes()
 
 
 # --- the connection ----------------------------------------------------------
