@@ -33,3 +33,14 @@ def _error(response):
     import re
 
     return re.search(r'id="login-error">([^<]+)<', response.get_data(as_text=True)).group(1)
+
+
+def test_code_mail_is_well_formed_japanese_with_text_and_html(client, world, smtp):
+    page = client.get("/login")
+    client.post("/login", data={"login_id": world.grid_operator.login_id, "password": TEST_PASSWORD,
+                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+    mail = smtp.last_to(world.grid_operator.email)
+    assert "ワンタイム" in mail.subject
+    assert world.grid_operator.name in mail.text
+    assert "<" in mail.html and smtp.code_for(world.grid_operator.email) in mail.html
+    assert mail.message["Message-ID"] and mail.message["Date"]

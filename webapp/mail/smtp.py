@@ -2,7 +2,7 @@
 
 Sign-in codes are sent while the user waits, so both are kept cheap:
 
-- the message is built by Flask-Mail once per mail, outside any transaction;
+- the message is built with the standard library's compat32 email classes;
 - each server thread keeps its SMTP connection for SMTP_REUSE_SECONDS after a
   delivery; the next delivery checks it with NOOP first and falls back to a fresh
   connection (with the same bounded timeout) whenever it is not usable.
@@ -13,11 +13,15 @@ import smtplib
 import threading
 import time
 from dataclasses import dataclass
-from email.utils import parseaddr
+from email.header import Header
+from email.policy import compat32
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any, Protocol
 
 from flask import current_app
-from flask_mail import Connection, Message
+from flask_mail import Connection
 
 SMTP_REUSE_SECONDS = 10.0
 
@@ -53,18 +57,36 @@ class _TimedConnection(Connection):
 
 # --- the message -------------------------------------------------------------
 
+# SMTP wants CRLF line ends; smtplib leaves bytes as they are.
+_WIRE = compat32.clone(linesep="\r\n")
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else (address or value)
+
+
 def build_message(sender: str, item: Mail) -> bytes:
-    """Flask-Mail builds the MIME message (text + html alternatives, UTF-8)."""
-    message = Message(
-        subject=item.subject,
-        recipients=[item.recipient],
-        body=item.body_text,
-        html=item.body_html or None,
-        sender=sender,
-    )
-    if message.has_bad_headers():
-        raise BadHeader("line break in a header")
-    return message.as_bytes()
+    """Text and html alternatives in UTF-8, through the standard library's compat32 generator.
+
+    Flask-Mail's Message goes through the modern header registry, which costs
+    several milliseconds per mail on the sign-in path; the bytes are equivalent.
+    """
+    for value in (sender, item.recipient, item.subject):
+        if "\r" in value or "\n" in value:
+            raise BadHeader("line break in a header")
+    text = MIMEText(item.body_text, "plain", "utf-8")
+    message: MIMEText | MIMEMultipart = text
+    if item.body_html:
+        message = MIMEMultipart("alternative")
+        message.attach(text)
+        message.attach(MIMEText(item.body_html, "html", "utf-8"))
+    message["Subject"] = item.subject if item.subject.isascii() else Header(item.subject, "utf-8").encode()
+    message["From"] = _address(sender)
+    message["To"] = _address(item.recipient)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid()
+    return message.as_bytes(policy=_WIRE)
 
 
 # --- the connection ----------------------------------------------------------
