@@ -9,14 +9,17 @@ from typing import Callable
 
 from webapp.audit.service import Origin
 from webapp.auth.models import User
+from webapp.extensions import db
 
 SignInCheck = Callable[[User, Origin], str | None]
 SIGN_IN_CHECKS: list[SignInCheck] = []
 
 
 def first_refusal(user: User, origin: Origin) -> str | None:
+    """The first check's refusal, committed with the audit entries the checks wrote."""
     for check in SIGN_IN_CHECKS:
         message = check(user, origin)
         if message:
+            db.session.commit()
             return message
     return None

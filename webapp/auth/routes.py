@@ -7,11 +7,9 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.audit import service as audit
 from webapp.auth import hooks, routes_account, service, sessions
 from webapp.auth.forms import CodeForm, EmptyForm, LoginForm, first_error
 from webapp.auth.gates import session_ended_message
-from webapp.extensions import db
 from webapp.guard import public
 from webapp.mail import outbox
 from webapp.web import origin, redirect_to, safe_next
@@ -75,7 +73,6 @@ def make_blueprint() -> Blueprint:
             return _login_page(form, generic_failure(), 401)
         refusal = hooks.first_refusal(user, origin())
         if refusal:
-            db.session.commit()
             return _login_page(form, refusal, 403)
         previous_sid = _session_id()
         sessions.regenerate(session)  # type: ignore[arg-type]
@@ -114,10 +111,7 @@ def make_blueprint() -> Blueprint:
         g.pop("csrf_token", None)
         generate_csrf()  # now, so it is stored with the sign-in rather than by a write on the next page
         login_user(user)
-        sessions.mark_authenticated(session, user.id, origin().ip, origin().user_agent)  # type: ignore[arg-type]
-        audit.record("login.succeeded", origin=origin(), actor_id=user.id, organisation_id=user.organisation_id,
-                     method=pending.method)
-        db.session.commit()
+        sessions.complete_sign_in(session, user, origin(), pending.method)  # type: ignore[arg-type]
         return redirect_to(safe_next(next_url))
 
     @bp.post("/login/code/resend")
@@ -147,12 +141,10 @@ def make_blueprint() -> Blueprint:
             if not current_user.is_authenticated:
                 return redirect_to(url_for("auth.login"))
             return render_template("auth/logout.html", form=EmptyForm())
-        if current_user.is_authenticated:
-            audit.record("logout", origin=origin(), actor_id=current_user.id,
-                         organisation_id=current_user.organisation_id)
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        if user is not None:
             logout_user()
-        sessions.end_session(session)  # type: ignore[arg-type]
-        db.session.commit()
+        sessions.sign_out(session, user, origin())  # type: ignore[arg-type]
         flash(_("You have signed out."), "info")
         return redirect_to(url_for("auth.login"))
 

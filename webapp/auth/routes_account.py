@@ -7,11 +7,9 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import clock
-from webapp.audit import service as audit
 from webapp.auth import credentials, sessions, totp
 from webapp.auth.forms import (AuthenticatorForm, ChangePasswordForm, EmptyForm, NewPasswordForm,
                                ReauthenticateForm, field_errors)
-from webapp.extensions import db
 from webapp.guard import exempt_from, public
 from webapp.web import origin, redirect_to
 
@@ -36,8 +34,7 @@ def _activate(token: str) -> BaseResponse | tuple[str, int]:
         return render_template("auth/activate_invalid.html"), 404
     if current_user.is_authenticated:
         logout_user()
-    sessions.end_session(session)  # type: ignore[arg-type]
-    db.session.commit()
+    sessions.sign_out(session, None, origin())  # type: ignore[arg-type]
     flash(_("Your password has been set. Please sign in."), "info")
     return redirect_to(url_for("auth.login"))
 
@@ -111,19 +108,13 @@ def _my_sessions() -> str:
 
 
 def _end_other_sessions() -> BaseResponse:
-    ended = sessions.end_all_sessions(current_user.id, except_sid=session.sid)  # type: ignore[attr-defined]
-    audit.record("session.ended_others", origin=origin(), actor_id=current_user.id,
-                 organisation_id=current_user.organisation_id, ended=ended)
-    db.session.commit()
+    ended = sessions.end_others(session, current_user, origin())  # type: ignore[arg-type]
     flash(_("%(n)d other sessions were ended.", n=ended), "info")
     return redirect_to(url_for("auth.my_sessions"))
 
 
 def _end_one_session(sid: str) -> BaseResponse:
-    if sid != session.sid and sessions.end_session_by_id(current_user.id, sid):  # type: ignore[attr-defined]
-        audit.record("session.ended", origin=origin(), actor_id=current_user.id,
-                     organisation_id=current_user.organisation_id, target=sid[:12], reason="ended_by_user")
-        db.session.commit()
+    if sessions.end_other(session, current_user, sid, origin()):  # type: ignore[arg-type]
         flash(_("The session was ended."), "info")
     return redirect_to(url_for("auth.my_sessions"))
 

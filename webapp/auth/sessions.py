@@ -250,3 +250,38 @@ def prune_expired(app: Flask) -> int:
     """Drop sessions past the idle timeout (anonymous ones pile up from the login page)."""
     cutoff = clock.now() - timedelta(minutes=app.config["PORTAL_SESSION_IDLE_MINUTES"])
     return db.session.execute(delete(ServerSession).where(ServerSession.last_seen_at < cutoff)).rowcount or 0
+
+
+# --- what a person does with their sessions: change, audit entry, one commit ---
+
+def complete_sign_in(session: PortalSession, user: User, origin: audit.Origin, method: str) -> None:
+    mark_authenticated(session, user.id, origin.ip, origin.user_agent)
+    audit.record("login.succeeded", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                 method=method)
+    db.session.commit()
+
+
+def sign_out(session: PortalSession, user: User | None, origin: audit.Origin) -> None:
+    """End this browser's session; audited when someone was signed in."""
+    if user is not None:
+        audit.record("logout", origin=origin, actor_id=user.id, organisation_id=user.organisation_id)
+    end_session(session)
+    db.session.commit()
+
+
+def end_others(session: PortalSession, user: User, origin: audit.Origin) -> int:
+    ended = end_all_sessions(user.id, except_sid=session.sid)
+    audit.record("session.ended_others", origin=origin, actor_id=user.id,
+                 organisation_id=user.organisation_id, ended=ended)
+    db.session.commit()
+    return ended
+
+
+def end_other(session: PortalSession, user: User, sid: str, origin: audit.Origin) -> bool:
+    """End one of the user's other sessions (never this one, never someone else's)."""
+    if sid == session.sid or not end_session_by_id(user.id, sid):
+        return False
+    audit.record("session.ended", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                 target=sid[:12], reason="ended_by_user")
+    db.session.commit()
+    return True

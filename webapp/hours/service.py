@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Union
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -157,8 +157,6 @@ def _cache() -> _ProcessCache:
 def forget_cached() -> None:
     """After a change: this process reads again at once (others within CACHE_SECONDS)."""
     _cache().clear()
-    if has_request_context():
-        request.environ.pop("sekisho.hours_status", None)
 
 
 def system_profile_name() -> str:
