@@ -124,3 +124,36 @@ def test_spraying_one_password_over_many_ids_is_stopped_per_address(make_app, sm
         clock.advance(seconds=app.config["PORTAL_IP_FAILURE_WINDOW_SECONDS"] + 1)
         assert submit_password(client, world.grid_admin.login_id, TEST_PASSWORD).status_code == 303
         assert audit_events("login.rate_limited")
+
+
+def test_hashing_a_password_does_not_hold_the_database(client, world, smtp, app, monkeypatch):
+    """argon2 takes tens of milliseconds; other requests must be able to write meanwhile,
+    or sign-ins queue one behind the other however many cores the server has."""
+    import sqlite3
+
+    import pytest
+
+    from webapp.auth import passwords
+
+    url = app.config["PORTAL_DATABASE_URL"]
+    if not url.startswith("sqlite"):
+        pytest.skip("the write lock held by a reading transaction is SQLite's")
+    writable_during_hash: list[bool] = []
+    real_verify = passwords.verify_password
+
+    def verify_while_another_writes(password_hash, password):  # type: ignore[no-untyped-def]
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0.2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            writable_during_hash.append(True)
+        except sqlite3.OperationalError:
+            writable_during_hash.append(False)
+        finally:
+            other.close()
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", verify_while_another_writes)
+    response = submit_password(client, world.grid_operator.login_id)
+    assert response.status_code == 303
+    assert writable_during_hash == [True]

@@ -163,6 +163,9 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
     ratelimit.check_ip_allowed(origin)
     attempted = normalise_login_id(login_id)
     user = find_user(login_id)
+    # End the reading transaction first: on SQLite it holds the write lock (BEGIN IMMEDIATE),
+    # and 25 ms of argon2 under it would let only one sign-in hash at a time.
+    db.session.commit()
     password_ok = _verify_or_burn(user, password)
     if user is None:
         raise _refuse("unknown_id", origin, None, attempted)
