@@ -10,7 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import event, select, text
+from types import SimpleNamespace
+
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
 from webapp import clock
@@ -19,6 +21,10 @@ from webapp.extensions import db
 
 GENESIS = "0" * 64
 _CHAIN_LOCK_KEY = 7_355_608  # advisory lock id serialising appends on PostgreSQL
+# Built once (sign-in writes three entries): building costs more than running on SQLite.
+_LAST_HASH_QUERY = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:k)")
+_APPEND = insert(AuditEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def _forget_last_hash(session: Session, transaction: Any) -> None:
         session.info.pop(_LAST_HASH, None)
 
 
-def _digest(prev_hash: str, event: AuditEvent) -> str:
+def _digest(prev_hash: str, event: AuditEvent | SimpleNamespace) -> str:
     payload = json.dumps(
         [
             event.at.isoformat(),
@@ -72,16 +78,15 @@ def record(
     organisation_id: int | None = None,
     target: str = "",
     **details: Any,
-) -> AuditEvent:
+) -> None:
     """Add an entry to the current transaction; it commits with the change it describes."""
     session = db.session
     prev_hash = session.info.get(_LAST_HASH) if session.in_transaction() else None
     if prev_hash is None:
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-        session.flush()
-        prev_hash = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
-    event = AuditEvent(
+            session.execute(_LOCK_CHAIN, {"k": _CHAIN_LOCK_KEY})
+        prev_hash = session.scalar(_LAST_HASH_QUERY) or GENESIS
+    event = SimpleNamespace(
         at=clock.now(),
         kind=kind,
         actor_id=actor_id,
@@ -93,10 +98,8 @@ def record(
         prev_hash=prev_hash,
     )
     event.hash = _digest(prev_hash, event)
-    session.add(event)
-    session.flush()
+    session.execute(_APPEND, vars(event))
     session.info[_LAST_HASH] = event.hash
-    return event
 
 
 @dataclass(frozen=True)

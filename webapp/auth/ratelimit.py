@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -36,11 +36,13 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["PORTAL_IP_FAILURE_WINDOW_SECONDS"])
 
 
+# Run before every password check: built once.
+_RECENT_FAILURES = select(func.count()).where(RateEvent.key == bindparam("key"), RateEvent.at >= bindparam("since"))
+
+
 def recent_failures(origin: Origin) -> int:
     since = clock.now() - _window()
-    return db.session.scalar(
-        select(func.count()).where(RateEvent.key == _ip_key(origin), RateEvent.at >= since)
-    ) or 0
+    return db.session.scalar(_RECENT_FAILURES, {"key": _ip_key(origin), "since": since}) or 0
 
 
 def check_ip_allowed(origin: Origin) -> None:

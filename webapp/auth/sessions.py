@@ -14,7 +14,8 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import bindparam, delete, event, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
@@ -25,6 +26,19 @@ from webapp.extensions import db
 
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 _TABLE = ServerSession.__table__
+
+# Every request runs some of these: built once, because building a statement (and its cache
+# key) costs SQLAlchemy more than SQLite takes to run it.
+_SELECT_BY_ID = select(_TABLE).where(_TABLE.c.id == bindparam("sid"))
+_DELETE_BY_ID = delete(_TABLE).where(_TABLE.c.id == bindparam("sid"))
+_INSERT = insert(_TABLE)
+_TOUCH = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(last_seen_at=bindparam("now"))
+_TOUCH_AND_WRITE = _TOUCH.values(data=bindparam("data"))
+_MOVE = update(_TABLE).where(_TABLE.c.id == bindparam("old_sid")).values(
+    id=bindparam("new_sid"), data=bindparam("data"), last_seen_at=bindparam("now"))
+_BIND_TO_USER = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(
+    {column: bindparam(column) for column in
+     ("user_id", "authenticated_at", "created_at", "ip", "user_agent", "data", "last_seen_at")})
 _WRITTEN_MARK = "sekisho.session_written"  # dropped by a rollback: what was written is gone
 
 
@@ -65,7 +79,7 @@ def cookie_name(app: Flask) -> str:
     return "sekisho_session" if app.config["PORTAL_ENV"] == "development" else "__Host-sekisho"
 
 
-def _expired(record: ServerSession, app: Flask) -> str | None:
+def _expired(record: Row[Any], app: Flask) -> str | None:
     now = clock.now()
     if now - record.last_seen_at >= timedelta(minutes=app.config["PORTAL_SESSION_IDLE_MINUTES"]):
         return "idle"
@@ -74,7 +88,7 @@ def _expired(record: ServerSession, app: Flask) -> str | None:
     return None
 
 
-def _holder_unavailable(record: ServerSession) -> tuple[str | None, User | None]:
+def _holder_unavailable(record: Row[Any]) -> tuple[str | None, User | None]:
     """A suspended, closed or removed user (or a suspended organisation) loses every session
     on its next request, even if whoever suspended it did not end the sessions."""
     if record.user_id is None:
@@ -92,7 +106,7 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(cookie_name(app))
         if not token or len(token) > 100:
             return PortalSession()
-        record = db.session.get(ServerSession, _hash(token))
+        record = db.session.execute(_SELECT_BY_ID, {"sid": _hash(token)}).first()
         if record is None:
             return PortalSession()
         holder = None
@@ -107,7 +121,7 @@ class ServerSessionInterface(SessionInterface):
                     origin=audit.Origin(ip=record.ip, user_agent=record.user_agent),
                     reason=reason,
                 )
-            db.session.delete(record)
+            db.session.execute(_DELETE_BY_ID, {"sid": record.id})
             db.session.commit()
             fresh = PortalSession()
             fresh["_expired"] = reason
@@ -152,17 +166,17 @@ class ServerSessionInterface(SessionInterface):
 def _write(session: PortalSession, data: str | None, now: datetime) -> bool:
     """One conditional statement; False when the row was ended while this request ran (logout
     elsewhere, suspension, "end the others"): writing it back would revive a revoked session."""
-    values: dict[str, Any] = {"last_seen_at": now}
-    if data is not None:
-        values["data"] = data
     db.session.flush()
-    updated = session.stored and db.session.execute(
-        update(_TABLE).where(_TABLE.c.id == session.sid).values(**values)).rowcount
+    # Only the parameters the statement names: an extra key named like a column would be SET too.
+    params: dict[str, Any] = {"sid": session.sid, "now": now}
+    if data is not None:
+        params["data"] = data
+    updated = session.stored and db.session.execute(_TOUCH if data is None else _TOUCH_AND_WRITE, params).rowcount
     if not updated:
         if not session.rotated:
             return False
-        db.session.execute(insert(_TABLE).values(id=session.sid, created_at=now, last_seen_at=now,
-                                                 data=data or "{}"))
+        db.session.execute(_INSERT, {"id": session.sid, "created_at": now, "last_seen_at": now,
+                                     "data": data or "{}"})
     session.stored, session.last_seen_at = True, now
     return True
 
@@ -186,11 +200,7 @@ def regenerate(session: PortalSession) -> None:
         data = session.payload()
         db.session.flush()
         moved = db.session.execute(
-            update(_TABLE).where(_TABLE.c.id == old_sid).values(id=session.sid, data=data, last_seen_at=now)
-        ).rowcount
-        stale = db.session.identity_map.get(db.session.identity_key(ServerSession, old_sid))
-        if stale is not None:
-            db.session.expunge(stale)
+            _MOVE, {"old_sid": old_sid, "new_sid": session.sid, "data": data, "now": now}).rowcount
         if moved:
             session.stored, session.last_seen_at, session.written = True, now, data
             db.session.info[_WRITTEN_MARK] = True
@@ -204,10 +214,9 @@ def mark_authenticated(session: PortalSession, user_id: int, ip: str, user_agent
     values = {"user_id": user_id, "authenticated_at": now, "created_at": now,  # absolute lifetime from sign-in
               "ip": ip[:64], "user_agent": user_agent[:300], "data": data, "last_seen_at": now}
     db.session.flush()
-    updated = session.stored and db.session.execute(
-        update(_TABLE).where(_TABLE.c.id == session.sid).values(**values)).rowcount
+    updated = session.stored and db.session.execute(_BIND_TO_USER, {"sid": session.sid, **values}).rowcount
     if not updated:
-        db.session.execute(insert(_TABLE).values(id=session.sid, **values))
+        db.session.execute(_INSERT, {"id": session.sid, **values})
     session.stored, session.last_seen_at, session.written = True, now, data
     db.session.info[_WRITTEN_MARK] = True
 
