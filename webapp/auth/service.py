@@ -20,7 +20,8 @@ from datetime import timedelta
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -33,6 +34,19 @@ from webapp.mail import outbox
 
 LOGIN_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 TOTP_DRIFT_STEPS = (-1, 0, 1)  # one 30 s step either side: phone clocks drift
+
+# The statements of every sign-in, built once: building one (and its cache key) costs
+# SQLAlchemy more than SQLite takes to run it. Values to SET are given when executing.
+_PENDING = PendingLogin.__table__
+_USER_BY_LOGIN_ID = select(User).where(User.login_id == bindparam("login_id"))
+_VOID_BROWSER_PENDING = update(_PENDING).where(
+    _PENDING.c.session_id.in_(bindparam("session_ids", expanding=True)),
+    _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
+_INSERT_PENDING = insert(_PENDING)
+_UPDATE_PENDING = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
+_CONSUME_PENDING = update(_PENDING).where(
+    _PENDING.c.id == bindparam("pending_id"), _PENDING.c.consumed_at.is_(None), _PENDING.c.voided_at.is_(None))
+_RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
 
 
 class LoginRefused(Exception):
@@ -79,7 +93,7 @@ def find_user(login_id: str) -> User | None:
     normalised = normalise_login_id(login_id)
     if not normalised or len(normalised) > 40:
         return None
-    return db.session.scalar(select(User).where(User.login_id == normalised))
+    return db.session.scalar(_USER_BY_LOGIN_ID, {"login_id": normalised})
 
 
 def _code_hash(pending_id: int, code: str) -> str:
@@ -197,34 +211,26 @@ def start_pending_login(user: User, session_id: str, origin: Origin,
     """
     now = clock.now()
     browser_ids = [sid for sid in (session_id, replaces_session_id) if sid]
-    db.session.execute(
-        update(PendingLogin)
-        .where(PendingLogin.session_id.in_(browser_ids), PendingLogin.voided_at.is_(None),
-               PendingLogin.consumed_at.is_(None))
-        .values(voided_at=now)
-    )
+    db.session.execute(_VOID_BROWSER_PENDING, {"session_ids": browser_ids, "voided_at": now})
     method = second_factor_method(user)
-    pending = PendingLogin(
-        session_id=session_id, user_id=user.id, method=method, created_at=now, ip=origin.ip[:64],
-        expires_at=now + timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]),
-    )
-    db.session.add(pending)
-    db.session.flush()
+    pending_id = db.session.execute(_INSERT_PENDING, {
+        "session_id": session_id, "user_id": user.id, "method": method, "created_at": now, "ip": origin.ip[:64],
+        "expires_at": now + timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]),
+    }).inserted_primary_key[0]
     audit.record("login.password_ok", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  method=method)
-    mail_id = _send_code(pending, user, origin) if method == "email" else None
+    mail_id = _send_code(pending_id, user, origin) if method == "email" else None
     db.session.commit()
-    return PendingStep(pending.id, method, mail_id)
+    return PendingStep(pending_id, method, mail_id)
 
 
-def _send_code(pending: PendingLogin, user: User, origin: Origin, resend: bool = False) -> int:
+def _send_code(pending_id: int, user: User, origin: Origin, resend: bool = False) -> int:
     """A new random code replaces the previous one (only its keyed hash is stored)."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = clock.now()
     lifetime = current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]
-    pending.code_hash = _code_hash(pending.id, code)
-    pending.code_sent_at = now
-    pending.expires_at = now + timedelta(seconds=lifetime)
+    db.session.execute(_UPDATE_PENDING, {"pending_id": pending_id, "code_hash": _code_hash(pending_id, code),
+                                         "code_sent_at": now, "expires_at": now + timedelta(seconds=lifetime)})
     item = outbox.enqueue(
         user.email, _("Sekisho one-time code"), "login_code",
         user=user, code=code, at=clock.now_jst(), ip=origin.ip, minutes=lifetime // 60,
@@ -260,7 +266,7 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
     user = db.session.get(User, pending.user_id)
     assert user is not None
     pending.resends += 1
-    mail_id = _send_code(pending, user, origin, resend=True)
+    mail_id = _send_code(pending.id, user, origin, resend=True)
     db.session.commit()
     return mail_id
 
@@ -300,11 +306,7 @@ def _code_matches(pending: PendingLogin, user: User, code: str | None) -> bool:
 
 def _consume(pending: PendingLogin) -> bool:
     """Single use even when two requests carry the same code at once."""
-    return bool(db.session.execute(
-        update(PendingLogin)
-        .where(PendingLogin.id == pending.id, PendingLogin.consumed_at.is_(None), PendingLogin.voided_at.is_(None))
-        .values(consumed_at=clock.now())
-    ).rowcount)
+    return bool(db.session.execute(_CONSUME_PENDING, {"pending_id": pending.id, "consumed_at": clock.now()}).rowcount)
 
 
 def _code_failed(pending: PendingLogin, user: User, origin: Origin) -> CodeRefused:
@@ -341,8 +343,10 @@ def verify_code(pending_id: int | None, session_id: str | None, code: str, origi
         raise CodeRefused("expired")
     if not (_code_matches(pending, user, clean_code(code)) and user.can_sign_in and _consume(pending)):
         raise _code_failed(pending, user, origin)
-    user.last_login_at = now
-    user.failed_logins = 0
+    # Written directly, and set on the loaded user without making it dirty (no flush later).
+    db.session.execute(_RECORD_SIGN_IN, {"user_id": user.id, "last_login_at": now, "failed_logins": 0})
+    set_committed_value(user, "last_login_at", now)
+    set_committed_value(user, "failed_logins", 0)
     return user
 
 

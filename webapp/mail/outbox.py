@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from flask import current_app, render_template
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from webapp import clock
@@ -16,25 +17,40 @@ from webapp.mail.models import OutboxMail
 
 _NEW_IDS = "sekisho.new_mail_ids"
 _COMMITTED_IDS = "sekisho.committed_mail_ids"
-_ITEMS = "sekisho.mail_items"  # id -> OutboxMail queued by this session (expire_on_commit is off)
+_ITEMS = "sekisho.mail_items"  # id -> QueuedMail queued by this session
+
+# A code mail is queued and marked sent on every sign-in: built once.
+_TABLE = OutboxMail.__table__
+_INSERT = insert(_TABLE)
+_RECORD_ATTEMPT = update(_TABLE).where(_TABLE.c.id == bindparam("mail_id"), _TABLE.c.state == "queued")
 
 
-def enqueue(recipient: str, subject: str, template: str, **context: Any) -> OutboxMail:
+@dataclass
+class QueuedMail:
+    """What this request queued, kept so that it can be sent without reading it back."""
+
+    id: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    attempts: int = 0
+
+
+def enqueue(recipient: str, subject: str, template: str, **context: Any) -> QueuedMail:
     """Render mail/<template>.txt and .html and add them to the current transaction."""
-    body_text = render_template(f"mail/{template}.txt", **context)
-    body_html = render_template(f"mail/{template}.html", **context)
     now = clock.now()
-    item = OutboxMail(
+    item = QueuedMail(
+        id=0,
         recipient=recipient,
         subject=str(subject),
-        body_text=body_text,
-        body_html=body_html,
-        template=template,
-        next_attempt_at=now,
-        created_at=now,
+        body_text=render_template(f"mail/{template}.txt", **context),
+        body_html=render_template(f"mail/{template}.html", **context),
     )
-    db.session.add(item)
-    db.session.flush()
+    item.id = db.session.execute(_INSERT, {
+        "recipient": item.recipient, "subject": item.subject, "body_text": item.body_text,
+        "body_html": item.body_html, "template": template, "next_attempt_at": now, "created_at": now,
+    }).inserted_primary_key[0]
     db.session.info.setdefault(_NEW_IDS, []).append(item.id)
     db.session.info.setdefault(_ITEMS, {})[item.id] = item
     return item
@@ -62,12 +78,12 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def _send_smtp(items: list[OutboxMail]) -> dict[int, str]:
+def _send_smtp(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, str]:
     """Send each item; return the error text of those that failed."""
     return smtp.send_all(items)
 
 
-def _keep_local(items: list[OutboxMail]) -> dict[int, str]:
+def _keep_local(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, str]:
     for item in items:
         print(
             f"\n--- mail to {item.recipient}: {item.subject}\n{item.body_text}\n--- end of mail",
@@ -96,7 +112,7 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, in
     return len(items) - len(errors), len(errors)
 
 
-def _send_and_record(items: list[OutboxMail], now: Any) -> dict[int, str]:
+def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict[int, str]:
     """Send, then record each outcome in one transaction; returns the errors by id."""
     backend = current_app.config["PORTAL_MAIL_BACKEND"]
     errors = _send_smtp(items) if backend == "smtp" else _keep_local(items)
@@ -114,9 +130,7 @@ def _send_and_record(items: list[OutboxMail], now: Any) -> dict[int, str]:
         else:
             values = {"attempts": attempts, "state": done_state, "sent_at": now, "last_error": ""}
         # Conditional on still being queued, so two flushers never both count one mail.
-        db.session.execute(
-            update(OutboxMail).where(OutboxMail.id == item.id, OutboxMail.state == "queued").values(**values)
-        )
+        db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, **values})
     db.session.commit()
     return errors
 
