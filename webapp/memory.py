@@ -3,7 +3,7 @@
 glibc gives each thread that allocates its own arena (up to 8 per core), and
 every arena keeps its freed 19 MiB blocks for reuse, so eight waitress threads
 hashing at once would pin ~150 MiB. Two arenas, with argon2 limited to one
-computation per core (auth/passwords.py), keep that to a couple of blocks
+computation per two cores (auth/passwords.py), keep that to a few blocks
 while still reusing them (a fixed mmap threshold would also return them, but
 costs ~40% more CPU per verification in page faults).
 """
