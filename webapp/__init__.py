@@ -81,6 +81,7 @@ def _bind_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.install_template_gettext(app)
     app.session_interface = ServerSessionInterface()
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side and rotated explicitly

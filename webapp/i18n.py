@@ -1,7 +1,10 @@
 """Locale choice: Japanese unless the visitor picked English (cookie set by /lang/<code>)."""
 from __future__ import annotations
 
-from flask import request
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import get_translations
 
 LOCALES = ("ja", "en")
 LOCALE_COOKIE = "sekisho_lang"
@@ -13,3 +16,32 @@ def select_locale() -> str:
     except RuntimeError:  # outside a request (CLI, scheduler): the default catalog
         return "ja"
     return chosen if chosen in LOCALES else "ja"
+
+
+def _translations() -> Any:
+    """This context's catalog, looked up once per locale instead of on every string.
+
+    A page calls gettext a few dozen times, and Flask-Babel resolves its context, domain and
+    locale name each time (half of a page's rendering). The memo is keyed on the locale object
+    Flask-Babel keeps for the context, so force_locale() (mail in the recipient's language)
+    still switches catalogs.
+    """
+    state = g.get("_flask_babel")  # where Flask-Babel keeps the context's locale
+    memo = g.get("_sekisho_translations")
+    locale = getattr(state, "babel_locale", None)
+    if memo is None or locale is None or memo[0] is not locale:
+        translations = get_translations()
+        memo = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
+        g._sekisho_translations = memo
+    return memo[1]
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Replace the callables Flask-Babel gave Jinja with ones using the memoised catalog."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
