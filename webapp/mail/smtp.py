@@ -9,6 +9,7 @@ Sign-in codes are sent while the user waits, so both are kept cheap:
 """
 from __future__ import annotations
 
+import secrets
 import smtplib
 import threading
 import time
@@ -78,14 +79,17 @@ def build_message(sender: str, item: Mail) -> bytes:
     text = MIMEText(item.body_text, "plain", "utf-8")
     message: MIMEText | MIMEMultipart = text
     if item.body_html:
-        message = MIMEMultipart("alternative")
+        # A random boundary of our own: the generator would otherwise compile a regular
+        # expression per mail to make sure its guess does not occur in the text.
+        message = MIMEMultipart("alternative", boundary=f"=_sekisho_{secrets.token_hex(16)}")
         message.attach(text)
         message.attach(MIMEText(item.body_html, "html", "utf-8"))
     message["Subject"] = item.subject if item.subject.isascii() else Header(item.subject, "utf-8").encode()
     message["From"] = _address(sender)
     message["To"] = _address(item.recipient)
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid()
+    # The sender's domain: make_msgid() would otherwise resolve this host's name on every mail.
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "sekisho.invalid")
     return message.as_bytes(policy=_WIRE)
 
 
