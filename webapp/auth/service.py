@@ -16,11 +16,13 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
@@ -44,6 +46,8 @@ _VOID_BROWSER_PENDING = update(_PENDING).where(
     _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
 _INSERT_PENDING = insert(_PENDING)
 _UPDATE_PENDING = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
+_PENDING_BY_ID = select(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
+_COUNT_RESEND = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id")).values(resends=_PENDING.c.resends + 1)
 _CONSUME_PENDING = update(_PENDING).where(
     _PENDING.c.id == bindparam("pending_id"), _PENDING.c.consumed_at.is_(None), _PENDING.c.voided_at.is_(None))
 _RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
@@ -240,11 +244,13 @@ def _send_code(pending_id: int, user: User, origin: Origin, resend: bool = False
     return item.id
 
 
-def pending_for(pending_id: int | None, session_id: str | None) -> PendingLogin | None:
-    """The pending login of this browser only: a code requested elsewhere does not work here."""
+def pending_for(pending_id: int | None, session_id: str | None) -> Row[Any] | None:
+    """The pending login of this browser only: a code requested elsewhere does not work here.
+
+    A row as read (changes go through statements), so checking it costs no ORM load."""
     if not isinstance(pending_id, int) or not session_id:
         return None
-    pending = db.session.get(PendingLogin, pending_id)
+    pending = db.session.execute(_PENDING_BY_ID, {"pending_id": pending_id}).first()
     if pending is None or not hmac.compare_digest(pending.session_id, session_id):
         return None
     if pending.voided_at or pending.consumed_at:
@@ -265,7 +271,7 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
         raise ResendLimitReached()
     user = db.session.get(User, pending.user_id)
     assert user is not None
-    pending.resends += 1
+    db.session.execute(_COUNT_RESEND, {"pending_id": pending.id})
     mail_id = _send_code(pending.id, user, origin, resend=True)
     db.session.commit()
     return mail_id
@@ -295,7 +301,7 @@ def clean_code(code: str) -> str | None:
     return cleaned if len(cleaned) == 6 and cleaned.isascii() and cleaned.isdigit() else None
 
 
-def _code_matches(pending: PendingLogin, user: User, code: str | None) -> bool:
+def _code_matches(pending: Row[Any], user: User, code: str | None) -> bool:
     if code is None:
         return False
     if pending.method == "totp":
@@ -304,12 +310,12 @@ def _code_matches(pending: PendingLogin, user: User, code: str | None) -> bool:
     return pending.code_hash is not None and hmac.compare_digest(pending.code_hash, _code_hash(pending.id, code))
 
 
-def _consume(pending: PendingLogin) -> bool:
+def _consume(pending: Row[Any]) -> bool:
     """Single use even when two requests carry the same code at once."""
     return bool(db.session.execute(_CONSUME_PENDING, {"pending_id": pending.id, "consumed_at": clock.now()}).rowcount)
 
 
-def _code_failed(pending: PendingLogin, user: User, origin: Origin) -> CodeRefused:
+def _code_failed(pending: Row[Any], user: User, origin: Origin) -> CodeRefused:
     attempts = db.session.execute(
         update(PendingLogin).where(PendingLogin.id == pending.id).values(attempts=PendingLogin.attempts + 1)
         .returning(PendingLogin.attempts)
@@ -337,7 +343,7 @@ def verify_code(pending_id: int | None, session_id: str | None, code: str, origi
     assert user is not None
     now = clock.now()
     if now >= pending.expires_at:
-        pending.voided_at = now
+        db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, "voided_at": now})
         audit.record("login.code_expired", origin=origin, actor_id=user.id, organisation_id=user.organisation_id)
         db.session.commit()
         raise CodeRefused("expired")
