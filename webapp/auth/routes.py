@@ -76,8 +76,13 @@ def make_blueprint() -> Blueprint:
             return _login_page(form, refusal, 403)
         previous_sid = _session_id()
         sessions.regenerate(session)  # type: ignore[arg-type]
-        step = service.start_pending_login(user, session.sid, origin(), replaces_session_id=previous_sid)  # type: ignore[attr-defined]
-        session["pending_login"] = step.pending_id
+
+        def remember(pending_id: int) -> None:
+            session["pending_login"] = pending_id
+            sessions.write_now(session)  # type: ignore[arg-type]
+
+        step = service.start_pending_login(user, session.sid, origin(),  # type: ignore[attr-defined]
+                                           replaces_session_id=previous_sid, remember=remember)
         if step.mail_id is not None and not _deliver_now(step.mail_id):
             return _login_page(form, mail_not_sent(), 503, code_may_follow=True)
         return redirect_to(url_for("auth.code"))

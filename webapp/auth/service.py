@@ -16,7 +16,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 import pyotp
 from flask import current_app
@@ -206,12 +206,14 @@ def second_factor_method(user: User) -> str:
     return "email"
 
 
-def start_pending_login(user: User, session_id: str, origin: Origin,
-                        replaces_session_id: str | None = None) -> PendingStep:
+def start_pending_login(user: User, session_id: str, origin: Origin, replaces_session_id: str | None = None,
+                        remember: Callable[[int], None] | None = None) -> PendingStep:
     """Password accepted: void this browser's older pending logins and send a fresh code.
 
     The failure count is NOT reset here: it resets only when the whole sign-in
     succeeds, so someone holding the password cannot guess codes forever.
+    `remember` receives the new pending login's id before the commit, so that the
+    browser's session can record it in the same transaction.
     """
     now = clock.now()
     browser_ids = [sid for sid in (session_id, replaces_session_id) if sid]
@@ -224,6 +226,8 @@ def start_pending_login(user: User, session_id: str, origin: Origin,
     audit.record("login.password_ok", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  method=method)
     mail_id = _send_code(pending_id, user, origin) if method == "email" else None
+    if remember is not None:
+        remember(pending_id)
     db.session.commit()
     return PendingStep(pending_id, method, mail_id)
 

@@ -206,6 +206,16 @@ def regenerate(session: PortalSession) -> None:
             db.session.info[_WRITTEN_MARK] = True
 
 
+def write_now(session: PortalSession) -> None:
+    """Write the session's data in the current transaction (save_session then has nothing to do)."""
+    now = clock.now()
+    data = session.payload()
+    db.session.flush()
+    if session.stored and db.session.execute(_TOUCH_AND_WRITE, {"sid": session.sid, "now": now, "data": data}).rowcount:
+        session.last_seen_at, session.written = now, data
+        db.session.info[_WRITTEN_MARK] = True
+
+
 def mark_authenticated(session: PortalSession, user_id: int, ip: str, user_agent: str) -> None:
     """The second factor passed: bind the (already rotated) session to the user, its data
     written in the same transaction (save_session then has nothing left to do)."""
