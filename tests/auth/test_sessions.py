@@ -148,3 +148,16 @@ def test_cannot_end_a_session_of_another_user(app, world, sign_in):
     post_form(mine, their_other, {}, page_path="/account/sessions")
     assert is_signed_in(theirs)
     assert len(audit_events("session.ended")) == 0
+
+
+def test_the_id_used_before_the_password_no_longer_reaches_the_pending_sign_in(app, client, world, smtp):
+    """The row moves to the new ID in the password step's transaction: whoever kept the old
+    cookie (a shared PC, a planted ID) is not shown the code form, nor can they submit a code."""
+    client.get("/login")
+    stale = app.test_client()
+    copy_session_cookie(client, stale)
+    assert submit_password(client, world.grid_operator.login_id).headers["Location"] == "/login/code"
+    assert client.get("/login/code").status_code == 200
+    reused = stale.get("/login/code")
+    assert reused.status_code == 303 and reused.headers["Location"].startswith("/login")
+    assert submit_code(client, smtp.code_for(world.grid_operator.email)).headers["Location"] == "/dashboard"

@@ -102,7 +102,7 @@ def make_blueprint() -> Blueprint:
         if service.clean_code(form.code.data) is None:  # cannot be right: not counted as a try
             return _code_page(form, pending, _("Enter the 6-digit code."), 400)
         try:
-            user = service.verify_code(pending.id, _session_id(), form.code.data, origin())
+            user = service.verify_code(pending, form.code.data, origin())
         except service.CodeRefused as refused:
             if refused.reason == "wrong":
                 return _code_page(form, pending, _("The code is not correct."), 401)

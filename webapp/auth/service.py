@@ -338,11 +338,10 @@ def _code_failed(pending: Row[Any], user: User, origin: Origin) -> CodeRefused:
     return CodeRefused("exhausted" if exhausted else "wrong")
 
 
-def verify_code(pending_id: int | None, session_id: str | None, code: str, origin: Origin) -> User:
-    """The second step. Returns the user on success (caller commits); wrong codes count towards voiding."""
-    pending = pending_for(pending_id, session_id)
-    if pending is None:
-        raise CodeRefused("missing")
+def verify_code(pending: Row[Any], code: str, origin: Origin) -> User:
+    """The second step for a pending login of this browser (pending_for). Returns the user on
+    success (caller commits); wrong codes count towards voiding. The row may be stale by now:
+    consuming it is conditional, so a code is used once however many requests carry it."""
     user = db.session.get(User, pending.user_id)
     assert user is not None
     now = clock.now()

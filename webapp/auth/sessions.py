@@ -32,13 +32,8 @@ _TABLE = ServerSession.__table__
 _SELECT_BY_ID = select(_TABLE).where(_TABLE.c.id == bindparam("sid"))
 _DELETE_BY_ID = delete(_TABLE).where(_TABLE.c.id == bindparam("sid"))
 _INSERT = insert(_TABLE)
-_TOUCH = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(last_seen_at=bindparam("now"))
-_TOUCH_AND_WRITE = _TOUCH.values(data=bindparam("data"))
-_MOVE = update(_TABLE).where(_TABLE.c.id == bindparam("old_sid")).values(
-    id=bindparam("new_sid"), data=bindparam("data"), last_seen_at=bindparam("now"))
-_BIND_TO_USER = update(_TABLE).where(_TABLE.c.id == bindparam("sid")).values(
-    {column: bindparam(column) for column in
-     ("user_id", "authenticated_at", "created_at", "ip", "user_agent", "data", "last_seen_at")})
+# The columns to SET are the parameters given when executing (id too, when the row moves).
+_UPDATE_ROW = update(_TABLE).where(_TABLE.c.id == bindparam("row_sid"))
 _WRITTEN_MARK = "sekisho.session_written"  # dropped by a rollback: what was written is gone
 
 
@@ -64,6 +59,8 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.written: str | None = None
         # Keeps the holder's row (read by open_session) in the identity map for the user loader.
         self.holder = holder
+        # Set by regenerate(): the id the row still has until this transaction's next write moves it.
+        self.moved_from: str | None = None
 
     @property
     def sid(self) -> str | None:
@@ -163,16 +160,29 @@ class ServerSessionInterface(SessionInterface):
             response.set_cookie(name, session.token, path="/", secure=secure, httponly=True, samesite="Lax")
 
 
+def _update_row(session: PortalSession, values: dict[str, Any]) -> bool:
+    """SET values on the session's row in one conditional UPDATE, moving it to the new id first
+    if regenerate() asked for that. False when there is no row (ended meanwhile, or never stored)."""
+    row_sid = session.moved_from or (session.sid if session.stored else None)
+    if row_sid is None:
+        return False
+    params = {"row_sid": row_sid, **values}
+    if session.moved_from:
+        params["id"] = session.sid
+    db.session.flush()
+    updated = bool(db.session.execute(_UPDATE_ROW, params).rowcount)
+    session.moved_from = None
+    session.stored = updated
+    return updated
+
+
 def _write(session: PortalSession, data: str | None, now: datetime) -> bool:
     """One conditional statement; False when the row was ended while this request ran (logout
     elsewhere, suspension, "end the others"): writing it back would revive a revoked session."""
-    db.session.flush()
-    # Only the parameters the statement names: an extra key named like a column would be SET too.
-    params: dict[str, Any] = {"sid": session.sid, "now": now}
+    values: dict[str, Any] = {"last_seen_at": now}
     if data is not None:
-        params["data"] = data
-    updated = session.stored and db.session.execute(_TOUCH if data is None else _TOUCH_AND_WRITE, params).rowcount
-    if not updated:
+        values["data"] = data
+    if not _update_row(session, values):
         if not session.rotated:
             return False
         db.session.execute(_INSERT, {"id": session.sid, "created_at": now, "last_seen_at": now,
@@ -189,29 +199,22 @@ def _forget_written(session: Session) -> None:
 def regenerate(session: PortalSession) -> None:
     """Give the session a new token (after the password and after the code): fixation defence.
 
-    The row moves to the new id in one UPDATE (the old id stops working at once)."""
-    old_sid = session.sid
+    The row moves to the new id with this transaction's next write of the session (write_now,
+    mark_authenticated or, at the latest, save_session): one UPDATE, and the old id stops
+    working when that commits."""
+    if session.stored and not session.moved_from:
+        session.moved_from = session.sid
     session.token = secrets.token_urlsafe(32)
     session.rotated = True
     session.modified = True
     session.stored = False
-    if old_sid:
-        now = clock.now()
-        data = session.payload()
-        db.session.flush()
-        moved = db.session.execute(
-            _MOVE, {"old_sid": old_sid, "new_sid": session.sid, "data": data, "now": now}).rowcount
-        if moved:
-            session.stored, session.last_seen_at, session.written = True, now, data
-            db.session.info[_WRITTEN_MARK] = True
 
 
 def write_now(session: PortalSession) -> None:
     """Write the session's data in the current transaction (save_session then has nothing to do)."""
     now = clock.now()
     data = session.payload()
-    db.session.flush()
-    if session.stored and db.session.execute(_TOUCH_AND_WRITE, {"sid": session.sid, "now": now, "data": data}).rowcount:
+    if _update_row(session, {"data": data, "last_seen_at": now}):
         session.last_seen_at, session.written = now, data
         db.session.info[_WRITTEN_MARK] = True
 
@@ -223,17 +226,16 @@ def mark_authenticated(session: PortalSession, user_id: int, ip: str, user_agent
     data = session.payload()
     values = {"user_id": user_id, "authenticated_at": now, "created_at": now,  # absolute lifetime from sign-in
               "ip": ip[:64], "user_agent": user_agent[:300], "data": data, "last_seen_at": now}
-    db.session.flush()
-    updated = session.stored and db.session.execute(_BIND_TO_USER, {"sid": session.sid, **values}).rowcount
-    if not updated:
+    if not _update_row(session, values):
         db.session.execute(_INSERT, {"id": session.sid, **values})
     session.stored, session.last_seen_at, session.written = True, now, data
     db.session.info[_WRITTEN_MARK] = True
 
 
 def end_session(session: PortalSession) -> None:
-    if session.sid:
-        db.session.execute(delete(ServerSession).where(ServerSession.id == session.sid))
+    for sid in {session.sid, session.moved_from} - {None}:
+        db.session.execute(_DELETE_BY_ID, {"sid": sid})
+    session.moved_from = None
     session.stored = False
     session.clear()
     session.token = None
