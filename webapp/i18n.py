@@ -5,6 +5,9 @@ from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 LOCALES = ("ja", "en")
 LOCALE_COOKIE = "sekisho_lang"
@@ -36,6 +39,16 @@ def _translations() -> Any:
     return memo[1]
 
 
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """`_()` in templates, as Jinja's new-style gettext does it (escape-aware, always `%`-formatted)
+    but in one call instead of three nested ones: pages call it a few dozen times."""
+    translated = _translations().ugettext(string)
+    if eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables  # type: ignore[no-any-return]
+
+
 def install_template_gettext(app: Flask) -> None:
     """Replace the callables Flask-Babel gave Jinja with ones using the memoised catalog."""
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -45,3 +58,4 @@ def install_template_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = _template_gettext
