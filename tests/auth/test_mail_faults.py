@@ -123,3 +123,38 @@ def test_code_page_offers_entering_a_late_code(make_app):
         page = submit_password(browser, operator.login_id).get_data(as_text=True)
         assert 'href="/login/code"' in page
         assert browser.get("/login/code").status_code == 200
+
+
+def test_a_mail_server_restarted_between_two_codes_still_gets_the_second(make_app):
+    """The connection kept from the first code mail is dead after a restart; the second code
+    (sent at once, without the NOOP check) goes on a fresh connection."""
+    from tests.support.smtp import SmtpSink
+    from webapp.mail import outbox
+
+    server = SmtpSink().start()
+    app = make_app(PORTAL_MAIL_PORT=server.port)
+    try:
+        with app.test_request_context("/"):
+            first = outbox.enqueue("first@test.example", "1", "login_code", user=_Person(), code="111111",
+                                   at=_now(), ip="127.0.0.1", minutes=5)
+            db.session.commit()
+            assert outbox.deliver_now([first.id]) == {first.id}
+            server.stop()
+            server = SmtpSink.on_port(server.port).start()
+            second = outbox.enqueue("second@test.example", "2", "login_code", user=_Person(), code="222222",
+                                    at=_now(), ip="127.0.0.1", minutes=5)
+            db.session.commit()
+            assert outbox.deliver_now([second.id]) == {second.id}
+        assert server.code_for("second@test.example") == "222222"
+    finally:
+        server.stop()
+
+
+class _Person:
+    name = "試験 太郎"
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from webapp import clock
+
+    return clock.now_jst()

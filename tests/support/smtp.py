@@ -52,10 +52,15 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.handler = _Handler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    @classmethod
+    def on_port(cls, port: int) -> "SmtpSink":
+        """A server on the port another one used: a mail server restarted."""
+        return cls(port)
 
     def start(self) -> "SmtpSink":
         self.controller.start()

@@ -27,12 +27,14 @@ def mail_not_sent() -> str:
              "if it does not arrive within a few minutes, please sign in again later.")
 
 
-def _login_page(form: LoginForm, error: str | None = None, status: int = 200, **extra: object) -> tuple[str, int]:
+def _login_page(form: LoginForm | None, error: str | None = None, status: int = 200,
+                **extra: object) -> tuple[str, int]:
+    """The form is None on a plain GET: the page's CSRF token comes from csrf_token()."""
     return render_template("auth/login.html", form=form, error=error, **extra), status
 
 
-def _code_page(form: CodeForm, pending: object, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    return render_template("auth/code.html", form=form, pending=pending, error=error), status
+def _code_page(pending: object, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template("auth/code.html", pending=pending, error=error), status
 
 
 def _deliver_now(mail_id: int) -> bool:
@@ -54,13 +56,13 @@ def make_blueprint() -> Blueprint:
     def login() -> BaseResponse | Page:
         if current_user.is_authenticated:
             return redirect_to(url_for("main.dashboard"))
-        form = LoginForm()
         if request.method == "GET":
             if request.args.get("next"):
                 session["next"] = safe_next(request.args.get("next"))
             if session.get("_expired"):
                 flash(session_ended_message(), "info")
-            return _login_page(form)
+            return _login_page(None)
+        form = LoginForm()
         if not form.validate():
             return _login_page(form, first_error(form), 400)
         try:
@@ -94,18 +96,18 @@ def make_blueprint() -> Blueprint:
         if pending is None:
             flash(_("Please sign in with your user ID and password first."), "info")
             return redirect_to(url_for("auth.login"))
-        form = CodeForm()
         if request.method == "GET":
-            return _code_page(form, pending)
+            return _code_page(pending)
+        form = CodeForm()
         if not form.validate():
-            return _code_page(form, pending, first_error(form), 400)
+            return _code_page(pending, first_error(form), 400)
         if service.clean_code(form.code.data) is None:  # cannot be right: not counted as a try
-            return _code_page(form, pending, _("Enter the 6-digit code."), 400)
+            return _code_page(pending, _("Enter the 6-digit code."), 400)
         try:
             user = service.verify_code(pending, form.code.data, origin())
         except service.CodeRefused as refused:
             if refused.reason == "wrong":
-                return _code_page(form, pending, _("The code is not correct."), 401)
+                return _code_page(pending, _("The code is not correct."), 401)
             session.pop("pending_login", None)
             flash(_("The code is no longer valid. Please sign in again."), "error")
             return redirect_to(url_for("auth.login"))

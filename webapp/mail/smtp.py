@@ -4,8 +4,9 @@ Sign-in codes are sent while the user waits, so both are kept cheap:
 
 - the message is built with the standard library's compat32 email classes;
 - each server thread keeps its SMTP connection for SMTP_REUSE_SECONDS after a
-  delivery; the next delivery checks it with NOOP first and falls back to a fresh
-  connection (with the same bounded timeout) whenever it is not usable.
+  delivery; the next delivery checks it with NOOP first (unless it was used within
+  SMTP_TRUST_SECONDS) and falls back to a fresh connection (with the same bounded
+  timeout) whenever it is not usable.
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ from flask import current_app
 from flask_mail import Connection
 
 SMTP_REUSE_SECONDS = 10.0
+# Used this recently, the connection is taken as it is (no NOOP round trip): if the server has
+# dropped it after all, sending fails at MAIL FROM and the mail goes on a fresh connection.
+SMTP_TRUST_SECONDS = 2.0
 
 
 class BadHeader(ValueError):
@@ -123,7 +127,10 @@ def _kept_connection(key: tuple[Any, ...]) -> smtplib.SMTP | None:
     _kept.connection = None
     if kept is None:
         return None
-    if kept.key == key and time.monotonic() - kept.idle_since < SMTP_REUSE_SECONDS:
+    idle = time.monotonic() - kept.idle_since
+    if kept.key == key and idle < SMTP_TRUST_SECONDS:
+        return kept.host
+    if kept.key == key and idle < SMTP_REUSE_SECONDS:
         try:
             if kept.host.noop()[0] == 250:
                 return kept.host
@@ -158,7 +165,7 @@ def send_all(items: list[Mail]) -> dict[int, str]:
             _kept.connection = _Kept(key, host, time.monotonic())
             return errors
         except (smtplib.SMTPException, OSError):
-            _close(host)  # went away after the NOOP: the rest goes on a fresh connection
+            _close(host)  # went away (after the NOOP, or unchecked): the rest goes on a fresh connection
     rest = [item for item in items if item.id not in done]
     host = None
     try:
