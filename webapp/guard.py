@@ -95,10 +95,11 @@ def install(app: Flask) -> Guard:
         if is_public(request.endpoint):
             return None
         exempt = getattr(view_for(request.endpoint), "sekisho_exempt", frozenset())
+        user = current_user._get_current_object()  # type: ignore[attr-defined]  # once, not per gate and attribute
         for gate in guard.gates:
             if gate.name in exempt:
                 continue
-            response = gate.check(current_user)
+            response = gate.check(user)
             if response is not None:
                 return response
         return None

@@ -65,12 +65,13 @@ def install(app: Flask) -> None:
     @app.context_processor
     def layout_helpers() -> dict[str, Any]:
         def nav_items() -> list[dict[str, str]]:
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()  # type: ignore[attr-defined]
+            if not user.is_authenticated:
                 return []
             return [
                 {"url": url_for(item.endpoint), "label": str(item.label)}
                 for item in NAV_ITEMS
-                if (not item.roles or current_user.has_role(*item.roles)) and item.endpoint in app.view_functions
+                if (not item.roles or user.has_role(*item.roles)) and item.endpoint in app.view_functions
             ]
 
         def banners() -> list[Banner]:

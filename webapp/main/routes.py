@@ -23,7 +23,8 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/dashboard")
     def dashboard() -> str:
-        return render_template("main/dashboard.html", user=current_user, panels=DASHBOARD_PANELS)
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        return render_template("main/dashboard.html", user=user, panels=DASHBOARD_PANELS)
 
     @bp.get("/healthz")
     @public
