@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth import passwords, ratelimit
+from webapp.auth import lookup, passwords, ratelimit
 from webapp.auth.models import PendingLogin, User
 from webapp.auth.ratelimit import TooManyAttempts  # noqa: F401  (part of this module's interface)
 from webapp.extensions import db
@@ -40,7 +40,6 @@ TOTP_DRIFT_STEPS = (-1, 0, 1)  # one 30 s step either side: phone clocks drift
 # The statements of every sign-in, built once: building one (and its cache key) costs
 # SQLAlchemy more than SQLite takes to run it. Values to SET are given when executing.
 _PENDING = PendingLogin.__table__
-_USER_BY_LOGIN_ID = select(User).where(User.login_id == bindparam("login_id"))
 _VOID_BROWSER_PENDING = update(_PENDING).where(
     _PENDING.c.session_id.in_(bindparam("session_ids", expanding=True)),
     _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
@@ -97,7 +96,7 @@ def find_user(login_id: str) -> User | None:
     normalised = normalise_login_id(login_id)
     if not normalised or len(normalised) > 40:
         return None
-    return db.session.scalar(_USER_BY_LOGIN_ID, {"login_id": normalised})
+    return lookup.user_by_login_id(normalised)
 
 
 def _code_hash(pending_id: int, code: str) -> str:
@@ -342,7 +341,7 @@ def verify_code(pending: Row[Any], code: str, origin: Origin) -> User:
     """The second step for a pending login of this browser (pending_for). Returns the user on
     success (caller commits); wrong codes count towards voiding. The row may be stale by now:
     consuming it is conditional, so a code is used once however many requests carry it."""
-    user = db.session.get(User, pending.user_id)
+    user = lookup.user_by_id(pending.user_id)
     assert user is not None
     now = clock.now()
     if now >= pending.expires_at:

@@ -21,6 +21,7 @@ from werkzeug.datastructures import CallbackDict
 
 from webapp import clock
 from webapp.audit import service as audit
+from webapp.auth import lookup
 from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 
@@ -90,7 +91,7 @@ def _holder_unavailable(record: Row[Any]) -> tuple[str | None, User | None]:
     on its next request, even if whoever suspended it did not end the sessions."""
     if record.user_id is None:
         return None, None
-    user = db.session.get(User, record.user_id)
+    user = lookup.user_by_id(record.user_id)
     if user is None or user.status != "active":
         return "account_unavailable", user
     if not user.organisation.is_active:
