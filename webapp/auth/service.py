@@ -99,9 +99,11 @@ def find_user(login_id: str) -> User | None:
     return lookup.user_by_login_id(normalised)
 
 
-def _code_hash(pending_id: int, code: str) -> str:
+def _code_hash(session_id: str, code: str) -> str:
+    """Keyed with the app's secret and bound to the browser session the code was sent for
+    (each password step gives the browser a new session id, so this is one pending login)."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{pending_id}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{session_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def responsible_people(organisation_id: int) -> list[User]:
@@ -218,26 +220,31 @@ def start_pending_login(user: User, session_id: str, origin: Origin, replaces_se
     browser_ids = [sid for sid in (session_id, replaces_session_id) if sid]
     db.session.execute(_VOID_BROWSER_PENDING, {"session_ids": browser_ids, "voided_at": now})
     method = second_factor_method(user)
+    code, code_columns = _new_code(session_id) if method == "email" else (None, {})
     pending_id = db.session.execute(_INSERT_PENDING, {
         "session_id": session_id, "user_id": user.id, "method": method, "created_at": now, "ip": origin.ip[:64],
         "expires_at": now + timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]),
+        **code_columns,
     }).inserted_primary_key[0]
     audit.record("login.password_ok", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  method=method)
-    mail_id = _send_code(pending_id, user, origin) if method == "email" else None
+    mail_id = _mail_code(code, user, origin) if code is not None else None
     if remember is not None:
         remember(pending_id)
     db.session.commit()
     return PendingStep(pending_id, method, mail_id)
 
 
-def _send_code(pending_id: int, user: User, origin: Origin, resend: bool = False) -> int:
-    """A new random code replaces the previous one (only its keyed hash is stored)."""
+def _new_code(session_id: str) -> tuple[str, dict[str, Any]]:
+    """A new random code and the pending login's columns for it (only its keyed hash is stored)."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = clock.now()
+    lifetime = timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"])
+    return code, {"code_hash": _code_hash(session_id, code), "code_sent_at": now, "expires_at": now + lifetime}
+
+
+def _mail_code(code: str, user: User, origin: Origin, resend: bool = False) -> int:
     lifetime = current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]
-    db.session.execute(_UPDATE_PENDING, {"pending_id": pending_id, "code_hash": _code_hash(pending_id, code),
-                                         "code_sent_at": now, "expires_at": now + timedelta(seconds=lifetime)})
     item = outbox.enqueue(
         user.email, _("Sekisho one-time code"), "login_code",
         user=user, code=code, at=clock.now_jst(), ip=origin.ip, minutes=lifetime // 60,
@@ -272,10 +279,12 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
         raise ResendTooSoon(max(1, math.ceil(wait - elapsed)))
     if pending.resends >= current_app.config["PORTAL_CODE_MAX_RESENDS"]:
         raise ResendLimitReached()
-    user = db.session.get(User, pending.user_id)
+    user = lookup.user_by_id(pending.user_id)
     assert user is not None
+    code, code_columns = _new_code(pending.session_id)  # replaces the previous code
     db.session.execute(_COUNT_RESEND, {"pending_id": pending.id})
-    mail_id = _send_code(pending.id, user, origin, resend=True)
+    db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, **code_columns})
+    mail_id = _mail_code(code, user, origin, resend=True)
     db.session.commit()
     return mail_id
 
@@ -310,7 +319,7 @@ def _code_matches(pending: Row[Any], user: User, code: str | None) -> bool:
     if pending.method == "totp":
         step = totp_step(user.totp_secret, code) if user.totp_secret else None
         return step is not None and use_totp_step(user, step)
-    return pending.code_hash is not None and hmac.compare_digest(pending.code_hash, _code_hash(pending.id, code))
+    return pending.code_hash is not None and hmac.compare_digest(pending.code_hash, _code_hash(pending.session_id, code))
 
 
 def _consume(pending: Row[Any]) -> bool:
