@@ -1,4 +1,5 @@
-"""Locale choice: Japanese unless the visitor picked English (cookie set by /lang/<code>)."""
+"""Locale choice (Japanese unless the visitor picked English with /lang/<code>) and the
+translation callables templates use."""
 from __future__ import annotations
 
 from typing import Any
