@@ -46,7 +46,8 @@ _VOID_BROWSER_PENDING = update(_PENDING).where(
 _INSERT_PENDING = insert(_PENDING)
 _UPDATE_PENDING = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
 _PENDING_BY_ID = select(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
-_COUNT_RESEND = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id")).values(resends=_PENDING.c.resends + 1)
+_COUNT_RESEND = update(_PENDING).where(  # conditional: two resends at once cannot pass the cap
+    _PENDING.c.id == bindparam("pending_id"), _PENDING.c.resends < bindparam("cap")).values(resends=_PENDING.c.resends + 1)
 _CONSUME_PENDING = update(_PENDING).where(
     _PENDING.c.id == bindparam("pending_id"), _PENDING.c.consumed_at.is_(None), _PENDING.c.voided_at.is_(None))
 _RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
@@ -281,8 +282,10 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
         raise ResendLimitReached()
     user = lookup.user_by_id(pending.user_id)
     assert user is not None
+    if not db.session.execute(_COUNT_RESEND, {"pending_id": pending.id,
+                                              "cap": current_app.config["PORTAL_CODE_MAX_RESENDS"]}).rowcount:
+        raise ResendLimitReached()
     code, code_columns = _new_code(pending.session_id)  # replaces the previous code
-    db.session.execute(_COUNT_RESEND, {"pending_id": pending.id})
     db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, **code_columns})
     mail_id = _mail_code(code, user, origin, resend=True)
     db.session.commit()
