@@ -158,6 +158,9 @@ def test_the_id_used_before_the_password_no_longer_reaches_the_pending_sign_in(a
     copy_session_cookie(client, stale)
     assert submit_password(client, world.grid_operator.login_id).headers["Location"] == "/login/code"
     assert client.get("/login/code").status_code == 200
+    old_id = session_cookie(stale)
     reused = stale.get("/login/code")
     assert reused.status_code == 303 and reused.headers["Location"].startswith("/login")
+    stale.get("/login")
+    assert session_cookie(stale) != old_id, "the old ID is no session any more: a new one is issued"
     assert submit_code(client, smtp.code_for(world.grid_operator.email)).headers["Location"] == "/dashboard"

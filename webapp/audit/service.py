@@ -52,17 +52,17 @@ def _forget_last_hash(session: Session, transaction: Any) -> None:
         session.info.pop(_LAST_HASH, None)
 
 
-def _digest(prev_hash: str, event: AuditEvent | SimpleNamespace) -> str:
+def _digest(prev_hash: str, entry: AuditEvent | SimpleNamespace) -> str:
     payload = json.dumps(
         [
-            event.at.isoformat(),
-            event.kind,
-            event.actor_id,
-            event.organisation_id,
-            event.ip,
-            event.user_agent,
-            event.target,
-            event.details,
+            entry.at.isoformat(),
+            entry.kind,
+            entry.actor_id,
+            entry.organisation_id,
+            entry.ip,
+            entry.user_agent,
+            entry.target,
+            entry.details,
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -86,7 +86,7 @@ def record(
         if session.get_bind().dialect.name == "postgresql":
             session.execute(_LOCK_CHAIN, {"k": _CHAIN_LOCK_KEY})
         prev_hash = session.scalar(_LAST_HASH_QUERY) or GENESIS
-    event = SimpleNamespace(
+    entry = SimpleNamespace(
         at=clock.now(),
         kind=kind,
         actor_id=actor_id,
@@ -97,9 +97,9 @@ def record(
         details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str),
         prev_hash=prev_hash,
     )
-    event.hash = _digest(prev_hash, event)
-    session.execute(_APPEND, vars(event))
-    session.info[_LAST_HASH] = event.hash
+    entry.hash = _digest(prev_hash, entry)
+    session.execute(_APPEND, vars(entry))
+    session.info[_LAST_HASH] = entry.hash
 
 
 @dataclass(frozen=True)
@@ -128,9 +128,9 @@ def _in_order(batch: int = 5000) -> Iterator[AuditEvent]:
 def verify_chain() -> ChainReport:
     prev_hash = GENESIS
     checked = 0
-    for event in _in_order():
-        if event.prev_hash != prev_hash or _digest(prev_hash, event) != event.hash:
-            return ChainReport(checked=checked, first_broken_id=event.id)
-        prev_hash = event.hash
+    for entry in _in_order():
+        if entry.prev_hash != prev_hash or _digest(prev_hash, entry) != entry.hash:
+            return ChainReport(checked=checked, first_broken_id=entry.id)
+        prev_hash = entry.hash
         checked += 1
     return ChainReport(checked=checked, first_broken_id=None)
