@@ -44,3 +44,8 @@ def test_code_mail_is_well_formed_japanese_with_text_and_html(client, world, smt
     assert world.grid_operator.name in mail.text
     assert "<" in mail.html and smtp.code_for(world.grid_operator.email) in mail.html
     assert mail.message["Message-ID"] and mail.message["Date"]
+    # What any mail server takes: 7-bit, CRLF, short lines, nothing the parser had to repair.
+    lines = mail.raw.split(b"\r\n")
+    assert mail.raw.isascii() and not any(b"\n" in line for line in lines)
+    assert max(len(line) for line in lines) <= 78
+    assert not any(part.defects for part in mail.message.walk())

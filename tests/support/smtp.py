@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 class ReceivedMail:
     to: list[str]
     message: EmailMessage
+    raw: bytes = b""
 
     @property
     def subject(self) -> str:
@@ -41,7 +42,7 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
-            self.mails.append(ReceivedMail(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.mails.append(ReceivedMail(list(envelope.rcpt_tos), message, envelope.content))  # type: ignore[arg-type]
         return "250 OK"
 
 
