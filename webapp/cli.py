@@ -132,7 +132,10 @@ def audit_verify_command() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (init_command, demo_command, create_sysadmin_command, serve_command, mail_group, audit_group):
+    from webapp.backup.cli import backup_command
+
+    for command in (init_command, demo_command, create_sysadmin_command, serve_command, mail_group, audit_group,
+                    backup_command):
         app.cli.add_command(command)
 
 

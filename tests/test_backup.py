@@ -1,0 +1,85 @@
+"""`portal backup PATH` (SPEC §9, §10): an online copy an operator can restore from."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.auth.steps import is_signed_in, sign_in_with_code
+from webapp.audit.models import AuditEvent
+from webapp.extensions import db
+
+
+def _backup(app, path):
+    return app.test_cli_runner().invoke(args=["backup", str(path)])
+
+
+def _on_sqlite(app) -> bool:
+    return app.config["PORTAL_DATABASE_URL"].startswith("sqlite")
+
+
+def test_a_backup_taken_while_serving_restores_to_a_working_portal(app, world, smtp, make_app, tmp_path):
+    if not _on_sqlite(app):
+        pytest.skip("restoring a pg_dump file needs pg_restore; the dump itself is checked below")
+    signed_in = app.test_client()
+    sign_in_with_code(signed_in, smtp, world.grid_operator)  # the portal is in use meanwhile
+    copy = tmp_path / "backups" / "sekisho-2026-11-29.db"
+    copy.parent.mkdir()
+    result = _backup(app, copy)
+    assert result.exit_code == 0, result.output
+    assert f"backup written: {copy}" in result.output
+    assert copy.stat().st_mode & 0o077 == 0, "a backup holds password hashes: only its owner may read it"
+
+    restored = make_app(PORTAL_DATABASE_URL=f"sqlite:///{copy}")
+    with restored.app_context():
+        client = restored.test_client()
+        sign_in_with_code(client, smtp, world.grid_operator)
+        assert is_signed_in(client)
+        verified = restored.test_cli_runner().invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0 and "chain intact" in verified.output
+
+
+def test_a_postgresql_backup_is_a_pg_dump_archive(app, world, tmp_path):
+    if _on_sqlite(app) or shutil.which("pg_dump") is None:
+        pytest.skip("PostgreSQL with its client tools only")
+    copy = tmp_path / "sekisho.dump"
+    result = _backup(app, copy)
+    assert result.exit_code == 0, result.output
+    assert copy.read_bytes()[:5] == b"PGDMP"
+
+
+def test_a_backup_never_overwrites_a_file(app, world, tmp_path):
+    existing = tmp_path / "important.db"
+    existing.write_bytes(b"an earlier backup")
+    result = _backup(app, existing)
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+    assert existing.read_bytes() == b"an earlier backup"
+
+
+def test_a_missing_directory_is_named_and_nothing_is_left_behind(app, world, tmp_path):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    result = _backup(app, backups / "no-such-dir" / "copy.db")
+    assert result.exit_code == 2
+    assert "no-such-dir" in result.output and "does not exist" in result.output
+    assert list(backups.iterdir()) == []
+
+
+def test_every_backup_is_audited(app, world, tmp_path):
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "backup.created"))
+    assert _backup(app, tmp_path / "copy").exit_code == 0
+    entries = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "backup.created")).all()
+    assert len(entries) == before + 1
+    assert entries[-1].target == str(tmp_path / "copy")
+
+
+def test_a_failed_copy_leaves_no_partial_file(app, tmp_path):
+    from webapp.backup.service import BackupError, backup_to
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    with pytest.raises(BackupError, match="does not exist"):
+        backup_to(backups / "copy.db", f"sqlite:///{tmp_path / 'gone' / 'sekisho.db'}")
+    assert list(backups.iterdir()) == []

@@ -1,0 +1,1 @@
+"""`portal backup PATH`: an online copy of the database, taken while the portal serves."""
