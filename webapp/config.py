@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     # Sessions
     "PORTAL_SESSION_IDLE_MINUTES": 30,
     "PORTAL_SESSION_ABSOLUTE_HOURS": 12,
+    # Dormant accounts (SPEC §7): suspended after this many days without a sign-in,
+    # warned by mail this many days before
+    "PORTAL_DORMANT_DAYS": 180,
+    "PORTAL_DORMANT_WARNING_DAYS": 14,
     # Applications
     "PORTAL_APPLICATION_EXPIRY_DAYS": 14,
     # Consent

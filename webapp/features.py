@@ -18,6 +18,7 @@ FEATURES = [
     "webapp.orgs.feature",
     "webapp.hours.feature",
     "webapp.consent.feature",
+    "webapp.dormancy.feature",
 ]
 
 

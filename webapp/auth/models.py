@@ -35,6 +35,8 @@ class User(UserMixin, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
     totp_last_counter: Mapped[int] = mapped_column(Integer, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When the warning before a dormancy suspension was mailed; a later sign-in starts a new period.
+    dormancy_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

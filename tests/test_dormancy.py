@@ -1,0 +1,112 @@
+"""Dormant accounts (SPEC §7): no sign-in for 180 days → suspended, with a warning mail 14 days
+before; `portal accounts sweep-dormant --dry-run` lists who would be suspended on a given day."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.auth.steps import audit_events, is_signed_in, login_error, sign_in_with_code, submit_password
+from webapp.auth.models import User
+from webapp.clock import JST
+from webapp.extensions import db
+
+
+def _sweep(app, *args):
+    return app.test_cli_runner().invoke(args=["accounts", "sweep-dormant", *args])
+
+
+def _last_sign_in(user, when: datetime) -> None:
+    # Requests in between closed the session that loaded `user`: change the row itself.
+    db.session.get(User, user.id).last_login_at = when
+    db.session.commit()
+
+
+def _fresh(user) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def test_a_dry_run_names_who_would_be_suspended_that_day_and_changes_nothing(app, world, smtp):
+    _last_sign_in(world.grid_operator, datetime(2025, 1, 1, 9, 0, tzinfo=JST))  # dormant from 2025-06-30
+    smtp.clear()
+    before = len(audit_events())
+    day_before = _sweep(app, "--as-of", "2025-06-29", "--dry-run")
+    assert day_before.exit_code == 0, day_before.output
+    assert f"would suspend\t{world.grid_operator.login_id}" not in day_before.output
+    assert f"would warn\t{world.grid_operator.login_id}" in day_before.output
+    that_day = _sweep(app, "--as-of", "2025-06-30", "--dry-run")
+    assert f"would suspend\t{world.grid_operator.login_id}" in that_day.output
+    assert "suspension day 2025-06-30" in that_day.output
+    assert "nothing changed" in that_day.output
+    assert sum(line.startswith("would suspend") for line in that_day.output.splitlines()) == 1
+    assert _fresh(world.grid_operator).status == "active"
+    assert _fresh(world.grid_operator).dormancy_warned_at is None
+    assert len(audit_events()) == before and smtp.mails == []
+
+
+def test_warned_once_then_suspended_with_every_session_ended(app, world, smtp, clock):
+    browser = app.test_client()
+    sign_in_with_code(browser, smtp, world.grid_operator)
+    _last_sign_in(world.grid_operator, clock.now() - timedelta(days=170))
+    smtp.clear()
+
+    assert _sweep(app).exit_code == 0
+    warning = smtp.last_to(world.grid_operator.email)
+    suspension_day = (clock.now() - timedelta(days=170)).astimezone(JST).date() + timedelta(days=180)
+    assert suspension_day.isoformat() in warning.text
+    assert _sweep(app).exit_code == 0  # the scheduler runs it hourly: one warning per period
+    assert len(smtp.to(world.grid_operator.email)) == 1
+    assert is_signed_in(browser)
+
+    clock.advance(days=10)
+    result = _sweep(app)
+    assert f"suspended\t{world.grid_operator.login_id}" in result.output
+    assert _fresh(world.grid_operator).status == "suspended"
+    assert not is_signed_in(browser)
+    assert "停止" in smtp.last_to(world.grid_operator.email).text  # Japanese by default: "suspended"
+    for reader in (world.grid_responsible, world.sysadmin):
+        report = smtp.last_to(reader.email)
+        assert world.grid_operator.login_id in report.text
+    assert smtp.to(world.city_responsible.email) == []  # another organisation hears nothing
+    assert [e.target for e in audit_events("account.dormancy_warned", "account.suspended_dormant")] == [
+        world.grid_operator.login_id, world.grid_operator.login_id]
+
+    refused = submit_password(app.test_client(), world.grid_operator.login_id)
+    assert refused.status_code == 401 and login_error(refused)
+
+
+def test_signing_in_after_the_warning_starts_a_new_period(app, world, smtp, clock):
+    _last_sign_in(world.grid_operator, clock.now() - timedelta(days=170))
+    assert _sweep(app).exit_code == 0
+    assert smtp.to(world.grid_operator.email)
+    sign_in_with_code(app.test_client(), smtp, world.grid_operator)
+    clock.advance(days=30)
+    result = _sweep(app)
+    assert world.grid_operator.login_id not in result.output
+    assert _fresh(world.grid_operator).status == "active"
+
+
+def test_the_last_active_system_administrator_is_kept(app, world, clock):
+    long_ago = clock.now() - timedelta(days=400)
+    for user in (world.sysadmin, world.city_operator):
+        user.last_login_at = long_ago
+    db.session.commit()
+    result = _sweep(app)
+    assert f"kept\t{world.sysadmin.login_id}" in result.output
+    assert f"suspended\t{world.city_operator.login_id}" in result.output
+    assert _fresh(world.sysadmin).status == "active" and _fresh(world.city_operator).status == "suspended"
+
+
+def test_a_malformed_day_is_refused_with_a_clear_message(app, world):
+    for bad in ("2025-13-01", "tomorrow", "2025-06-30T00:00\x00"):
+        result = _sweep(app, "--as-of", bad, "--dry-run")
+        assert result.exit_code == 2
+        assert "YYYY-MM-DD" in result.output
+
+
+def test_the_in_process_scheduler_sweeps_without_anyone_running_the_command(app, world, clock):
+    from webapp import scheduler
+
+    _last_sign_in(world.city_operator, clock.now() - timedelta(days=200))
+    scheduler.run_once(app)
+    assert _fresh(world.city_operator).status == "suspended"
+    assert _fresh(world.grid_operator).status == "active"

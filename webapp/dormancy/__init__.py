@@ -1,0 +1,1 @@
+"""Dormant accounts (SPEC §7): warned, then suspended, after months without a sign-in."""

@@ -1,0 +1,122 @@
+"""Who is dormant on a given day, and the sweep that warns and suspends them.
+
+An account's last activity is its last sign-in, or its creation when it never
+signed in. Counting is in Japan's calendar days: dormant on the day that is
+PORTAL_DORMANT_DAYS after the last activity, warned PORTAL_DORMANT_WARNING_DAYS
+before. The sweep is idempotent (a warning is mailed once per dormancy period,
+a suspension happens once), so the scheduler may run it as often as it likes
+and cron may run `portal accounts sweep-dormant` as well.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from webapp import clock
+from webapp.applications import notify, policy
+from webapp.audit import service as audit
+from webapp.auth.models import User
+from webapp.auth.sessions import end_all_sessions
+from webapp.clock import JST
+from webapp.extensions import db
+from webapp.mail import outbox
+
+
+@dataclass(frozen=True)
+class Dormant:
+    user: User
+    last_activity: datetime
+    suspend_on: date
+
+
+@dataclass
+class SweepReport:
+    as_of: date
+    dry_run: bool
+    suspended: list[Dormant] = field(default_factory=list)
+    warned: list[Dormant] = field(default_factory=list)
+    kept: list[Dormant] = field(default_factory=list)  # the last active system administrator
+
+
+def last_activity(user: User) -> datetime:
+    return user.last_login_at or user.created_at
+
+
+def _dormant_days() -> int:
+    return int(current_app.config["PORTAL_DORMANT_DAYS"])
+
+
+def _warning_days() -> int:
+    return int(current_app.config["PORTAL_DORMANT_WARNING_DAYS"])
+
+
+def assess(as_of: date) -> tuple[list[Dormant], list[Dormant]]:
+    """(to suspend, to warn) on that day, oldest activity first; nothing is changed."""
+    to_suspend, to_warn = [], []
+    users = db.session.scalars(select(User).where(User.status == "active").order_by(User.id))
+    for user in users:
+        activity = last_activity(user)
+        entry = Dormant(user, activity, activity.astimezone(JST).date() + timedelta(days=_dormant_days()))
+        if as_of >= entry.suspend_on:
+            to_suspend.append(entry)
+        elif as_of >= entry.suspend_on - timedelta(days=_warning_days()):
+            already_warned = user.dormancy_warned_at is not None and user.dormancy_warned_at >= activity
+            if not already_warned:
+                to_warn.append(entry)
+    to_suspend.sort(key=lambda d: d.last_activity)
+    to_warn.sort(key=lambda d: d.last_activity)
+    return to_suspend, to_warn
+
+
+def sweep(as_of: date | None = None, dry_run: bool = False) -> SweepReport:
+    """Warn and suspend as of that day (today in Japan by default); a dry run changes nothing."""
+    as_of = as_of or clock.now_jst().date()
+    to_suspend, to_warn = assess(as_of)
+    report = SweepReport(as_of, dry_run)
+    active_sysadmins = {u.id for u in policy.active_sysadmins()}
+    for entry in to_suspend:
+        if entry.user.id in active_sysadmins and len(active_sysadmins) == 1:
+            report.kept.append(entry)  # suspending it would leave nobody to resume anyone
+            continue
+        active_sysadmins.discard(entry.user.id)
+        report.suspended.append(entry)
+    report.warned = to_warn
+    if dry_run:
+        return report
+    for entry in report.suspended:
+        _suspend(entry)
+    for entry in report.warned:
+        _warn(entry)
+    db.session.commit()
+    outbox.deliver_committed()  # now, not at the scheduler's next mail run; failures stay queued
+    return report
+
+
+def _suspend(entry: Dormant) -> None:
+    user = entry.user
+    user.status = "suspended"
+    ended = end_all_sessions(user.id)
+    audit.record("account.suspended_dormant", organisation_id=user.organisation_id, target=user.login_id,
+                 last_activity=entry.last_activity.isoformat(), days=_dormant_days(), ended_sessions=ended)
+    notify.account_mail(user.email, user, _(
+        "Your account has been suspended because it was not used for %(days)d days. "
+        "Ask your organisation's responsible person to apply for its resumption if you still need it.",
+        days=_dormant_days()))
+    readers = policy.eligible_responsible(user.organisation_id, 0, user.id) + policy.active_sysadmins()
+    for reader in {r.id: r for r in readers if r.id != user.id}.values():
+        outbox.enqueue(reader.email, _("An account was suspended for dormancy"), "dormancy_report",
+                       reader=reader, user=user, last_activity=entry.last_activity, days=_dormant_days())
+
+
+def _warn(entry: Dormant) -> None:
+    user = entry.user
+    user.dormancy_warned_at = clock.now()
+    audit.record("account.dormancy_warned", organisation_id=user.organisation_id, target=user.login_id,
+                 last_activity=entry.last_activity.isoformat(), suspend_on=entry.suspend_on.isoformat())
+    notify.account_mail(user.email, user, _(
+        "Your account has not been used for a long time. Unless you sign in before %(date)s, "
+        "it will be suspended.", date=entry.suspend_on.isoformat()))
