@@ -19,6 +19,7 @@ FEATURES = [
     "webapp.hours.feature",
     "webapp.consent.feature",
     "webapp.dormancy.feature",
+    "webapp.notices.feature",
 ]
 
 

@@ -6,3 +6,4 @@ from webapp.auth.models import ActivationToken, PasswordHistory, PendingLogin, R
 from webapp.mail.models import OutboxMail  # noqa: F401
 from webapp.orgs.models import Organisation  # noqa: F401
 from webapp.hours.models import CustomHoursProfile, HoursClosure, SystemSetting  # noqa: F401
+from webapp.notices.models import Notice, NoticeRead  # noqa: F401

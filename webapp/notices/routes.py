@@ -1,0 +1,59 @@
+"""/admin/notices (system administrators post) and /notices/<id>/read (anyone signed in)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp.auth.forms import EmptyForm, first_error
+from webapp.guard import requires_role
+from webapp.notices import service
+from webapp.notices.forms import NoticeForm
+from webapp.notices.labels import KIND_LABELS
+from webapp.orgs.regions import CATEGORY_LABELS
+from webapp.web import is_htmx, origin, redirect_to
+
+
+def _admin_page(form: NoticeForm, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    form.kind.choices = [(k, str(v)) for k, v in KIND_LABELS.items()]
+    form.audience.choices = [("", _("Everyone"))] + [(k, str(v)) for k, v in CATEGORY_LABELS.items()]
+    return render_template("notices/admin.html", form=form, error=error, notices=service.all_posted(),
+                           kind_labels=KIND_LABELS, category_labels=CATEGORY_LABELS), status
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("notices", __name__)
+
+    @bp.route("/admin/notices", methods=["GET", "POST"])
+    @requires_role("sysadmin")
+    def admin() -> BaseResponse | tuple[str, int]:
+        form = NoticeForm()
+        if not form.is_submitted():
+            return _admin_page(form)
+        if not form.validate():
+            return _admin_page(form, first_error(form), 400)
+        try:
+            service.post(current_user._get_current_object(), form.kind.data or "", form.title.data or "",  # type: ignore[attr-defined]
+                         form.body.data or "", form.audience.data or "", origin())
+        except service.Invalid as refused:
+            return _admin_page(form, str(refused), 400)
+        except service.NotFound:
+            abort(404)
+        flash(_("The notice was posted."), "info")
+        return redirect_to(url_for("notices.admin"))
+
+    @bp.post("/notices/<int:notice_id>/read")
+    def mark_read(notice_id: int) -> BaseResponse | tuple[str, int]:
+        if not EmptyForm().validate():
+            abort(400)
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        try:
+            service.mark_read(user, notice_id)
+        except service.NotFound:
+            abort(404)
+        if is_htmx():
+            return render_template("notices/_dashboard_panel.html", user=user), 200
+        return redirect_to(url_for("main.dashboard"))
+
+    return bp

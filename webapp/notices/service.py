@@ -1,0 +1,90 @@
+"""Posting notices and reading them; who sees what is decided here, never in a template."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from webapp import clock
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.notices.models import NOTICE_KINDS, Notice, NoticeRead
+from webapp.orgs.regions import CATEGORY_LABELS
+
+SHOWN_ON_DASHBOARD = 10
+
+
+class Invalid(ValueError):
+    """A refusal whose message is for the person who filled in the form."""
+
+
+class NotFound(LookupError):
+    """No such notice for this user (also when it exists but is meant for others)."""
+
+
+@dataclass(frozen=True)
+class ShownNotice:
+    notice: Notice
+    unread: bool
+
+
+def post(actor: User, kind: str, title: str, body: str, audience: str, origin: Origin) -> Notice:
+    if not actor.is_sysadmin:
+        raise NotFound()
+    if kind not in NOTICE_KINDS:
+        raise Invalid(_l("Choose the kind of notice."))
+    if audience and audience not in CATEGORY_LABELS:
+        raise Invalid(_l("Choose who the notice is for."))
+    if not title:
+        raise Invalid(_l("Enter a title."))
+    if not body:
+        raise Invalid(_l("Enter the text of the notice."))
+    notice = Notice(kind=kind, title=title, body=body, audience=audience or None, posted_at=clock.now(),
+                    posted_by_id=actor.id)
+    db.session.add(notice)
+    db.session.flush()
+    audit.record("notice.posted", origin=origin, actor_id=actor.id, organisation_id=actor.organisation_id,
+                 target=str(notice.id), notice_kind=kind, audience=audience or "everyone", title=title)
+    db.session.commit()
+    return notice
+
+
+def _visible_to(user: User) -> object:
+    return or_(Notice.audience.is_(None), Notice.audience == user.organisation.category)
+
+
+def for_user(user: User, limit: int = SHOWN_ON_DASHBOARD) -> list[ShownNotice]:
+    """Newest first, each with whether this user has read it."""
+    rows = db.session.execute(
+        select(Notice, NoticeRead.read_at)
+        .outerjoin(NoticeRead, and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == user.id))
+        .where(_visible_to(user))
+        .order_by(Notice.posted_at.desc(), Notice.id.desc())
+        .limit(limit)
+    )
+    return [ShownNotice(notice, read_at is None) for notice, read_at in rows]
+
+
+def all_posted() -> list[Notice]:
+    return list(db.session.scalars(select(Notice).order_by(Notice.posted_at.desc(), Notice.id.desc())))
+
+
+def mark_read(user: User, notice_id: int) -> None:
+    """Idempotent; a notice meant for another category reads as missing."""
+    found = db.session.scalar(select(Notice.id).where(Notice.id == notice_id, _visible_to(user)))
+    if found is None:
+        raise NotFound()
+    exists = db.session.scalar(select(NoticeRead.notice_id).where(
+        NoticeRead.notice_id == notice_id, NoticeRead.user_id == user.id))
+    if exists is None:
+        db.session.add(NoticeRead(notice_id=notice_id, user_id=user.id, read_at=clock.now()))
+        try:
+            db.session.commit()
+        except IntegrityError:  # two clicks at once: the other one recorded it
+            db.session.rollback()
+    else:
+        db.session.commit()
