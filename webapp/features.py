@@ -20,6 +20,7 @@ FEATURES = [
     "webapp.consent.feature",
     "webapp.dormancy.feature",
     "webapp.notices.feature",
+    "webapp.alerts.feature",
 ]
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select
 
 from webapp import clock
+from webapp.alerts import service as alerts
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import RateEvent
@@ -47,7 +49,8 @@ def recent_failures(origin: Origin) -> int:
 
 def check_ip_allowed(origin: Origin) -> None:
     """Refuse before any password is hashed, so a blocked sprayer costs the server almost nothing."""
-    if recent_failures(origin) < current_app.config["PORTAL_IP_FAILURE_LIMIT"]:
+    failures = recent_failures(origin)
+    if failures < current_app.config["PORTAL_IP_FAILURE_LIMIT"]:
         return
     since = clock.now() - _window()
     oldest = db.session.scalar(
@@ -55,6 +58,11 @@ def check_ip_allowed(origin: Origin) -> None:
     )
     retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
     audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
+    # Spraying or a failure burst (SPEC §7): one alert per burst, not one per refused try.
+    alerts.raise_alert("login.failure_burst", alerts.in_japanese(_l(
+        "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes; further tries from it are refused for now.",
+        n=failures, ip=origin.ip[:64], minutes=max(1, int(_window().total_seconds() // 60)))),
+        ip=origin.ip, failures=failures)
     db.session.commit()
     raise TooManyAttempts(retry_after)
 

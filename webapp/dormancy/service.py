@@ -14,9 +14,11 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp import clock
+from webapp.alerts import service as alerts
 from webapp.applications import notify, policy
 from webapp.audit import service as audit
 from webapp.auth.models import User
@@ -24,6 +26,7 @@ from webapp.auth.sessions import end_all_sessions
 from webapp.clock import JST
 from webapp.extensions import db
 from webapp.mail import outbox
+from webapp.ui import format_jst
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,10 @@ def _suspend(entry: Dormant) -> None:
         "Your account has been suspended because it was not used for %(days)d days. "
         "Ask your organisation's responsible person to apply for its resumption if you still need it.",
         days=_dormant_days()))
-    readers = policy.eligible_responsible(user.organisation_id, 0, user.id) + policy.active_sysadmins()
-    for reader in {r.id: r for r in readers if r.id != user.id}.values():
-        outbox.enqueue(reader.email, _("An account was suspended for dormancy"), "dormancy_report",
-                       reader=reader, user=user, last_activity=entry.last_activity, days=_dormant_days())
+    alerts.raise_alert("account.dormant_suspended", alerts.in_japanese(_l(
+        "%(name)s (%(login_id)s, %(organisation)s) was suspended: no sign-in for %(days)d days (last activity %(when)s).",
+        name=user.name, login_id=user.login_id, organisation=user.organisation.name, days=_dormant_days(),
+        when=format_jst(entry.last_activity))), organisation_id=user.organisation_id, user_id=user.id)
 
 
 def _warn(entry: Dormant) -> None:

@@ -1,0 +1,118 @@
+"""Alerts (SPEC §7): raised by detectors, mailed to system administrators and the organisation's
+responsible people, listed on /alerts, acknowledged, then closed with a comment."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.auth.steps import audit_events, post_form, sign_in_with_code, submit_password
+from tests.conftest import csrf_from
+from webapp.alerts.models import Alert
+from webapp.auth.models import User
+from webapp.extensions import db
+
+SPRAYER = "203.0.113.9"
+
+
+@pytest.fixture
+def app_settings():
+    return {"PORTAL_IP_FAILURE_LIMIT": 3}
+
+
+def _signed_in(app, smtp, user):
+    client = app.test_client()
+    sign_in_with_code(client, smtp, user)
+    return client
+
+
+def _alerts() -> list[Alert]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(Alert).order_by(Alert.id)))
+
+
+def _spray(app, tries: int):
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = SPRAYER
+    return [submit_password(sprayer, f"u{i:07d}", "Winter2025!Winter2025!").status_code for i in range(tries)]
+
+
+def _dormant_alert(app, world, clock) -> Alert:
+    db.session.get(User, world.grid_operator.id).last_login_at = clock.now() - timedelta(days=200)
+    db.session.commit()
+    assert app.test_cli_runner().invoke(args=["accounts", "sweep-dormant"]).exit_code == 0
+    [alert] = [a for a in _alerts() if a.kind == "account.dormant_suspended"]
+    return alert
+
+
+def test_password_spraying_from_one_address_raises_one_alert_for_system_administrators(app, world, smtp):
+    smtp.clear()
+    statuses = _spray(app, 8)
+    assert statuses[:3] == [401, 401, 401] and set(statuses[3:]) == {429}
+    [alert] = _alerts()
+    assert alert.kind == "login.failure_burst" and alert.ip == SPRAYER and alert.state == "open"
+    assert SPRAYER in alert.summary and "3" in alert.summary
+    assert len(smtp.to(world.sysadmin.email)) == 1  # one burst, one mail
+    assert smtp.to(world.grid_responsible.email) == []  # no organisation concerned
+    admin_page = _signed_in(app, smtp, world.sysadmin).get("/alerts").get_data(as_text=True)
+    assert SPRAYER in admin_page
+    responsible_page = _signed_in(app, smtp, world.grid_responsible).get("/alerts").get_data(as_text=True)
+    assert SPRAYER not in responsible_page
+
+
+def test_an_organisation_alert_is_seen_and_handled_by_its_own_responsible_people_only(app, world, smtp, clock):
+    alert = _dormant_alert(app, world, clock)
+    assert world.grid_operator.login_id in smtp.last_to(world.grid_responsible.email).text
+    assert smtp.to(world.city_responsible.email) == []
+    other = _signed_in(app, smtp, world.city_responsible)
+    assert world.grid_operator.login_id not in other.get("/alerts").get_data(as_text=True)
+    assert post_form(other, f"/alerts/{alert.id}/acknowledge", {}, page_path="/alerts").status_code == 404
+    assert post_form(other, f"/alerts/{alert.id}/close", {"comment": "見ました"}, page_path="/alerts").status_code == 404
+    assert _alerts()[0].state == "open"
+    own = _signed_in(app, smtp, world.grid_responsible)
+    assert world.grid_operator.login_id in own.get("/alerts").get_data(as_text=True)
+
+
+def test_acknowledged_then_closed_with_a_comment(app, world, smtp, clock):
+    alert = _dormant_alert(app, world, clock)
+    responsible = _signed_in(app, smtp, world.grid_responsible)
+    assert post_form(responsible, f"/alerts/{alert.id}/acknowledge", {}, page_path="/alerts").status_code == 303
+    assert _alerts()[0].state == "acknowledged"
+    again = post_form(responsible, f"/alerts/{alert.id}/acknowledge", {}, page_path="/alerts")
+    assert again.status_code == 409 and "未対応のアラートだけ" in again.get_data(as_text=True)
+
+    refused = post_form(responsible, f"/alerts/{alert.id}/close", {"comment": "  "}, page_path="/alerts")
+    assert refused.status_code == 400 and "調査結果・対応内容を記入" in refused.get_data(as_text=True)
+    assert post_form(responsible, f"/alerts/{alert.id}/close", {"comment": "異動済みの職員。停止のままとする。"},
+                     page_path="/alerts").status_code == 303
+    [closed] = _alerts()
+    assert closed.state == "closed" and closed.closed_by_id == world.grid_responsible.id
+    assert "異動済み" not in responsible.get("/alerts").get_data(as_text=True)  # gone from the open list
+    assert "異動済み" in responsible.get("/alerts?show=closed").get_data(as_text=True)
+    assert [e.kind for e in audit_events("alert.raised", "alert.acknowledged", "alert.closed")] == [
+        "alert.raised", "alert.acknowledged", "alert.closed"]
+
+
+@pytest.mark.parametrize("comment, message", [("x" * 2001, "2000"), ("対応\x00済み", "使用できない")])
+def test_a_bad_comment_is_refused_and_changes_nothing(app, world, smtp, clock, comment, message):
+    alert = _dormant_alert(app, world, clock)
+    admin = _signed_in(app, smtp, world.sysadmin)
+    response = post_form(admin, f"/alerts/{alert.id}/close", {"comment": comment}, page_path="/alerts")
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert _alerts()[0].state == "open"
+
+
+def test_operators_and_administrators_have_no_alerts_page(app, world, smtp):
+    for user in (world.grid_operator, world.grid_admin):
+        assert _signed_in(app, smtp, user).get("/alerts").status_code == 403
+
+
+def test_changing_an_alert_needs_the_csrf_token(app, world, smtp, clock):
+    alert = _dormant_alert(app, world, clock)
+    admin = _signed_in(app, smtp, world.sysadmin)
+    assert admin.post(f"/alerts/{alert.id}/acknowledge").status_code == 400
+    page = admin.get("/alerts")
+    assert admin.post(f"/alerts/{alert.id}/acknowledge",
+                      data={"csrf_token": csrf_from(page.get_data(as_text=True))}).status_code == 303
+    assert _alerts()[0].state == "acknowledged"

@@ -1,0 +1,13 @@
+"""Alerts: the page, its navigation entry and the detectors that raise them."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from webapp import ui
+from webapp.alerts.routes import make_blueprint
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(make_blueprint())
+    ui.add_nav("alerts.index", _l("Alerts"), "sysadmin", "responsible")

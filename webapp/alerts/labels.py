@@ -1,0 +1,7 @@
+from flask_babel import lazy_gettext as _l
+
+STATE_LABELS = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "closed": _l("Resolved")}
+KIND_LABELS = {
+    "login.failure_burst": _l("Failed sign-ins from one address"),
+    "account.dormant_suspended": _l("Dormant account suspended"),
+}

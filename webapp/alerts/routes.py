@@ -1,0 +1,62 @@
+"""/alerts: system administrators see every alert, responsible people their organisation's."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp.alerts import service
+from webapp.alerts.forms import CloseForm
+from webapp.alerts.labels import KIND_LABELS, STATE_LABELS
+from webapp.alerts.models import ALERT_STATES
+from webapp.auth.forms import first_error
+from webapp.guard import requires_role
+from webapp.web import origin, redirect_to
+
+SHOWN = {"active": ("open", "acknowledged"), "closed": ("closed",), "all": ALERT_STATES}
+
+
+def _page(shown: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return render_template("alerts/index.html", alerts=service.visible(user, SHOWN[shown]), shown=shown,
+                           error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS), status
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("alerts", __name__)
+
+    @bp.get("/alerts")
+    @requires_role("sysadmin", "responsible")
+    def index() -> tuple[str, int]:
+        shown = request.args.get("show", "active")
+        return _page(shown if shown in SHOWN else "active")
+
+    @bp.post("/alerts/<int:alert_id>/acknowledge")
+    @requires_role("sysadmin", "responsible")
+    def acknowledge(alert_id: int) -> BaseResponse | tuple[str, int]:
+        try:
+            service.acknowledge(current_user._get_current_object(), alert_id, origin())  # type: ignore[attr-defined]
+        except service.NotFound:
+            abort(404)
+        except service.Invalid as refused:
+            return _page("active", str(refused), 409)
+        flash(_("The alert was acknowledged."), "info")
+        return redirect_to(url_for("alerts.index"))
+
+    @bp.post("/alerts/<int:alert_id>/close")
+    @requires_role("sysadmin", "responsible")
+    def close(alert_id: int) -> BaseResponse | tuple[str, int]:
+        form = CloseForm()
+        if not form.validate():  # the CSRF token was checked before the view (CSRFProtect)
+            return _page("active", first_error(form), 400)
+        try:
+            service.close(current_user._get_current_object(), alert_id, form.comment.data or "", origin())  # type: ignore[attr-defined]
+        except service.NotFound:
+            abort(404)
+        except service.Invalid as refused:
+            return _page("active", str(refused), 400)
+        flash(_("The alert was closed."), "info")
+        return redirect_to(url_for("alerts.index"))
+
+    return bp

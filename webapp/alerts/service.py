@@ -1,0 +1,124 @@
+"""Raising alerts (inside the detector's transaction), who may see them, and their states.
+
+An alert goes by mail to every active system administrator and, when it concerns an
+organisation, to its responsible people. The same alert (kind, organisation, user,
+address) is not raised again while one is still open or acknowledged and younger than
+REPEAT_AFTER: a burst of failures makes one alert, not one per failure.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from webapp import clock
+from webapp.alerts.models import Alert
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.mail import outbox
+
+REPEAT_AFTER = timedelta(hours=1)
+MAX_COMMENT = 2000
+
+
+class Invalid(ValueError):
+    """A refusal whose message is for the person who acted."""
+
+
+class NotFound(LookupError):
+    """No such alert for this person (also when it belongs to another organisation)."""
+
+
+def raise_alert(kind: str, summary: str, *, organisation_id: int | None = None, user_id: int | None = None,
+                ip: str = "", **details: Any) -> Alert | None:
+    """Add the alert and its mail to the current transaction; the caller commits.
+
+    The summary is written by the detector in Japanese (see in_japanese): it is stored, and the
+    people who handle alerts read it long after the request that raised it."""
+    now = clock.now()
+    repeat = db.session.scalar(select(Alert.id).where(
+        Alert.kind == kind, Alert.state != "closed", Alert.raised_at >= now - REPEAT_AFTER,
+        Alert.organisation_id.is_(None) if organisation_id is None else Alert.organisation_id == organisation_id,
+        Alert.user_id.is_(None) if user_id is None else Alert.user_id == user_id,
+        Alert.ip == ip[:64],
+    ).limit(1))
+    if repeat is not None:
+        return None
+    alert = Alert(kind=kind, organisation_id=organisation_id, user_id=user_id, ip=ip[:64], summary=summary[:300],
+                  details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str), raised_at=now)
+    db.session.add(alert)
+    db.session.flush()
+    audit.record("alert.raised", organisation_id=organisation_id, target=str(alert.id), alert_kind=kind,
+                 summary=summary[:300], ip=ip[:64])
+    with force_locale("ja"):  # whatever language the request that tripped the detector asked for
+        for reader in _readers(organisation_id):
+            outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary[:120]), "alert_raised",
+                           reader=reader, alert=alert)
+    return alert
+
+
+def in_japanese(message: Any) -> str:
+    """A detector's summary (a lazy_gettext string with its variables) in the operators' language."""
+    with force_locale("ja"):
+        return str(message)
+
+
+def _readers(organisation_id: int | None) -> list[User]:
+    people = db.session.scalars(select(User).where(User.status == "active")).all()
+    return [u for u in people if u.is_sysadmin
+            or (organisation_id is not None and u.organisation_id == organisation_id and u.has_role("responsible"))]
+
+
+def can_see_alerts(viewer: User) -> bool:
+    return viewer.is_sysadmin or viewer.has_role("responsible")
+
+
+def visible(viewer: User, states: tuple[str, ...]) -> list[Alert]:
+    if not can_see_alerts(viewer):
+        raise NotFound()
+    query = select(Alert).where(Alert.state.in_(states)).order_by(Alert.raised_at.desc(), Alert.id.desc())
+    if not viewer.is_sysadmin:
+        query = query.where(Alert.organisation_id == viewer.organisation_id)
+    return list(db.session.scalars(query.limit(200)))
+
+
+def _find(viewer: User, alert_id: int) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None or not can_see_alerts(viewer):
+        raise NotFound()
+    if not viewer.is_sysadmin and alert.organisation_id != viewer.organisation_id:
+        raise NotFound()
+    return alert
+
+
+def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
+    alert = _find(viewer, alert_id)
+    if alert.state != "open":
+        raise Invalid(_l("Only an open alert can be acknowledged."))
+    alert.state, alert.acknowledged_at, alert.acknowledged_by_id = "acknowledged", clock.now(), viewer.id
+    audit.record("alert.acknowledged", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
+                 target=str(alert.id))
+    db.session.commit()
+    return alert
+
+
+def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
+    alert = _find(viewer, alert_id)
+    if alert.state == "closed":
+        raise Invalid(_l("This alert is already closed."))
+    if not comment:
+        raise Invalid(_l("Say what was found or done before closing the alert."))
+    if len(comment) > MAX_COMMENT:
+        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_COMMENT))
+    alert.state, alert.closed_at, alert.closed_by_id, alert.close_comment = "closed", clock.now(), viewer.id, comment
+    audit.record("alert.closed", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
+                 target=str(alert.id), comment=comment)
+    db.session.commit()
+    return alert
