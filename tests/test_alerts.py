@@ -116,3 +116,33 @@ def test_changing_an_alert_needs_the_csrf_token(app, world, smtp, clock):
     assert admin.post(f"/alerts/{alert.id}/acknowledge",
                       data={"csrf_token": csrf_from(page.get_data(as_text=True))}).status_code == 303
     assert _alerts()[0].state == "acknowledged"
+
+
+def _browser(app, ip: str, agent: str = "Mozilla/5.0 (test)"):
+    client = app.test_client()
+    client.environ_base.update({"REMOTE_ADDR": ip, "HTTP_USER_AGENT": agent})
+    return client
+
+
+def test_one_account_signed_in_from_two_places_at_once_raises_a_sharing_alert(app, world, smtp):
+    sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.grid_operator)
+    assert _alerts() == []
+    sign_in_with_code(_browser(app, "198.51.100.2"), smtp, world.grid_operator)
+    [alert] = _alerts()
+    assert alert.kind == "account.sharing" and alert.organisation_id == world.grid.id
+    assert "198.51.100.1" in alert.summary and "198.51.100.2" in alert.summary
+    assert world.grid_operator.login_id in smtp.last_to(world.grid_responsible.email).text
+
+
+def test_signing_in_again_from_the_same_browser_or_after_signing_out_raises_nothing(app, world, smtp, clock):
+    first = _browser(app, "198.51.100.1")
+    sign_in_with_code(first, smtp, world.grid_operator)
+    sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.grid_operator)  # a second tab, same browser
+    post_form(first, "/logout", {})
+    clock.advance(minutes=1)
+    assert _alerts() == []
+    sign_in_with_code(_browser(app, "198.51.100.7", "Other browser"), smtp, world.grid_responsible)
+    assert _alerts() == []  # another person's sessions do not count
+    clock.advance(minutes=31)  # every earlier session of the operator is idle now
+    sign_in_with_code(_browser(app, "203.0.113.50"), smtp, world.grid_operator)
+    assert _alerts() == []

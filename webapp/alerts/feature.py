@@ -5,9 +5,13 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from webapp import ui
+from webapp.alerts import detectors
 from webapp.alerts.routes import make_blueprint
+from webapp.auth import hooks
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     ui.add_nav("alerts.index", _l("Alerts"), "sysadmin", "responsible")
+    if detectors.account_sharing not in hooks.SIGNED_IN:
+        hooks.SIGNED_IN.append(detectors.account_sharing)

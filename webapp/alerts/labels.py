@@ -4,4 +4,5 @@ STATE_LABELS = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "closed"
 KIND_LABELS = {
     "login.failure_burst": _l("Failed sign-ins from one address"),
     "account.dormant_suspended": _l("Dormant account suspended"),
+    "account.sharing": _l("Possible account sharing"),
 }

@@ -14,6 +14,11 @@ from webapp.extensions import db
 SignInCheck = Callable[[User, Origin], str | None]
 SIGN_IN_CHECKS: list[SignInCheck] = []
 
+# Told when a sign-in completes (user, the new session's id, origin), inside its transaction:
+# detectors add their alerts to it.
+SignedInObserver = Callable[[User, str, Origin], None]
+SIGNED_IN: list[SignedInObserver] = []
+
 
 def first_refusal(user: User, origin: Origin) -> str | None:
     """The first check's refusal, committed with the audit entries the checks wrote."""

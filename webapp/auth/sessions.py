@@ -21,7 +21,7 @@ from werkzeug.datastructures import CallbackDict
 
 from webapp import clock
 from webapp.audit import service as audit
-from webapp.auth import lookup
+from webapp.auth import hooks, lookup
 from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 
@@ -280,6 +280,8 @@ def complete_sign_in(session: PortalSession, user: User, origin: audit.Origin, m
     mark_authenticated(session, user.id, origin.ip, origin.user_agent)
     audit.record("login.succeeded", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  method=method)
+    for observer in hooks.SIGNED_IN:
+        observer(user, session.sid or "", origin)
     db.session.commit()
 
 

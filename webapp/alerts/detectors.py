@@ -1,0 +1,37 @@
+"""Detectors that watch the sign-in (SPEC §7); the failure-burst one lives in auth.ratelimit."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, select
+
+from webapp import clock
+from webapp.alerts import service as alerts
+from webapp.audit.service import Origin
+from webapp.auth.models import ServerSession, User
+from webapp.extensions import db
+
+# Runs at every completed sign-in: built once.
+_OTHER_LIVE_SESSIONS = select(ServerSession.ip, ServerSession.user_agent).where(
+    ServerSession.user_id == bindparam("user_id"),
+    ServerSession.authenticated_at.is_not(None),
+    ServerSession.id != bindparam("session_id"),
+    ServerSession.last_seen_at >= bindparam("since"),
+)
+
+
+def account_sharing(user: User, session_id: str, origin: Origin) -> None:
+    """Another live session of this account from another address or browser: possibly shared."""
+    since = clock.now() - timedelta(minutes=current_app.config["PORTAL_SESSION_IDLE_MINUTES"])
+    others = db.session.execute(_OTHER_LIVE_SESSIONS, {"user_id": user.id, "session_id": session_id,
+                                                       "since": since}).all()
+    elsewhere = [o for o in others if o.ip != origin.ip[:64] or o.user_agent != origin.user_agent[:300]]
+    if not elsewhere:
+        return
+    alerts.raise_alert("account.sharing", alerts.in_japanese(_l(
+        "%(name)s (%(login_id)s) signed in from %(ip)s while a session from %(other_ip)s "
+        "(another address or browser) was still active.",
+        name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", other_ip=elsewhere[0].ip or "?")),
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, other_sessions=len(elsewhere))
