@@ -32,3 +32,40 @@ def test_portal_init_is_idempotent_and_keeps_data(make_app):
         from webapp.auth.service import find_user
 
         assert find_user("ROOT-ADMIN") is not None
+
+
+def test_a_database_of_the_first_release_upgrades_and_keeps_its_people(make_app):
+    """SPEC §9: an upgrade keeps the data. A database left at revision 0001 (before dormancy,
+    notices and alerts) with a person in it goes through `portal init` to the current schema."""
+    from alembic import command
+    from sqlalchemy import text
+
+    app = make_app()
+    with app.app_context():
+        Base.metadata.drop_all(db.engine)
+        config = migrate.alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisations (name, category, area, status, security_manager_name,"
+                " security_manager_contact, require_totp, allowed_networks, created_at)"
+                " VALUES ('旧組織', 'grid', 'tokyo', 'active', '管理 太郎', '03-0000-0000', false, '',"
+                " '2025-01-01 00:00:00')"))
+            connection.execute(text(
+                "INSERT INTO users (login_id, organisation_id, name, department, email, emergency_phone, roles,"
+                " status, hours_exempt, failed_logins, mfa_method, totp_last_counter, created_at)"
+                " SELECT 'old-user', id, '旧 利用者', '', 'old@example.jp', '', 'operator', 'active', false, 0,"
+                " 'email', 0, '2025-01-01 00:00:00' FROM organisations"))
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from webapp.auth.service import find_user
+
+        user = find_user("old-user")
+        assert user is not None and user.name == "旧 利用者" and user.dormancy_warned_at is None
+        db.session.commit()  # end the read, or SQLite's write lock keeps the next connection waiting
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        assert diff == []
