@@ -12,6 +12,7 @@ from webapp.alerts import service as alerts
 from webapp.audit.service import Origin
 from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
+from webapp.orgs import networks
 
 # Runs at every completed sign-in: built once.
 _OTHER_LIVE_SESSIONS = select(ServerSession.ip, ServerSession.user_agent).where(
@@ -35,3 +36,14 @@ def account_sharing(user: User, session_id: str, origin: Origin) -> None:
         "(another address or browser) was still active.",
         name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", other_ip=elsewhere[0].ip or "?")),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, other_sessions=len(elsewhere))
+
+
+def outside_allowed_networks(user: User, _session_id: str, origin: Origin) -> None:
+    """A sign-in from outside the networks the organisation registered."""
+    organisation = user.organisation
+    if networks.allows(organisation.allowed_networks, origin.ip):
+        return
+    alerts.raise_alert("login.outside_networks", alerts.in_japanese(_l(
+        "%(name)s (%(login_id)s) signed in from %(ip)s, outside the networks registered for %(organisation)s.",
+        name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", organisation=organisation.name)),
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip)

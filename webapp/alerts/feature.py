@@ -13,5 +13,6 @@ from webapp.auth import hooks
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     ui.add_nav("alerts.index", _l("Alerts"), "sysadmin", "responsible")
-    if detectors.account_sharing not in hooks.SIGNED_IN:
-        hooks.SIGNED_IN.append(detectors.account_sharing)
+    for detector in (detectors.account_sharing, detectors.outside_allowed_networks):
+        if detector not in hooks.SIGNED_IN:
+            hooks.SIGNED_IN.append(detector)

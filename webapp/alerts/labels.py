@@ -5,4 +5,5 @@ KIND_LABELS = {
     "login.failure_burst": _l("Failed sign-ins from one address"),
     "account.dormant_suspended": _l("Dormant account suspended"),
     "account.sharing": _l("Possible account sharing"),
+    "login.outside_networks": _l("Sign-in from outside the allowed networks"),
 }

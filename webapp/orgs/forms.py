@@ -20,6 +20,8 @@ class OrganisationForm(FlaskForm):
     hours_profile = SelectField(_l("Calendar profile"), validate_choice=False)
     security_manager_name = _text(_l("Security manager's name"))
     security_manager_contact = _text(_l("Security manager's emergency contact"))
+    allowed_networks = TextAreaField(_l("Allowed networks"), validators=[CleanText(2000, allow_newlines=True)],
+                                     filters=[strip_filter])
 
 
 class OnboardingForm(OrganisationForm):

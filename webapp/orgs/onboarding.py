@@ -22,6 +22,7 @@ from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 from webapp.hours.calendar import PROFILES
 from webapp.mail import outbox
+from webapp.orgs import networks
 from webapp.orgs import service as orgs
 from webapp.orgs.errors import Invalid, NotFound
 from webapp.orgs.models import Organisation
@@ -37,6 +38,7 @@ class OrganisationData:
     hours_profile: str = ""
     security_manager_name: str = ""
     security_manager_contact: str = ""
+    allowed_networks: str = ""
 
 
 @dataclass
@@ -84,6 +86,7 @@ def _check_organisation(data: OrganisationData, categories: tuple[str, ...], exc
         problems.append(_l("Choose a calendar profile from the list."))
     if not data.security_manager_name or not data.security_manager_contact:
         problems.append(_l("Enter the security manager's name and emergency contact."))
+    problems += networks.parse(data.allowed_networks)[1]
     return area, problems
 
 
@@ -110,7 +113,8 @@ def onboard(actor: User, data: OrganisationData, admin: Person, responsible: Per
         raise Invalid(problems)
     organisation = orgs.create_organisation(
         data.name, data.category, area, hours_profile=data.hours_profile or None,
-        security_manager_name=data.security_manager_name, security_manager_contact=data.security_manager_contact)
+        security_manager_name=data.security_manager_name, security_manager_contact=data.security_manager_contact,
+        allowed_networks=networks.parse(data.allowed_networks)[0])
     first_admin = orgs.create_user(organisation, name=admin.name, email=admin.email, roles="org_admin",
                                    department=admin.department)
     first_responsible = orgs.create_user(organisation, name=responsible.name, email=responsible.email,
@@ -144,7 +148,8 @@ def update(actor: User, organisation_id: int, data: OrganisationData, origin: Or
     changes = {}
     values = {"name": data.name, "category": data.category, "area": area, "hours_profile": data.hours_profile or None,
               "security_manager_name": data.security_manager_name,
-              "security_manager_contact": data.security_manager_contact}
+              "security_manager_contact": data.security_manager_contact,
+              "allowed_networks": networks.parse(data.allowed_networks)[0]}
     for key, value in values.items():
         if getattr(organisation, key) != value:
             changes[key] = [getattr(organisation, key), value]

@@ -38,7 +38,8 @@ def _organisation_data(form: OrganisationForm) -> onboarding.OrganisationData:
         name=form.name.data or "", category=form.category.data or "", supply_area=form.supply_area.data or "",
         prefecture=form.prefecture.data or "", hours_profile=form.hours_profile.data or "",
         security_manager_name=form.security_manager_name.data or "",
-        security_manager_contact=form.security_manager_contact.data or "")
+        security_manager_contact=form.security_manager_contact.data or "",
+        allowed_networks=form.allowed_networks.data or "")
 
 
 def _errors(form: Any) -> list[str]:
