@@ -1,6 +1,8 @@
 """/alerts: system administrators see every alert, responsible people their organisation's."""
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +13,7 @@ from webapp.alerts.forms import CloseForm
 from webapp.alerts.labels import KIND_LABELS, STATE_LABELS
 from webapp.alerts.models import ALERT_STATES
 from webapp.auth.forms import first_error
+from webapp.auth.models import User
 from webapp.guard import requires_role
 from webapp.web import origin, redirect_to
 
@@ -21,6 +24,19 @@ def _page(shown: str, error: str | None = None, status: int = 200) -> tuple[str,
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return render_template("alerts/index.html", alerts=service.visible(user, SHOWN[shown]), shown=shown,
                            error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS), status
+
+
+def _act(change: Callable[[User], object], done: str, refused_status: int) -> BaseResponse | tuple[str, int]:
+    """Apply a state change as the signed-in person: 404 for an alert they may not see, the
+    page with the service's message when the change does not apply."""
+    try:
+        change(current_user._get_current_object())  # type: ignore[attr-defined]
+    except service.NotFound:
+        abort(404)
+    except service.Invalid as refused:
+        return _page("active", str(refused), refused_status)
+    flash(done, "info")
+    return redirect_to(url_for("alerts.index"))
 
 
 def make_blueprint() -> Blueprint:
@@ -35,14 +51,7 @@ def make_blueprint() -> Blueprint:
     @bp.post("/alerts/<int:alert_id>/acknowledge")
     @requires_role("sysadmin", "responsible")
     def acknowledge(alert_id: int) -> BaseResponse | tuple[str, int]:
-        try:
-            service.acknowledge(current_user._get_current_object(), alert_id, origin())  # type: ignore[attr-defined]
-        except service.NotFound:
-            abort(404)
-        except service.Invalid as refused:
-            return _page("active", str(refused), 409)
-        flash(_("The alert was acknowledged."), "info")
-        return redirect_to(url_for("alerts.index"))
+        return _act(lambda user: service.acknowledge(user, alert_id, origin()), _("The alert was acknowledged."), 409)
 
     @bp.post("/alerts/<int:alert_id>/close")
     @requires_role("sysadmin", "responsible")
@@ -50,13 +59,7 @@ def make_blueprint() -> Blueprint:
         form = CloseForm()
         if not form.validate():  # the CSRF token was checked before the view (CSRFProtect)
             return _page("active", first_error(form), 400)
-        try:
-            service.close(current_user._get_current_object(), alert_id, form.comment.data or "", origin())  # type: ignore[attr-defined]
-        except service.NotFound:
-            abort(404)
-        except service.Invalid as refused:
-            return _page("active", str(refused), 400)
-        flash(_("The alert was closed."), "info")
-        return redirect_to(url_for("alerts.index"))
+        comment = form.comment.data or ""
+        return _act(lambda user: service.close(user, alert_id, comment, origin()), _("The alert was closed."), 400)
 
     return bp

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from webapp import clock
 from webapp.alerts.models import Alert
+from webapp.applications import policy
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
@@ -71,9 +72,11 @@ def in_japanese(message: Any) -> str:
 
 
 def _readers(organisation_id: int | None) -> list[User]:
-    people = db.session.scalars(select(User).where(User.status == "active")).all()
-    return [u for u in people if u.is_sysadmin
-            or (organisation_id is not None and u.organisation_id == organisation_id and u.has_role("responsible"))]
+    """The system administrators and, for an organisation's alert, its responsible people."""
+    people = policy.active_sysadmins()
+    if organisation_id is not None:
+        people += policy.eligible_responsible(organisation_id, 0, None)
+    return list({person.id: person for person in people}.values())
 
 
 def can_see_alerts(viewer: User) -> bool:

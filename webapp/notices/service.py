@@ -86,5 +86,3 @@ def mark_read(user: User, notice_id: int) -> None:
             db.session.commit()
         except IntegrityError:  # two clicks at once: the other one recorded it
             db.session.rollback()
-    else:
-        db.session.commit()
