@@ -66,6 +66,12 @@ DEFAULTS: dict[str, Any] = {
     # Consent
     "PORTAL_CONSENT_RENEWAL_MONTHS": 0,  # 0: re-consent only on a new version
     "PORTAL_MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Facility records (SPEC §6) and the bulk-export detector (SPEC §7)
+    "PORTAL_RECORDS_EXPORT_MAX": 1000,  # rows per export
+    "PORTAL_BULK_EXPORT_WINDOW_MINUTES": 60,
+    "PORTAL_BULK_EXPORT_MAX_EXPORTS": 10,  # more exports than this in the window raise an alert
+    "PORTAL_BULK_EXPORT_MAX_RECORDS": 3000,  # more records than this in the window raise an alert
+    "PORTAL_BULK_EXPORT_SUSPEND": False,  # also suspend the account at once
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}

@@ -21,6 +21,7 @@ FEATURES = [
     "webapp.dormancy.feature",
     "webapp.notices.feature",
     "webapp.alerts.feature",
+    "webapp.records.feature",
 ]
 
 

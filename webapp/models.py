@@ -8,3 +8,4 @@ from webapp.orgs.models import Organisation  # noqa: F401
 from webapp.hours.models import CustomHoursProfile, HoursClosure, SystemSetting  # noqa: F401
 from webapp.notices.models import Notice, NoticeRead  # noqa: F401
 from webapp.alerts.models import Alert  # noqa: F401
+from webapp.records.models import FacilityRecord, RecordScopeRule  # noqa: F401

@@ -6,4 +6,5 @@ KIND_LABELS = {
     "account.dormant_suspended": _l("Dormant account suspended"),
     "account.sharing": _l("Possible account sharing"),
     "login.outside_networks": _l("Sign-in from outside the allowed networks"),
+    "records.bulk_export": _l("Bulk export of facility records"),
 }

@@ -52,3 +52,19 @@ def area_label(category: str, area: str) -> str:
     if category == "grid":
         return str(SUPPLY_AREAS.get(area, area))
     return str(PREFECTURES.get(area, area))
+
+
+# The supply area each prefecture lies in (Shizuoka, split between Tokyo and Chubu, counts as Chubu).
+_AREA_PREFECTURES = {
+    "hokkaido": "北海道",
+    "tohoku": "青森県 岩手県 宮城県 秋田県 山形県 福島県 新潟県",
+    "tokyo": "茨城県 栃木県 群馬県 埼玉県 千葉県 東京都 神奈川県 山梨県",
+    "chubu": "長野県 岐阜県 静岡県 愛知県 三重県",
+    "hokuriku": "富山県 石川県 福井県",
+    "kansai": "滋賀県 京都府 大阪府 兵庫県 奈良県 和歌山県",
+    "chugoku": "鳥取県 島根県 岡山県 広島県 山口県",
+    "shikoku": "徳島県 香川県 愛媛県 高知県",
+    "kyushu": "福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県",
+    "okinawa": "沖縄県",
+}
+PREFECTURE_AREA = {pref: area for area, prefs in _AREA_PREFECTURES.items() for pref in prefs.split()}

@@ -1,0 +1,125 @@
+"""Viewing facility records (SPEC §6): rows and fields of the viewer's scope only, every view audited."""
+from __future__ import annotations
+
+import pytest
+
+from tests.records.helpers import MARKED, add_records, audit_details, count_where, shown_ids, table
+from webapp.extensions import db
+from webapp.records import scope
+from webapp.records.models import RecordScopeRule
+
+
+@pytest.fixture
+def records(world):
+    return add_records()
+
+
+def _all_pages(client, path="/records?"):
+    ids, page = [], 1
+    while True:
+        html = client.get(f"{path}&page={page}").get_data(as_text=True)
+        found = shown_ids(html)
+        ids += found
+        if 'rel="next"' not in html:
+            return ids
+        page += 1
+
+
+def test_a_grid_operator_sees_every_facility_of_its_supply_area_and_nothing_else(browser_for, world, records):
+    ids = _all_pages(browser_for(world.grid_operator))
+    assert len(ids) == len(set(ids)) == count_where(supply_area="tokyo")
+    assert "MARK-KANAGAWA" in ids and "MARK-GUNMA" in ids and "MARK-OSAKA" not in ids
+
+
+def test_a_municipality_sees_only_its_prefecture(browser_for, world, records):
+    ids = _all_pages(browser_for(world.city_operator))
+    assert len(ids) == count_where(prefecture="神奈川県") and "MARK-KANAGAWA" in ids
+    assert "MARK-GUNMA" not in ids
+
+
+def test_fields_follow_least_privilege_per_category(browser_for, world, records):
+    grid = browser_for(world.grid_operator).get("/records?q=MARK-KANAGAWA").get_data(as_text=True)
+    assert shown_ids(grid) == ["MARK-KANAGAWA"]
+    assert "36.50" in grid and "Purchase price" in grid  # the grid operator's purchasing work needs the price
+    for hidden in ("秘匿 代表者", "秘匿県秘匿市", "秘匿パネル", "Representative", "Panel maker"):
+        assert hidden not in grid
+    city = browser_for(world.city_operator).get("/records?q=MARK-KANAGAWA").get_data(as_text=True)
+    assert shown_ids(city) == ["MARK-KANAGAWA"] and "湘南テスト発電所" in city
+    for hidden in ("36.50", "Purchase price", "秘匿 代表者", "秘匿県秘匿市", "秘匿パネル"):
+        assert hidden not in city
+
+
+def test_a_search_in_a_hidden_field_finds_nothing(browser_for, world, records):
+    """Otherwise searching for a name would tell, row by row, who represents which facility."""
+    page = browser_for(world.grid_operator).get("/records?q=秘匿 代表者").get_data(as_text=True)
+    assert shown_ids(page) == []
+
+
+def test_filters_outside_the_scope_are_ignored(browser_for, world, records):
+    city = browser_for(world.city_operator)
+    forged = city.get("/records?prefecture=群馬県&q=MARK-GUNMA")
+    assert forged.status_code == 200 and shown_ids(forged.get_data(as_text=True)) == []
+    assert shown_ids(city.get("/records?prefecture=大阪府&q=MARK").get_data(as_text=True)) == ["MARK-KANAGAWA"]
+    grid = browser_for(world.grid_operator)
+    narrowed = shown_ids(grid.get("/records?prefecture=群馬県&q=MARK").get_data(as_text=True))
+    assert narrowed == ["MARK-GUNMA"]
+
+
+@pytest.mark.parametrize("who", ["sysadmin", "grid_responsible", "grid_admin", "city_admin"])
+def test_people_who_do_not_view_data_get_403(browser_for, world, records, who):
+    client = browser_for(getattr(world, who))
+    assert client.get("/records").status_code == 403
+    assert "Facility records" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_operators_find_the_page_in_the_navigation(browser_for, world, records):
+    assert 'href="/records"' in browser_for(world.grid_operator).get("/dashboard").get_data(as_text=True)
+
+
+def test_signed_out_visitors_are_sent_to_the_login(client, records):
+    response = client.get("/records")
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_pages_of_fifty_without_repeats_and_htmx_gets_the_fragment(browser_for, world, records):
+    grid = browser_for(world.grid_operator)
+    first = shown_ids(grid.get("/records").get_data(as_text=True))
+    second_response = grid.get("/records?page=2", headers={"HX-Request": "true"})
+    second = shown_ids(second_response.get_data(as_text=True))
+    assert len(first) == 50 and second and not set(first) & set(second)
+    assert first == sorted(first) and first[-1] < second[0]
+    assert "<html" not in second_response.get_data(as_text=True)
+
+
+def test_sorting_by_capacity_descending(browser_for, world, records):
+    rows = table(browser_for(world.grid_operator).get("/records?sort=-capacity_kw").get_data(as_text=True))
+    capacities = [float(row["Capacity (kW)"].replace(",", "")) for row in rows]
+    assert capacities == sorted(capacities, reverse=True) and len(capacities) == 50
+
+
+@pytest.mark.parametrize("query", [
+    "q=%00%00", "q=" + "あ" * 5000, "page=-3", "page=abc", "page=99999999999", "sort=password", "sort=representative_name",
+    "prefecture=%ff%fe", "energy=<script>", "q=%27%20OR%201=1--", "q=100%25", "q=_",
+])
+def test_bad_query_strings_show_a_list_never_a_500(browser_for, world, records, query):
+    response = browser_for(world.grid_operator).get(f"/records?{query}")
+    assert response.status_code == 200
+    assert "秘匿 代表者" not in response.get_data(as_text=True)
+
+
+def test_every_view_is_audited_with_the_ids_and_fields_shown(browser_for, world, records):
+    html = browser_for(world.city_operator).get("/records?q=MARK").get_data(as_text=True)
+    [entry] = audit_details("records.viewed")
+    assert entry["ids"] == shown_ids(html) == ["MARK-KANAGAWA"]
+    assert "purchase_price" not in entry["fields"] and "plant_name" in entry["fields"]
+    assert entry["filter"]["q"] == "MARK"
+
+
+def test_a_stored_rule_changes_what_a_category_sees_without_a_release(browser_for, world, records):
+    scope.set_rule("municipality", "prefecture", ["facility_id", "plant_name", "purchase_price"])
+    db.session.commit()
+    html = browser_for(world.city_operator).get("/records?q=MARK").get_data(as_text=True)
+    assert "36.50" in html and "Operator name" not in html
+    db.session.get(RecordScopeRule, "municipality").row_scope = "none"
+    db.session.commit()
+    assert browser_for(world.city_operator).get("/records").status_code == 403

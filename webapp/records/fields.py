@@ -1,0 +1,132 @@
+"""The fields of a facility record: labels, kinds, and how each is read from CSV and shown.
+
+The order here is the order of columns on the page, in exports and in the import format.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from webapp.orgs.regions import PREFECTURES, SUPPLY_AREAS
+
+ENERGY_SOURCES = {
+    "solar": _l("Solar"),
+    "wind": _l("Wind"),
+    "hydro": _l("Hydro"),
+    "geothermal": _l("Geothermal"),
+    "biomass": _l("Biomass"),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: Any  # lazy string
+    kind: str = "text"  # text, date, number, energy, prefecture, area
+    required: bool = False
+    max_length: int = 200
+    personal: bool = False  # about a natural person: the least-privilege defaults leave it out
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("facility_id", _l("Facility ID"), required=True, max_length=20),
+    Field("operator_name", _l("Operator name"), required=True),
+    Field("representative_name", _l("Representative's name"), max_length=100, personal=True),
+    Field("operator_address", _l("Operator address"), max_length=300, personal=True),
+    Field("certified_on", _l("Certification date"), kind="date", required=True),
+    Field("operation_started_on", _l("Start of operation"), kind="date"),
+    Field("purchase_price", _l("Purchase price (yen/kWh)"), kind="number"),
+    Field("purchase_end", _l("End of purchase period"), kind="date"),
+    Field("energy_source", _l("Energy source"), kind="energy", required=True),
+    Field("capacity_kw", _l("Capacity (kW)"), kind="number", required=True),
+    Field("prefecture", _l("Prefecture"), kind="prefecture", required=True),
+    Field("location_address", _l("Location address"), max_length=300),
+    Field("plant_name", _l("Plant name")),
+    Field("supply_area", _l("Supply area"), kind="area", required=True),
+    Field("panel_maker", _l("Panel maker"), max_length=100),
+    Field("panel_model", _l("Panel model"), max_length=100),
+)
+BY_KEY = {f.key: f for f in FIELDS}
+KEYS = tuple(f.key for f in FIELDS)
+# Shown to everyone who sees a row at all: views and exports are audited by it.
+ALWAYS_SHOWN = "facility_id"
+MAX_NUMBER = 10_000_000.0
+
+
+class FieldError(ValueError):
+    pass
+
+
+def parse(field: Field, raw: str) -> Any:
+    """A CSV cell as stored; raises FieldError with a message for the operator."""
+    text = raw.strip()
+    if not text:
+        if field.required:
+            raise FieldError("required")
+        return None if field.kind in ("date", "number") else ""
+    if "\x00" in text:
+        raise FieldError("contains a NUL byte")
+    if field.kind == "date":
+        try:
+            return date.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            raise FieldError(f"not a date (YYYY-MM-DD): {text[:40]!r}") from None
+    if field.kind == "number":
+        try:
+            value = float(text.replace(",", ""))
+        except ValueError:
+            raise FieldError(f"not a number: {text[:40]!r}") from None
+        if not (0 <= value <= MAX_NUMBER):  # also refuses nan and inf
+            raise FieldError(f"out of range: {text[:40]!r}")
+        return value
+    if field.kind == "energy":
+        return _code(ENERGY_SOURCES, text, "energy source")
+    if field.kind == "area":
+        return _code(SUPPLY_AREAS, text, "supply area")
+    if field.kind == "prefecture" and text not in PREFECTURES:
+        raise FieldError(f"unknown prefecture {text[:40]!r} (e.g. 東京都)")
+    if len(text) > field.max_length:
+        raise FieldError(f"longer than {field.max_length} characters")
+    return text
+
+
+def _code(labels: dict[str, Any], text: str, what: str) -> str:
+    """A code, or its label in either language (what an export wrote)."""
+    if text in labels:
+        return text
+    for code, label in labels.items():
+        for locale in ("ja", "en"):
+            with force_locale(locale):
+                if str(label) == text:
+                    return code
+    raise FieldError(f"unknown {what} {text[:40]!r} (one of {', '.join(labels)})")
+
+
+def display(field: Field, value: Any) -> str:
+    """A stored value as a person reads it (page and export)."""
+    if value is None or value == "":
+        return ""
+    if field.kind == "date":
+        return value.isoformat()
+    if field.kind == "number":
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if field.key == "capacity_kw" else f"{value:.2f}"
+    if field.kind == "energy":
+        return str(ENERGY_SOURCES.get(value, value))
+    if field.kind == "area":
+        return str(SUPPLY_AREAS.get(value, value))
+    return str(value)
+
+
+def header_names() -> dict[str, str]:
+    """Column names the importer accepts for each key: the key, the English and the Japanese label."""
+    names: dict[str, str] = {}
+    for field in FIELDS:
+        names[field.key] = field.key
+        for locale in ("en", "ja"):
+            with force_locale(locale):
+                names[str(field.label)] = field.key
+    return names

@@ -1,0 +1,152 @@
+"""Loading facility records: from a CSV file (all or nothing) and from the synthetic generator."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any, Iterable
+
+from sqlalchemy import func, insert, select, update
+
+from webapp import clock
+from webapp.audit import service as audit
+from webapp.extensions import db
+from webapp.records import generator
+from webapp.records.fields import BY_KEY, FIELDS, FieldError, header_names, parse
+from webapp.records.models import FacilityRecord
+
+BATCH = 1000
+MAX_ERRORS_SHOWN = 20
+REQUIRED_COLUMNS = tuple(f.key for f in FIELDS if f.required)
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+    error_count: int = 0
+
+    def fail(self, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS_SHOWN:
+            self.errors.append(message)
+
+
+def _columns(header: list[str], report: ImportReport) -> list[str | None]:
+    names = header_names()
+    columns = [names.get(name.strip().lstrip("\ufeff")) for name in header]
+    for key in REQUIRED_COLUMNS:
+        if key not in columns:
+            report.fail(f"line 1: the column {key!r} ({BY_KEY[key].label}) is missing")
+    seen: set[str] = set()
+    for key in columns:
+        if key is not None and key in seen:
+            report.fail(f"line 1: the column {key!r} appears twice")
+        if key is not None:
+            seen.add(key)
+    return columns
+
+
+def read_csv(stream: IO[str]) -> tuple[list[dict[str, Any]], ImportReport]:
+    """Every row parsed, or the report's errors (line numbers as a spreadsheet shows them)."""
+    report = ImportReport()
+    reader = csv.reader(stream)
+    try:
+        header = next(reader, None)
+        if header is None:
+            report.fail("the file is empty")
+            return [], report
+        columns = _columns(header, report)
+        if report.error_count:
+            return [], report
+        rows: list[dict[str, Any]] = []
+        seen_ids: set[str] = set()
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                report.fail(f"line {line}: {len(row)} cells where the header has {len(columns)}")
+                continue
+            values: dict[str, Any] = {}
+            for key, cell in zip(columns, row):
+                if key is None:
+                    continue
+                try:
+                    values[key] = parse(BY_KEY[key], cell)
+                except FieldError as problem:
+                    report.fail(f"line {line}: {key}: {problem}")
+            if "facility_id" in values:
+                if values["facility_id"] in seen_ids:
+                    report.fail(f"line {line}: facility_id {values['facility_id']!r} appears twice in the file")
+                seen_ids.add(values["facility_id"])
+            rows.append(values)
+    except csv.Error as problem:
+        report.fail(f"line {reader.line_num + 1}: unreadable: {problem}")
+    return rows, report
+
+
+def store(rows: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Insert new facility IDs and update known ones in the current transaction: (added, updated)."""
+    added = updated = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal added, updated
+        now = clock.now()
+        known = dict(db.session.execute(select(FacilityRecord.facility_id, FacilityRecord.id).where(
+            FacilityRecord.facility_id.in_([r["facility_id"] for r in batch]))).all())
+        new = [{**r, "updated_at": now} for r in batch if r["facility_id"] not in known]
+        changed = [{**r, "id": known[r["facility_id"]], "updated_at": now} for r in batch if r["facility_id"] in known]
+        if new:
+            db.session.execute(insert(FacilityRecord), new)
+        if changed:
+            db.session.execute(update(FacilityRecord), changed)
+        added += len(new)
+        updated += len(changed)
+        batch.clear()
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    return added, updated
+
+
+def import_csv(stream: IO[bytes], source_name: str) -> ImportReport:
+    """Load a CSV file (UTF-8, with or without BOM): every row or, on any error, none."""
+    try:
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        rows, report = read_csv(text)
+    except UnicodeDecodeError as problem:
+        report = ImportReport()
+        report.fail(f"the file is not UTF-8 ({problem.reason} at byte {problem.start}); save it as CSV UTF-8")
+        return report
+    if report.error_count:
+        return report
+    report.added, report.updated = store(rows)
+    audit.record("records.imported", target=source_name[:200], added=report.added, updated=report.updated)
+    db.session.commit()
+    return report
+
+
+def next_generated_index() -> int:
+    last = db.session.scalar(select(func.max(FacilityRecord.facility_id)).where(
+        FacilityRecord.facility_id.like(f"{generator.ID_PREFIX}%")))
+    try:
+        return int(last[len(generator.ID_PREFIX):]) + 1 if last else 1
+    except ValueError:
+        return 1
+
+
+def generate(count: int, seed: int = generator.DEFAULT_SEED) -> tuple[int, int]:
+    """Append `count` synthetic records after the ones generated before: (first index, added)."""
+    start = next_generated_index()
+    added, _updated = store(generator.records(start, count, seed))
+    audit.record("records.generated", count=added, first=generator.facility_id(start),
+                 last=generator.facility_id(start + count - 1), seed=seed)
+    db.session.commit()
+    return start, added

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.database import Base, UTCDateTime
+
+
+class FacilityRecord(Base):
+    __tablename__ = "facility_records"
+    __table_args__ = (
+        # Every scope filters on one of these and pages in facility-ID order.
+        Index("ix_facility_records_area_fid", "supply_area", "facility_id"),
+        Index("ix_facility_records_pref_fid", "prefecture", "facility_id"),
+        Index("ix_facility_records_operator_fid", "operator_name", "facility_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[str] = mapped_column(String(20), unique=True)
+    operator_name: Mapped[str] = mapped_column(String(200))
+    representative_name: Mapped[str] = mapped_column(String(100), default="")
+    operator_address: Mapped[str] = mapped_column(String(300), default="")
+    certified_on: Mapped[date] = mapped_column(Date)
+    operation_started_on: Mapped[date | None] = mapped_column(Date, default=None)
+    purchase_price: Mapped[float | None] = mapped_column(Float, default=None)  # yen per kWh
+    purchase_end: Mapped[date | None] = mapped_column(Date, default=None)
+    energy_source: Mapped[str] = mapped_column(String(20))
+    capacity_kw: Mapped[float] = mapped_column(Float)
+    prefecture: Mapped[str] = mapped_column(String(10))
+    location_address: Mapped[str] = mapped_column(String(300), default="")
+    plant_name: Mapped[str] = mapped_column(String(200), default="")
+    supply_area: Mapped[str] = mapped_column(String(20))
+    panel_maker: Mapped[str] = mapped_column(String(100), default="")
+    panel_model: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecordScopeRule(Base):
+    """Which rows and fields an organisation category sees: data, edited by system administrators."""
+
+    __tablename__ = "record_scope_rules"
+
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    row_scope: Mapped[str] = mapped_column(String(20))  # see scope.ROW_SCOPES
+    fields: Mapped[str] = mapped_column(Text, default="")  # field keys, comma-separated
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

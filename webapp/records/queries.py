@@ -1,0 +1,98 @@
+"""Reading facility records within a scope: filters, pages, and the rows of an export.
+
+Free text searches only the fields the viewer sees: a search in a hidden field would tell,
+row by row, what the field holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import Select, func, or_, select
+
+from webapp import listing
+from webapp.applications.queries import Page, like_pattern
+from webapp.extensions import db
+from webapp.records.fields import BY_KEY, ENERGY_SOURCES, Field, display
+from webapp.records.models import FacilityRecord
+from webapp.records.scope import Scope
+
+PAGE_SIZE = 50
+SEARCHED = ("facility_id", "operator_name", "plant_name", "location_address", "representative_name")
+SORTS = ("facility_id", "certified_on", "capacity_kw", "prefecture")
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    q: str = ""
+    prefecture: str = ""
+    energy: str = ""
+    sort: str = "facility_id"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any], scope: Scope) -> "RecordFilter":
+        """Values outside the scope or unknown fall back to the defaults (a tampered query shows the list)."""
+        prefecture = args.get("prefecture", "")
+        energy = args.get("energy", "")
+        sort = args.get("sort", "facility_id")
+        return cls(
+            q=listing.search_text(args),
+            prefecture=prefecture if prefecture in scope.prefectures() and "prefecture" in scope.fields else "",
+            energy=energy if energy in ENERGY_SOURCES and "energy_source" in scope.fields else "",
+            sort=sort if sort.lstrip("-") in SORTS and sort.lstrip("-") in scope.fields else "facility_id",
+            page=listing.page_number(args),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        values = {**self.__dict__, **changes}
+        return listing.link_args(values, {"sort": "facility_id", "page": 1})
+
+    def described(self) -> dict[str, Any]:
+        """The filter as the audit entry records it."""
+        return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+
+
+def _select(scope: Scope, flt: RecordFilter) -> Select[Any]:
+    query = select(FacilityRecord).where(scope.condition())
+    if flt.prefecture:
+        query = query.where(FacilityRecord.prefecture == flt.prefecture)
+    if flt.energy:
+        query = query.where(FacilityRecord.energy_source == flt.energy)
+    if flt.q:
+        searched = [getattr(FacilityRecord, key) for key in SEARCHED if key in scope.fields]
+        pattern = like_pattern(flt.q)
+        query = query.where(or_(*(column.like(pattern, escape="\\") for column in searched)))
+    return query
+
+
+def _ordered(query: Select[Any], sort: str) -> Select[Any]:
+    column = getattr(FacilityRecord, sort.lstrip("-"))
+    if sort.startswith("-"):
+        return query.order_by(column.desc(), FacilityRecord.facility_id.desc())
+    return query.order_by(column, FacilityRecord.facility_id)
+
+
+def page_of(scope: Scope, flt: RecordFilter) -> Page[FacilityRecord]:
+    total = count(scope, flt)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(flt.page, pages)
+    items = db.session.scalars(_ordered(_select(scope, flt), flt.sort).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return Page(items=items, total=total, page=page, size=PAGE_SIZE)
+
+
+def count(scope: Scope, flt: RecordFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        _select(scope, flt).with_only_columns(FacilityRecord.id).subquery())) or 0
+
+
+def export_rows(scope: Scope, flt: RecordFilter, limit: int) -> Sequence[FacilityRecord]:
+    return db.session.scalars(_ordered(_select(scope, replace(flt, page=1)), flt.sort).limit(limit)).all()
+
+
+def visible_fields(scope: Scope) -> list[Field]:
+    return [BY_KEY[key] for key in scope.fields]
+
+
+def cells(record: FacilityRecord, fields: list[Field]) -> list[str]:
+    return [display(field, getattr(record, field.key)) for field in fields]

@@ -1,0 +1,133 @@
+"""Who sees which facility records and which of their fields.
+
+A system administrator stores a rule per organisation category (rows of record_scope_rules)
+without a release; a category without a stored rule has the default below, which follows
+least privilege.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, false, select, true
+
+from webapp import clock
+from webapp.auth.models import User
+from webapp.extensions import db
+from webapp.orgs.models import Organisation
+from webapp.orgs.regions import PREFECTURE_AREA, PREFECTURES
+from webapp.records.fields import ALWAYS_SHOWN, BY_KEY, KEYS
+from webapp.records.models import FacilityRecord, RecordScopeRule
+
+ROW_SCOPES = {
+    "all": _l("All records"),
+    "supply_area": _l("Facilities in the organisation's supply area"),
+    "prefecture": _l("Facilities in the organisation's prefecture"),
+    "own_operator": _l("Facilities whose operator is the organisation"),
+    "none": _l("No records"),
+}
+
+_PURCHASING = ("facility_id", "operator_name", "certified_on", "operation_started_on", "purchase_price",
+               "purchase_end", "energy_source", "capacity_kw", "prefecture", "location_address", "plant_name",
+               "supply_area")
+_MUNICIPAL = ("facility_id", "operator_name", "certified_on", "operation_started_on", "purchase_end",
+              "energy_source", "capacity_kw", "prefecture", "location_address", "plant_name", "supply_area")
+DEFAULT_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "scheme": ("all", KEYS),
+    "grid": ("supply_area", _PURCHASING),  # its purchasing work: no personal fields, no panels
+    "municipality": ("prefecture", _MUNICIPAL),  # no prices, no personal fields
+    "certified": ("own_operator", KEYS),  # its own facilities
+    "operator": ("none", ()),  # the portal's own staff run it; they do not read the data
+}
+VIEWER_ROLES = ("operator",)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one organisation sees: a row condition and the visible field keys, in display order."""
+
+    organisation: Organisation
+    row_scope: str
+    fields: tuple[str, ...]
+
+    @property
+    def sees_nothing(self) -> bool:
+        return self.row_scope == "none" or (self.row_scope != "all" and not self._scope_value)
+
+    @property
+    def _scope_value(self) -> str:
+        if self.row_scope == "own_operator":
+            return self.organisation.name
+        return self.organisation.area
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.sees_nothing:
+            return false()
+        if self.row_scope == "supply_area":
+            return FacilityRecord.supply_area == self._scope_value
+        if self.row_scope == "prefecture":
+            return FacilityRecord.prefecture == self._scope_value
+        if self.row_scope == "own_operator":
+            return FacilityRecord.operator_name == self._scope_value
+        return true()
+
+    def prefectures(self) -> list[str]:
+        """The prefectures this scope can contain (the page's filter offers only these)."""
+        if self.sees_nothing:
+            return []
+        if self.row_scope == "prefecture":
+            return [self._scope_value]
+        if self.row_scope == "supply_area":
+            return [p for p in PREFECTURES if PREFECTURE_AREA.get(p) == self._scope_value]
+        return list(PREFECTURES)
+
+
+def parse_fields(text: str) -> tuple[str, ...]:
+    """Stored field list to keys in display order; unknown keys are ignored, the ID always kept."""
+    chosen = {k.strip() for k in text.split(",")} | {ALWAYS_SHOWN}
+    return tuple(k for k in KEYS if k in chosen)
+
+
+def rule_for(category: str) -> tuple[str, tuple[str, ...]]:
+    """The stored rule; the default until a system administrator stores one; else nothing."""
+    rule = db.session.get(RecordScopeRule, category)
+    if rule is None:
+        row_scope, fields = DEFAULT_RULES.get(category, ("none", ()))
+        return row_scope, parse_fields(",".join(fields))
+    if rule.row_scope not in ROW_SCOPES:
+        return "none", ()
+    return rule.row_scope, parse_fields(rule.fields)
+
+
+def for_user(user: User) -> Scope | None:
+    """The signed-in person's scope, or None when they may not read records at all."""
+    if not user.has_role(*VIEWER_ROLES):
+        return None
+    organisation = user.organisation
+    row_scope, fields = rule_for(organisation.category)
+    scope = Scope(organisation, row_scope, fields)
+    return None if scope.sees_nothing else scope
+
+
+def may_view(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and for_user(user) is not None
+
+
+def all_rules() -> list[RecordScopeRule]:
+    return list(db.session.scalars(select(RecordScopeRule).order_by(RecordScopeRule.category)))
+
+
+def set_rule(category: str, row_scope: str, fields: list[str]) -> RecordScopeRule:
+    """Store a category's rule (the caller audits and commits)."""
+    if row_scope not in ROW_SCOPES:
+        raise ValueError("unknown row scope")
+    unknown = [f for f in fields if f not in BY_KEY]
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(unknown)}")
+    rule = db.session.get(RecordScopeRule, category) or RecordScopeRule(category=category, row_scope=row_scope)
+    rule.row_scope = row_scope
+    rule.fields = ",".join(parse_fields(",".join(fields)))
+    rule.updated_at = clock.now()
+    db.session.add(rule)
+    return rule
