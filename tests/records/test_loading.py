@@ -1,0 +1,113 @@
+"""`portal records import FILE.csv` and `portal records generate N` (SPEC §6, §10)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.records.helpers import audit_details
+from webapp.extensions import db
+from webapp.records.models import FacilityRecord
+
+HEADER_JA = "設備ID,事業者名,認定日,エネルギー源,発電出力(kW),設置場所(都道府県),供給区域,発電所名,買取価格(円/kWh)\n"
+GOOD_ROW = "A0001,テスト発電合同会社,2019-04-01,solar,49.5,神奈川県,tokyo,テスト第1発電所,14\n"
+
+
+def run(app, *args: str):
+    return app.test_cli_runner().invoke(args=["records", *args])
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8-sig") -> str:
+    path = tmp_path / "records.csv"
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def total() -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(FacilityRecord.id))) or 0
+
+
+def test_import_with_japanese_headings_and_then_an_update(app, tmp_path):
+    result = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW + "A0002,風の会社,2020/10/01,風力,1990,北海道,北海道エリア,,22\n"))
+    assert result.exit_code == 0, result.output
+    assert "2 added, 0 updated" in result.output
+    wind = db.session.scalar(select(FacilityRecord).where(FacilityRecord.facility_id == "A0002"))
+    assert wind.energy_source == "wind" and wind.supply_area == "hokkaido" and wind.capacity_kw == 1990.0
+    result = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW.replace("49.5", "45")))
+    assert "0 added, 1 updated" in result.output and total() == 2
+    db.session.expire_all()
+    assert db.session.scalar(select(FacilityRecord.capacity_kw).where(FacilityRecord.facility_id == "A0001")) == 45.0
+    assert [e["added"] for e in audit_details("records.imported")] == [2, 0]
+
+
+def test_one_bad_row_imports_nothing_and_names_the_lines(app, tmp_path):
+    text = (HEADER_JA + GOOD_ROW + "A0003,会社,2019-13-01,solar,10,神奈川県,tokyo,,\n"
+            + "A0004,会社,2019-01-01,nuclear,10,カリフォルニア州,tokyo,,\n" + GOOD_ROW)
+    result = run(app, "import", write(tmp_path, text))
+    assert result.exit_code == 1 and total() == 0
+    for expected in ("line 3: certified_on", "line 4: energy_source", "line 4: prefecture",
+                     "line 5: facility_id 'A0001' appears twice", "nothing imported"):
+        assert expected in result.output
+    assert audit_details("records.imported") == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "the file is empty"),
+    ("設備ID,事業者名\nA1,x\n", "is missing"),
+    (HEADER_JA + "A0001,会社\n", "2 cells where the header has 9"),
+    (HEADER_JA + GOOD_ROW.replace("テスト発電合同会社", "x" * 300), "longer than 200"),
+    (HEADER_JA + GOOD_ROW.replace("49.5", "nan"), "out of range"),
+    (HEADER_JA + GOOD_ROW.replace("テスト発電合同会社", "a\x00b"), "NUL"),
+])
+def test_malformed_files_get_a_clear_message(app, tmp_path, text, message):
+    result = run(app, "import", write(tmp_path, text))
+    assert result.exit_code == 1 and message in result.output and total() == 0
+    assert "Traceback" not in result.output
+
+
+def test_a_shift_jis_file_is_refused_with_what_to_do(app, tmp_path):
+    result = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW, encoding="cp932"))
+    assert result.exit_code == 1 and "not UTF-8" in result.output and total() == 0
+
+
+def test_a_missing_file_is_a_clear_error(app, tmp_path):
+    result = run(app, "import", str(tmp_path / "nowhere.csv"))
+    assert result.exit_code == 2 and "cannot read" in result.output
+
+
+def test_an_export_imports_back(browser_for, world, app, tmp_path):
+    from tests.records.helpers import add_records
+    from tests.records.test_export import export
+
+    add_records(100)
+    body = export(browser_for(world.city_operator)).get_data()
+    before = total()
+    result = run(app, "import", write(tmp_path, body.decode("utf-8-sig")))
+    assert result.exit_code == 0, result.output
+    assert "0 added" in result.output and total() == before
+
+
+def test_generate_is_deterministic_and_continues_numbering(app):
+    assert run(app, "generate", "30").exit_code == 0
+    first = [(r.facility_id, r.operator_name, r.capacity_kw, r.prefecture) for r in
+             db.session.scalars(select(FacilityRecord).order_by(FacilityRecord.facility_id))]
+    result = run(app, "generate", "20")
+    assert "SYN000000031 to SYN000000050" in result.output and total() == 50
+    # Another process, another hash seed: the same records.
+    script = ("import json; from webapp.records.generator import records; print(json.dumps([(r['facility_id'], "
+              "r['operator_name'], r['capacity_kw'], r['prefecture']) for r in records(1, 30)], ensure_ascii=False))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
+    assert [tuple(r) for r in json.loads(out)] == first and len({r[3] for r in first}) > 10
+
+
+@pytest.mark.parametrize("count", ["0", "-5", "lots"])
+def test_generate_refuses_a_bad_count(app, count):
+    result = run(app, "generate", count)
+    assert result.exit_code == 2 and total() == 0
