@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import csrf_from
 from tests.records.helpers import MARKED, add_records, audit_details, count_where, shown_ids, table
 from webapp.extensions import db
 from webapp.records import scope
@@ -123,3 +124,37 @@ def test_a_stored_rule_changes_what_a_category_sees_without_a_release(browser_fo
     db.session.get(RecordScopeRule, "municipality").row_scope = "none"
     db.session.commit()
     assert browser_for(world.city_operator).get("/records").status_code == 403
+
+
+def test_a_system_administrator_changes_a_rule_on_the_page_and_it_is_audited(browser_for, world, records):
+    admin = browser_for(world.sysadmin)
+    page = admin.get("/admin/records/scope").get_data(as_text=True)
+    assert 'id="rule-grid"' in page and 'id="rule-municipality"' in page
+    response = admin.post("/admin/records/scope/municipality", data={
+        "csrf_token": csrf_from(page), "row_scope": "prefecture", "field": ["plant_name", "capacity_kw"]})
+    assert response.status_code == 303
+    rows = table(browser_for(world.city_operator).get("/records?q=MARK").get_data(as_text=True))
+    assert list(rows[0]) == ["Facility ID", "Capacity (kW)", "Plant name"]
+    [entry] = audit_details("records.scope_changed")
+    assert entry["after"] == {"rows": "prefecture", "fields": ["facility_id", "capacity_kw", "plant_name"]}
+    assert "operator_name" in entry["before"]["fields"]
+
+
+@pytest.mark.parametrize("form, status", [
+    ({"row_scope": "everything"}, 400), ({"row_scope": "all", "field": ["password_hash"]}, 400),
+])
+def test_bad_rules_are_refused_and_change_nothing(browser_for, world, records, form, status):
+    admin = browser_for(world.sysadmin)
+    token = csrf_from(admin.get("/admin/records/scope").get_data(as_text=True))
+    assert admin.post("/admin/records/scope/grid", data={"csrf_token": token, **form}).status_code == status
+    assert admin.post("/admin/records/scope/nobody", data={"csrf_token": token, "row_scope": "all"}).status_code == 404
+    assert db.session.get(RecordScopeRule, "grid") is None and audit_details("records.scope_changed") == []
+
+
+@pytest.mark.parametrize("who", ["grid_operator", "grid_responsible", "city_admin"])
+def test_only_system_administrators_edit_the_rules(browser_for, world, records, who):
+    client = browser_for(getattr(world, who))
+    assert client.get("/admin/records/scope").status_code == 403
+    token = csrf_from(client.get("/dashboard").get_data(as_text=True))
+    assert client.post("/admin/records/scope/grid", data={"csrf_token": token, "row_scope": "all"}).status_code == 403
+    assert db.session.get(RecordScopeRule, "grid") is None

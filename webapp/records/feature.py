@@ -12,6 +12,7 @@ from webapp.records.routes import make_blueprint
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     ui.add_nav("records.index", _l("Facility records"), "operator")
+    ui.add_nav("records.scope_rules", _l("Record visibility"), "sysadmin")
     app.cli.add_command(records_group)
     if load_demo_records not in demo.DEMO_LOADERS:
         demo.DEMO_LOADERS.append(load_demo_records)

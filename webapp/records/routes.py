@@ -1,13 +1,18 @@
 """/records: the facility records of the signed-in person's scope, with search, pages and CSV export."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from webapp.guard import requires_role
+from webapp.orgs.regions import CATEGORY_LABELS
 
 from webapp.records import queries, scope, service
-from webapp.records.fields import ENERGY_SOURCES
+from webapp.records.fields import ALWAYS_SHOWN, ENERGY_SOURCES, FIELDS
 from webapp.records.queries import RecordFilter
-from webapp.web import is_htmx, origin
+from webapp.web import is_htmx, origin, redirect_to
 
 
 def _scope_or_403() -> scope.Scope:
@@ -50,4 +55,28 @@ def make_blueprint() -> Blueprint:
         return Response(result.body, mimetype="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{result.filename}"'})
 
+    @bp.get("/admin/records/scope")
+    @requires_role("sysadmin")
+    def scope_rules() -> tuple[str, int]:
+        return _rules_page()
+
+    @bp.post("/admin/records/scope/<category>")
+    @requires_role("sysadmin")
+    def change_scope_rule(category: str) -> BaseResponse | tuple[str, int]:
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        try:
+            scope.change_rule(user, category, request.form.get("row_scope", ""), request.form.getlist("field"), origin())
+        except LookupError:
+            abort(404)
+        except scope.Invalid as refused:
+            return _rules_page(str(refused), 400)
+        flash(_("The rule for %(category)s was saved.", category=CATEGORY_LABELS[category]), "info")
+        return redirect_to(url_for("records.scope_rules"))
+
     return bp
+
+
+def _rules_page(error: str | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template("records/admin_scope.html", rules=scope.rules_by_category(), fields=FIELDS,
+                           always_shown=ALWAYS_SHOWN, row_scopes=scope.ROW_SCOPES, category_labels=CATEGORY_LABELS,
+                           error=error), status

@@ -13,10 +13,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, false, select, true
 
 from webapp import clock
+from webapp.audit import service as audit
+from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
-from webapp.orgs.regions import PREFECTURE_AREA, PREFECTURES
+from webapp.orgs.regions import CATEGORY_LABELS, PREFECTURE_AREA, PREFECTURES
 from webapp.records.fields import ALWAYS_SHOWN, BY_KEY, KEYS
 from webapp.records.models import FacilityRecord, RecordScopeRule
 
@@ -118,13 +120,33 @@ def all_rules() -> list[RecordScopeRule]:
     return list(db.session.scalars(select(RecordScopeRule).order_by(RecordScopeRule.category)))
 
 
+class Invalid(ValueError):
+    """A rule that cannot be stored; the message is for the system administrator."""
+
+
+def rules_by_category() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every category's rule in force (stored or default), for the administration page."""
+    return {category: rule_for(category) for category in CATEGORY_LABELS}
+
+
+def change_rule(actor: User, category: str, row_scope: str, fields: list[str], origin: Origin) -> None:
+    """A system administrator stores a category's rule; audited with what it was before."""
+    if category not in CATEGORY_LABELS:
+        raise LookupError(category)
+    if row_scope not in ROW_SCOPES:
+        raise Invalid(_l("Choose which records the category sees."))
+    if any(f not in BY_KEY for f in fields):
+        raise Invalid(_l("Choose fields from the list."))
+    before = rule_for(category)
+    rule = set_rule(category, row_scope, fields)
+    audit.record("records.scope_changed", origin=origin, actor_id=actor.id, target=category,
+                 before={"rows": before[0], "fields": list(before[1])},
+                 after={"rows": rule.row_scope, "fields": rule.fields.split(",")})
+    db.session.commit()
+
+
 def set_rule(category: str, row_scope: str, fields: list[str]) -> RecordScopeRule:
     """Store a category's rule (the caller audits and commits)."""
-    if row_scope not in ROW_SCOPES:
-        raise ValueError("unknown row scope")
-    unknown = [f for f in fields if f not in BY_KEY]
-    if unknown:
-        raise ValueError(f"unknown fields: {', '.join(unknown)}")
     rule = db.session.get(RecordScopeRule, category) or RecordScopeRule(category=category, row_scope=row_scope)
     rule.row_scope = row_scope
     rule.fields = ",".join(parse_fields(",".join(fields)))
