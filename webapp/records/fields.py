@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -119,6 +119,24 @@ def display(field: Field, value: Any) -> str:
     if field.kind == "area":
         return str(SUPPLY_AREAS.get(value, value))
     return str(value)
+
+
+def formatter(fields: list[Field]) -> Callable[[Any], list[str]]:
+    """display() for a row of these fields, with the labels translated once instead of per cell
+    (a page of 50 rows has 800 cells)."""
+    labels = {kind: {code: str(label) for code, label in mapping.items()}
+              for kind, mapping in (("energy", ENERGY_SOURCES), ("area", SUPPLY_AREAS))}
+
+    def one(field: Field) -> Callable[[Any], str]:
+        if field.kind in labels:
+            names = labels[field.kind]
+            return lambda value: names.get(value, value or "")
+        if field.kind == "text" or field.kind == "prefecture":
+            return lambda value: value or ""
+        return lambda value: display(field, value)
+
+    getters = [(field.key, one(field)) for field in fields]
+    return lambda row: [show(getattr(row, key)) for key, show in getters]
 
 
 def header_names() -> dict[str, str]:

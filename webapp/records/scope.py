@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, select
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -63,7 +63,9 @@ class Scope:
             return self.organisation.name
         return self.organisation.area
 
-    def condition(self) -> ColumnElement[bool]:
+    def condition(self) -> ColumnElement[bool] | None:
+        """The rows' condition; None for every row (a WHERE that is always true still costs SQLite
+        a test per row: 4 ms instead of 1 to count 100,000)."""
         if self.sees_nothing:
             return false()
         if self.row_scope == "supply_area":
@@ -72,7 +74,7 @@ class Scope:
             return FacilityRecord.prefecture == self._scope_value
         if self.row_scope == "own_operator":
             return FacilityRecord.operator_name == self._scope_value
-        return true()
+        return None
 
     def prefectures(self) -> list[str]:
         """The prefectures this scope can contain (the page's filter offers only these)."""

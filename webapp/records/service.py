@@ -27,6 +27,7 @@ from webapp.auth.models import User
 from webapp.auth.sessions import end_all_sessions
 from webapp.extensions import db
 from webapp.records import queries
+from webapp.records.fields import formatter
 from webapp.records.models import FacilityRecord
 from webapp.records.queries import RecordFilter
 from webapp.records.scope import Scope
@@ -50,7 +51,7 @@ class Export:
     rows: int
 
 
-def view(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Page[FacilityRecord]:
+def view(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Page[Any]:
     page = queries.page_of(scope, flt)
     audit.record("records.viewed", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=f"page {page.page}", filter=flt.described(), shown=len(page.items),
@@ -81,8 +82,9 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([str(f.label) for f in fields])
+    cells = formatter(fields)
     for record in rows:
-        writer.writerow([safe_cell(cell) for cell in queries.cells(record, fields)])
+        writer.writerow([safe_cell(cell) for cell in cells(record)])
     audit.record("records.exported", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=f"{len(rows)} records", filter=flt.described(), shown=len(rows),
                  ids=[r.facility_id for r in rows], fields=list(scope.fields))
@@ -122,6 +124,3 @@ def _shown(details: str) -> int:
     except (ValueError, TypeError, AttributeError):
         return 0
 
-
-def total_records() -> int:
-    return db.session.scalar(select(func.count(FacilityRecord.id))) or 0

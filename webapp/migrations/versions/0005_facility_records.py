@@ -14,6 +14,22 @@ down_revision = '0004'
 branch_labels = None
 depends_on = None
 
+_INDEXES = {
+    'ix_facility_records_area_fid': ('supply_area', 'facility_id'),
+    'ix_facility_records_area_filters': ('supply_area', 'prefecture', 'energy_source', 'facility_id'),
+    'ix_facility_records_area_capacity': ('supply_area', 'capacity_kw'),
+    'ix_facility_records_area_certified': ('supply_area', 'certified_on'),
+    'ix_facility_records_pref_fid': ('prefecture', 'facility_id'),
+    'ix_facility_records_pref_filters': ('prefecture', 'energy_source', 'facility_id'),
+    'ix_facility_records_pref_capacity': ('prefecture', 'capacity_kw'),
+    'ix_facility_records_pref_certified': ('prefecture', 'certified_on'),
+    'ix_facility_records_energy_capacity': ('energy_source', 'capacity_kw'),
+    'ix_facility_records_capacity': ('capacity_kw',),
+    'ix_facility_records_certified': ('certified_on',),
+    'ix_facility_records_operator_fid': ('operator_name', 'facility_id'),
+}
+
+
 def upgrade() -> None:
     op.create_table('facility_records',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -37,10 +53,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('facility_id')
     )
-    op.create_index('ix_facility_records_area_fid', 'facility_records', ['supply_area', 'facility_id'], unique=False)
-    op.create_index('ix_facility_records_operator_fid', 'facility_records', ['operator_name', 'facility_id'],
-                    unique=False)
-    op.create_index('ix_facility_records_pref_fid', 'facility_records', ['prefecture', 'facility_id'], unique=False)
+    for name, columns in _INDEXES.items():
+        op.create_index(name, 'facility_records', list(columns), unique=False)
     op.create_table('record_scope_rules',
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('row_scope', sa.String(length=20), nullable=False),
@@ -52,7 +66,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('record_scope_rules')
-    op.drop_index('ix_facility_records_pref_fid', table_name='facility_records')
-    op.drop_index('ix_facility_records_operator_fid', table_name='facility_records')
-    op.drop_index('ix_facility_records_area_fid', table_name='facility_records')
+    for name in _INDEXES:
+        op.drop_index(name, table_name='facility_records')
     op.drop_table('facility_records')
