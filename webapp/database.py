@@ -1,8 +1,10 @@
 """SQLAlchemy 2.x engine and session per application, plus shared column types."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterator
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, create_engine, event
@@ -52,7 +54,28 @@ def _configure_sqlite(engine: Engine) -> None:
     def on_begin(connection: Any) -> None:
         # Straight to the driver: every request opens a transaction or two, and SQLAlchemy's
         # statement path (cursor, result, events) costs many times what SQLite needs for BEGIN.
-        connection.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
+        connection.connection.dbapi_connection.execute("BEGIN" if _READ_ONLY.get() else "BEGIN IMMEDIATE")
+
+
+# Set inside read_only(): transactions begin deferred on SQLite, a snapshot without the write lock.
+_READ_ONLY: ContextVar[bool] = ContextVar("sekisho_read_only", default=False)
+
+
+@contextmanager
+def read_only(session: Session) -> Iterator[None]:
+    """Run a long read (a search over millions of rows) in its own snapshot, without holding
+    SQLite's write lock, which every other transaction takes at BEGIN: other requests go on
+    meanwhile. Ends the session's current transaction first; nothing inside may write."""
+    session.commit()
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+        session.commit()  # keeps what was loaded (expire_on_commit=False)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _READ_ONLY.reset(token)
 
 
 def make_engine(url: str) -> Engine:

@@ -22,6 +22,7 @@ FEATURES = [
     "webapp.notices.feature",
     "webapp.alerts.feature",
     "webapp.records.feature",
+    "webapp.audit.feature",
 ]
 
 
