@@ -130,8 +130,11 @@ class Client:
         self.connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
         self.cookies: dict[str, str] = {}
 
-    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str, str]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+    def request(self, path: str, data: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if data is not None:
             body = urllib.parse.urlencode(data)

@@ -10,7 +10,7 @@ from webapp.guard import requires_role
 from webapp.orgs.regions import CATEGORY_LABELS
 
 from webapp.records import queries, scope, service
-from webapp.records.fields import ALWAYS_SHOWN, ENERGY_SOURCES, FIELDS, formatter
+from webapp.records.fields import ALWAYS_SHOWN, ENERGY_SOURCES, FIELDS
 from webapp.records.queries import RecordFilter
 from webapp.records.table import rows_html
 from webapp.web import is_htmx, origin, redirect_to
@@ -28,7 +28,7 @@ def _page(found: scope.Scope, flt: RecordFilter, error: str | None = None, statu
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     page = service.view(user, found, flt, origin())
     fields = queries.visible_fields(found)
-    context = {"page": page, "flt": flt, "scope": found, "fields": fields, "cells": formatter(fields), "rows_html": rows_html,
+    context = {"page": page, "flt": flt, "scope": found, "fields": fields, "rows_html": rows_html,
                "energy_sources": ENERGY_SOURCES, "error": error}
     if is_htmx() and error is None:
         return render_template("records/_results.html", **context), status

@@ -25,6 +25,7 @@ from webapp.audit.models import AuditEvent
 from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.auth.sessions import end_all_sessions
+from webapp.database import read_only
 from webapp.extensions import db
 from webapp.records import queries
 from webapp.records.fields import formatter
@@ -52,7 +53,10 @@ class Export:
 
 
 def view(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Page[Any]:
-    page = queries.page_of(scope, flt)
+    # Read in a snapshot without SQLite's write lock, then append the audit entry in a short
+    # transaction of its own: concurrent readers no longer queue behind each other's queries.
+    with read_only(db.session):
+        page = queries.page_of(scope, flt)
     audit.record("records.viewed", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=f"page {page.page}", filter=flt.described(), shown=len(page.items),
                  ids=[r.facility_id for r in page.items], fields=list(scope.fields))
@@ -77,7 +81,8 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
         db.session.commit()
         raise Stopped(_("Your account was suspended after too many exports. Your responsible person has been told."))
     fields = queries.visible_fields(scope)
-    rows = queries.export_rows(scope, flt, cap)
+    with read_only(db.session):
+        rows = queries.export_rows(scope, flt, cap)
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
