@@ -66,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
     # Consent
     "PORTAL_CONSENT_RENEWAL_MONTHS": 0,  # 0: re-consent only on a new version
     "PORTAL_MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Audit log page: a free-text search reads at most this many entries per page (no index serves it)
+    "PORTAL_AUDIT_TEXT_SCAN_ROWS": 20_000,
     # Facility records (SPEC §6) and the bulk-export detector (SPEC §7)
     "PORTAL_RECORDS_EXPORT_MAX": 1000,  # rows per export
     "PORTAL_BULK_EXPORT_WINDOW_MINUTES": 60,

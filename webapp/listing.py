@@ -13,11 +13,15 @@ def page_number(args: Mapping[str, Any]) -> int:
         return 1
 
 
+MAX_ID = 2**63 - 1  # larger integers overflow the databases' integer columns
+
+
 def optional_id(args: Mapping[str, Any], key: str) -> int | None:
     try:
-        return int(args[key]) if args.get(key) else None
+        value = int(args[key]) if args.get(key) else None
     except (TypeError, ValueError):
         return None
+    return value if value is None or 0 < value <= MAX_ID else None
 
 
 def search_text(args: Mapping[str, Any], limit: int = 100) -> str:

@@ -59,6 +59,10 @@ def test_tampered_queries_get_the_plain_list_never_an_error(world, browser_for):
                   "q=%25%25%25", "q=_", "q=" + "長" * 500, "page=99999999999999999999"):
         response = admin.get("/applications?" + query)
         assert response.status_code == 200, query
+    sysadmin = browser_for(world.sysadmin)
+    for path in ("/applications", "/users"):
+        for value in ("99999999999999999999", "-1", "0"):
+            assert sysadmin.get(f"{path}?organisation={value}").status_code == 200, (path, value)
     assert "0 applications" in text_of(admin.get("/applications?q=%25"))
 
 

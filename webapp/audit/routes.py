@@ -19,7 +19,7 @@ def make_blueprint() -> Blueprint:
         flt = queries.AuditFilter.from_args(request.args)
         fragment = is_htmx()
         view = browse(current_user._get_current_object(), flt, origin(),  # type: ignore[attr-defined]
-                      scan_rows=current_app.config.get("PORTAL_AUDIT_TEXT_SCAN_ROWS") or queries.TEXT_SCAN_ROWS,
+                      scan_rows=current_app.config["PORTAL_AUDIT_TEXT_SCAN_ROWS"],
                       with_form=not fragment)
         template = "audit/_results.html" if fragment else "audit/index.html"
         return render_template(template, page=view.page, flt=flt, organisations=view.organisations,
