@@ -42,6 +42,7 @@ test-fast: setup
 
 bench: setup
 	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.records_list
 	$(PY) -m tests.bench.audit_search
 
 clean:

@@ -28,43 +28,15 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tests.bench.audit_fill import Population, fill, prepare_population
-from tests.bench.run import CSRF, Client, CodeSink, pct, rss_mb, server_env
-from tests.support.smtp import free_port
+from tests.bench.common import PASSWORD, ROOT, Client, CodeSink, pct, portal_server, rss_mb, server_env, sign_in
 
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "bench passphrase for sekisho 2026"
 TARGET_MS = 100.0
 OLDER = re.compile(r'<a href="([^"]+)"[^>]*rel="next"')
 ENTRY = re.compile(r'data-entry-id="(\d+)"')
-
-
-def sign_in(base: str, login_id: str, address: str, sink: CodeSink) -> dict[str, str]:
-    """The real flow: login page, password, the code from the mail, the first page. Returns the cookies."""
-    client = Client(base)
-    _status, page, _ = client.request("/login")
-    before = sink.received(address)
-    status, _, location = client.request("/login", {"login_id": login_id, "password": PASSWORD,
-                                                    "csrf_token": CSRF.search(page).group(1)})  # type: ignore[union-attr]
-    if status != 303 or not location.endswith("/login/code"):
-        raise RuntimeError(f"password step answered {status} {location}")
-    deadline = time.monotonic() + 10
-    while sink.received(address) <= before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    _status, page, _ = client.request("/login/code")
-    status, _, location = client.request("/login/code", {"code": sink.code_for(address),
-                                                         "csrf_token": CSRF.search(page).group(1)})  # type: ignore[union-attr]
-    if status != 303:
-        raise RuntimeError(f"code step answered {status}")
-    status, _, _ = client.request(location or "/dashboard")
-    client.close()
-    if status != 200:
-        raise RuntimeError(f"first page answered {status}")
-    return dict(client.cookies)
 
 
 def searches(population: Population, count: int, end: datetime, days: int, rng: random.Random
@@ -105,12 +77,8 @@ class HtmxClient(Client):
     fragment (HX-Request), as htmx does; `full=True` loads the whole page as on arrival."""
 
     def get(self, path: str, full: bool = False) -> tuple[int, str]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if not full:
-            headers["HX-Request"] = "true"
-        self.connection.request("GET", path, headers=headers)
-        response = self.connection.getresponse()
-        return response.status, response.read().decode(errors="replace")
+        status, body, _ = self.request(path, headers={} if full else {"HX-Request": "true"})
+        return status, body
 
 
 class Runner:
@@ -202,6 +170,7 @@ def main() -> int:
     args = parser.parse_args()
 
     sink = CodeSink().start()
+    atexit.register(sink.stop)
     workdir = Path(tempfile.mkdtemp(prefix="sekisho-audit-bench-"))
     atexit.register(shutil.rmtree, workdir, True)
     instance = workdir / "instance"
@@ -221,19 +190,11 @@ def main() -> int:
         if verified.returncode:
             return 1
 
-    port = free_port()
-    server = subprocess.Popen([str(ROOT / ".venv/bin/portal"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
     rng = random.Random(11)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        cookies = sign_in(base, population.sysadmin_login_id, population.sysadmin_email, sink)
+    with portal_server(env) as (base, server):
+        signed_in = sign_in(base, population.sysadmin_login_id, population.sysadmin_email, sink)
+        cookies = dict(signed_in.cookies)
+        signed_in.close()
         total = args.entries + 10
         warm = Runner(base, cookies, total)  # the first touch of each index reads it from disk
         warm.run(searches(population, 1, end, args.days, rng) + text_searches(1, rng), args.clients,
@@ -250,11 +211,6 @@ def main() -> int:
         text_runner.run(texts, args.clients, time.perf_counter() + args.max_seconds / 2, seed=3)
         rare_seconds, rare_pages, rare_matches = exhaustive(base, cookies, "application:4242")
         memory = rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        sink.stop()
-
     print()
     print(f"audit search over {args.entries:,} entries, {args.clients} concurrent clients, one waitress process")
     labels = ["whole page on arrival"] + [f"{label}, {depth}" for label, _a in searches(population, 1, end, args.days, rng)
@@ -270,15 +226,14 @@ def main() -> int:
     if texts_every:
         print(f"  {'all text pages':<36} n={len(texts_every):<4} p50 {pct(texts_every, .5):7.1f} ms   "
               f"p95 {pct(texts_every, .95):7.1f} ms")
-    print(f"exhaustive text search for a rare term over the whole log (one client, page after page):")
+    print("exhaustive text search for a rare term over the whole log (one client, page after page):")
     print(f"  {rare_pages} pages, {rare_matches} matches, {rare_seconds * 1000:,.0f} ms in all "
           f"({rare_seconds * 1000 / max(rare_pages, 1):.1f} ms per page)")
     print(f"server resident memory after:  {memory:.0f} MB")
     errors = runner.errors + text_runner.errors + warm.errors
     if errors:
         print("first errors:", errors[:3])
-    ok = bool(every) and not errors and pct(every, .95) < TARGET_MS
-    return 0 if ok else 1
+    return 0 if every and not errors else 1  # a missed target is reported above, not an error
 
 
 if __name__ == "__main__":

@@ -25,12 +25,11 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Callable
 
-from tests.bench.run import CSRF, PASSWORD, ROOT, Client, CodeSink, cpu_seconds, pct, rss_mb, server_env
-from tests.support.smtp import free_port
+from tests.bench.common import (PASSWORD, ROOT, Client, CodeSink, cpu_seconds, pct, portal_server, rss_mb,
+                                server_env, sign_in)
 
 RECORDS = 100_000
 
@@ -62,23 +61,6 @@ with app.app_context():
     result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
                             check=True, timeout=900)
     return [tuple(x) for x in json.loads(result.stdout.strip().splitlines()[-1])]
-
-
-def sign_in(base: str, login_id: str, address: str, sink: CodeSink) -> Client:
-    client = Client(base)
-    _status, html, _ = client.request("/login")
-    before = sink.received(address)
-    status, _, _ = client.request("/login", {"login_id": login_id, "password": PASSWORD,
-                                             "csrf_token": CSRF.search(html).group(1)})  # type: ignore[union-attr]
-    deadline = time.monotonic() + 10
-    while sink.received(address) <= before and time.monotonic() < deadline:
-        time.sleep(0.005)
-    _status, html, _ = client.request("/login/code")
-    status, _, _ = client.request("/login/code", {"code": sink.code_for(address),
-                                                  "csrf_token": CSRF.search(html).group(1)})  # type: ignore[union-attr]
-    if status != 303:
-        raise RuntimeError(f"sign-in of {login_id} failed")
-    return client
 
 
 def list_pages(category: str, rng: random.Random) -> tuple[str, str]:
@@ -151,23 +133,14 @@ def main() -> int:
     args = parser.parse_args()
 
     sink = CodeSink().start()
+    atexit.register(sink.stop)
     workdir = Path(tempfile.mkdtemp(prefix="sekisho-bench-list-"))
     atexit.register(shutil.rmtree, workdir, True)
     instance = workdir / "instance"
     env = server_env(f"sqlite:///{workdir / 'bench.db'}", instance, sink.port)
     print(f"preparing {args.records:,} facility records and {args.clients} operators...", flush=True)
     accounts = prepare(env, instance, args.clients, args.records)
-    port = free_port()
-    server = subprocess.Popen([str(ROOT / ".venv/bin/portal"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with portal_server(env) as (base, server):
         clients = [(sign_in(base, login_id, address, sink), category) for login_id, address, category in accounts]
         for client, _category in clients:  # warm up: first pages, caches, connections
             client.request("/records")
@@ -179,10 +152,6 @@ def main() -> int:
              run_load(clients, searches, args.seconds / 2, args.think, server.pid)),
         ]
         memory = rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        sink.stop()
     print(f"\nlist page of 50 rows from {args.records:,} records, {args.clients} concurrent clients "
           "(half see every record, half one supply area); target p95 < 50 ms")
     for title, (timings, failures, elapsed, cpu) in results:

@@ -10,45 +10,17 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import email
-import email.policy
-import http.client
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
-
-from tests.support.smtp import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "bench passphrase for sekisho 2026"
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def server_env(db_url: str, instance: Path, smtp_port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "PORTAL_DATABASE_URL": db_url,
-        "PORTAL_ENV": "development",
-        "PORTAL_MAIL_BACKEND": "smtp",
-        "PORTAL_MAIL_SERVER": "127.0.0.1",
-        "PORTAL_MAIL_PORT": str(smtp_port),
-        "PORTAL_HOURS_PROFILE": "always",
-        "PORTAL_SCHEDULER": "0",
-        "PORTAL_IP_FAILURE_LIMIT": "100000",
-        "PORTAL_SECRET_KEY": "bench-secret-key",
-    })
-    return env
+from tests.bench.common import (CSRF, PASSWORD, ROOT, Client, CodeSink, cpu_seconds, pct, portal_server, rss_mb,
+                                server_env)
 
 
 def prepare_accounts(env: dict[str, str], instance: Path, count: int) -> list[tuple[str, str]]:
@@ -75,83 +47,6 @@ with app.app_context():
     result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True,
                             check=True, timeout=600)
     return [tuple(x) for x in json.loads(result.stdout.strip().splitlines()[-1])]
-
-
-class CodeSink:
-    """A real SMTP server (aiosmtpd) on loopback that keeps the last code mailed to each address.
-
-    Lighter than the tests' sink (which parses every message with the modern email policy):
-    the load generator shares the machine with the server and should take as little of it
-    as it can. Only the last message per address is parsed, when its code is asked for."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.lock = threading.Lock()
-        self.count: dict[str, int] = {}
-        self.last: dict[str, bytes] = {}
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        with self.lock:
-            for address in envelope.rcpt_tos:
-                self.count[address] = self.count.get(address, 0) + 1
-                self.last[address] = envelope.content
-        return "250 OK"
-
-    def start(self) -> "CodeSink":
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        self.controller.stop()
-
-    def received(self, address: str) -> int:
-        with self.lock:
-            return self.count.get(address, 0)
-
-    def code_for(self, address: str) -> str:
-        with self.lock:
-            raw = self.last[address]
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
-        for part in message.walk():
-            if part.get_content_type() == "text/plain":
-                text = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
-                match = re.search(r"^\s+(\d{6})\s*$", text, re.MULTILINE)
-                if match:
-                    return match.group(1)
-        raise RuntimeError(f"no code in the mail to {address}")
-
-
-class Client:
-    """One browser: a persistent HTTP/1.1 connection and its cookies, redirects not followed."""
-
-    def __init__(self, base: str) -> None:
-        parsed = urllib.parse.urlsplit(base)
-        self.connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, path: str, data: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, str, str]:
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if data is not None:
-            body = urllib.parse.urlencode(data)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        self.connection.request("POST" if data is not None else "GET", path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if "max-age=0" in header.lower() or "expires=thu, 01 jan 1970" in header.lower():
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return response.status, response.read().decode(errors="replace"), response.headers.get("Location", "")
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def one_login(base: str, login_id: str, address: str, sink: CodeSink, timings: dict[str, list[float]]) -> None:
@@ -184,19 +79,6 @@ def one_login(base: str, login_id: str, address: str, sink: CodeSink, timings: d
         timings.setdefault(name, []).append(seconds)
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def argon2_ceiling(seconds: float = 3.0) -> tuple[float, str]:
     """Verifications per second on one core with the portal's default parameters."""
     from argon2 import PasswordHasher
@@ -215,11 +97,6 @@ def argon2_ceiling(seconds: float = 3.0) -> tuple[float, str]:
     return count / (time.perf_counter() - start), params
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=40)
@@ -230,6 +107,7 @@ def main() -> int:
     args = parser.parse_args()
 
     sink = CodeSink().start()
+    atexit.register(sink.stop)
     workdir = Path(tempfile.mkdtemp(prefix="sekisho-bench-"))
     atexit.register(shutil.rmtree, workdir, True)  # the database and instance are the run's alone
     instance = workdir / "instance"
@@ -239,17 +117,7 @@ def main() -> int:
     # The ceiling is measured before and after the load and averaged: a shared host's speed
     # drifts, and the ratio should compare the load with the machine as it was meanwhile.
     ceiling_before, params = argon2_ceiling()
-    port = free_port()
-    server = subprocess.Popen([str(ROOT / ".venv/bin/portal"), "serve", "--host", "127.0.0.1", "--port", str(port)] + (["--threads", str(args.server_threads)] if args.server_threads else []),
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with portal_server(env, args.server_threads) as (base, server):
         timings: dict[str, list[float]] = {}
         errors: list[str] = []
         lock = threading.Lock()
@@ -281,10 +149,6 @@ def main() -> int:
         server_cpu = cpu_seconds(server.pid) - cpu_before
         done = len(timings.get("first_page", []))
         memory = rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        sink.stop()
 
     ceiling_after, _ = argon2_ceiling()
     ceiling = (ceiling_before + ceiling_after) / 2

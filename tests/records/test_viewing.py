@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_from
-from tests.records.helpers import MARKED, add_records, audit_details, count_where, shown_ids, table
+from tests.records.helpers import add_records, audit_details, count_where, shown_ids, table
 from webapp.extensions import db
 from webapp.records import scope
 from webapp.records.models import RecordScopeRule

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp import clock
 from webapp.alerts import service as alerts
@@ -29,7 +29,6 @@ from webapp.database import read_only
 from webapp.extensions import db
 from webapp.records import queries
 from webapp.records.fields import formatter
-from webapp.records.models import FacilityRecord
 from webapp.records.queries import RecordFilter
 from webapp.records.scope import Scope
 
