@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.auth.steps import audit_events, post_form, sign_in_with_code, submit_password
+from tests.auth.steps import audit_events, is_signed_in, post_form, reload, sign_in_with_code, submit_password
 from tests.conftest import csrf_from
 from webapp.alerts.models import Alert
 from webapp.auth.models import User
@@ -146,3 +146,39 @@ def test_signing_in_again_from_the_same_browser_or_after_signing_out_raises_noth
     clock.advance(minutes=31)  # every earlier session of the operator is idle now
     sign_in_with_code(_browser(app, "203.0.113.50"), smtp, world.grid_operator)
     assert _alerts() == []
+
+
+def test_a_sign_in_from_an_address_registered_abroad_raises_an_alert(app, world, smtp):
+    sign_in_with_code(_browser(app, "133.1.1.1"), smtp, world.grid_operator)  # allocated to Japan
+    sign_in_with_code(_browser(app, "10.20.30.40"), smtp, world.city_admin)  # a private network: no country
+    assert _alerts() == []
+    smtp.clear()
+    response = sign_in_with_code(_browser(app, "8.8.8.8"), smtp, world.city_operator)
+    assert response.status_code == 303  # an alert, not a refusal (PORTAL_ALERT_SUSPEND is empty)
+    [alert] = _alerts()
+    assert alert.kind == "login.outside_country" and alert.organisation_id == world.city.id
+    assert "8.8.8.8" in alert.summary and "US" in alert.summary
+    assert len(smtp.to(world.city_responsible.email)) == 1 and smtp.to(world.grid_responsible.email) == []
+
+
+def test_the_allowed_countries_are_a_setting(make_app, smtp, world_factory):
+    app = make_app(PORTAL_ALLOWED_COUNTRIES="JP, us")
+    with app.app_context():
+        world = world_factory()
+        sign_in_with_code(_browser(app, "8.8.8.8"), smtp, world.grid_operator)
+        assert _alerts() == []
+
+
+def test_an_alert_kind_can_also_suspend_the_account_at_once(make_app, smtp, world_factory):
+    app = make_app(PORTAL_ALERT_SUSPEND="login.outside_country")
+    with app.app_context():
+        world = world_factory()
+        client = _browser(app, "8.8.8.8")
+        sign_in_with_code(client, smtp, world.grid_operator)
+        assert not is_signed_in(client)
+        assert reload(world.grid_operator).status == "suspended"
+        [entry] = audit_events("account.suspended_by_detector")
+        assert entry.target == world.grid_operator.login_id and "login.outside_country" in entry.details
+        admin = _browser(app, "8.8.4.4")
+        sign_in_with_code(admin, smtp, world.sysadmin)  # a rule never locks the system administrators out
+        assert is_signed_in(admin) and reload(world.sysadmin).status == "active"

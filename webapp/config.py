@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
     # warned by mail this many days before
     "PORTAL_DORMANT_DAYS": 180,
     "PORTAL_DORMANT_WARNING_DAYS": 14,
+    # Monthly access review (SPEC §7): the review of a month (Japan time) is due on the 1st of
+    # the next month and must be signed off by this day of it (1-28); later it is overdue and
+    # the system administrators are reminded too
+    "PORTAL_REVIEW_DUE_DAYS": 10,
     # Applications
     "PORTAL_APPLICATION_EXPIRY_DAYS": 14,
     # Consent
@@ -68,12 +72,17 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_MAX_CONTENT_LENGTH": 1024 * 1024,
     # Audit log page: a free-text search reads at most this many entries per page (no index serves it)
     "PORTAL_AUDIT_TEXT_SCAN_ROWS": 20_000,
+    # Detectors (SPEC §7): alert kinds that also suspend the account at once, comma-separated
+    # (e.g. "records.bulk_export,login.outside_country"); empty: alerts only
+    "PORTAL_ALERT_SUSPEND": "",
+    # Sign-ins from addresses registered outside these countries (ISO 3166, comma-separated) raise
+    # an alert; empty: no check. The registry data ships with the iptocc package (offline).
+    "PORTAL_ALLOWED_COUNTRIES": "JP",
     # Facility records (SPEC §6) and the bulk-export detector (SPEC §7)
     "PORTAL_RECORDS_EXPORT_MAX": 1000,  # rows per export
     "PORTAL_BULK_EXPORT_WINDOW_MINUTES": 60,
     "PORTAL_BULK_EXPORT_MAX_EXPORTS": 10,  # more exports than this in the window raise an alert
     "PORTAL_BULK_EXPORT_MAX_RECORDS": 3000,  # more records than this in the window raise an alert
-    "PORTAL_BULK_EXPORT_SUSPEND": False,  # also suspend the account at once
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
@@ -167,6 +176,8 @@ def check(settings: Mapping[str, Any]) -> None:
         raise ConfigError("PORTAL_PASSWORD_MIN_LENGTH must be at least 15")
     if settings["PORTAL_PASSWORD_MAX_LENGTH"] < 64:
         raise ConfigError("PORTAL_PASSWORD_MAX_LENGTH must allow at least 64 characters")
+    if not 1 <= settings["PORTAL_REVIEW_DUE_DAYS"] <= 28:
+        raise ConfigError("PORTAL_REVIEW_DUE_DAYS must be a day of the month between 1 and 28")
     if settings["PORTAL_TRUSTED_PROXIES"] < 0:
         raise ConfigError("PORTAL_TRUSTED_PROXIES must be 0 or more")
     profile = settings["PORTAL_HOURS_PROFILE"]

@@ -108,7 +108,7 @@ def test_bulk_exports_raise_one_alert_for_the_responsible_person(make_app, smtp,
 
 
 def test_the_detector_can_suspend_the_account_at_once(make_app, smtp, sign_in, world_factory):
-    app = make_app(PORTAL_BULK_EXPORT_MAX_RECORDS=50, PORTAL_BULK_EXPORT_SUSPEND=True)
+    app = make_app(PORTAL_BULK_EXPORT_MAX_RECORDS=50, PORTAL_ALERT_SUSPEND="records.bulk_export")
     with app.app_context():
         world = world_factory()
         add_records(600)

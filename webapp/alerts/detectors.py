@@ -1,10 +1,12 @@
 """Detectors that watch the sign-in (SPEC §7); the failure-burst one lives in auth.ratelimit."""
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from iptocc import country_code
 from sqlalchemy import bindparam, select
 
 from webapp import clock
@@ -47,3 +49,22 @@ def outside_allowed_networks(user: User, _session_id: str, origin: Origin) -> No
         "%(name)s (%(login_id)s) signed in from %(ip)s, outside the networks registered for %(organisation)s.",
         name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", organisation=organisation.name)),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip)
+
+
+def outside_allowed_countries(user: User, _session_id: str, origin: Origin) -> None:
+    """A sign-in from a public address registered outside Japan (PORTAL_ALLOWED_COUNTRIES), by the
+    Regional Internet Registries' allocations that the iptocc package ships (no network lookup)."""
+    allowed = {c.strip().upper() for c in current_app.config["PORTAL_ALLOWED_COUNTRIES"].split(",") if c.strip()}
+    try:
+        address = ipaddress.ip_address(origin.ip)
+    except ValueError:
+        return
+    if not allowed or not address.is_global:  # private, loopback and documentation ranges have no country
+        return
+    country = country_code(str(address)) or "?"
+    if country in allowed:
+        return
+    alerts.raise_alert("login.outside_country", alerts.in_japanese(_l(
+        "%(name)s (%(login_id)s) signed in from %(ip)s, an address registered in %(country)s, outside the "
+        "allowed countries.", name=user.name, login_id=user.login_id, ip=str(address), country=country)),
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, country=country)

@@ -7,4 +7,5 @@ KIND_LABELS = {
     "account.sharing": _l("Possible account sharing"),
     "login.outside_networks": _l("Sign-in from outside the allowed networks"),
     "records.bulk_export": _l("Bulk export of facility records"),
+    "login.outside_country": _l("Sign-in from outside Japan"),
 }

@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +23,7 @@ from webapp.applications import policy
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
+from webapp.auth.sessions import end_all_sessions
 from webapp.extensions import db
 from webapp.mail import outbox
 
@@ -52,6 +54,8 @@ def raise_alert(kind: str, summary: str, *, organisation_id: int | None = None, 
     ).limit(1))
     if repeat is not None:
         return None
+    if user_id is not None and kind in suspending_kinds():
+        _suspend(user_id, kind)
     alert = Alert(kind=kind, organisation_id=organisation_id, user_id=user_id, ip=ip[:64], summary=summary[:300],
                   details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str), raised_at=now)
     db.session.add(alert)
@@ -63,6 +67,22 @@ def raise_alert(kind: str, summary: str, *, organisation_id: int | None = None, 
             outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary[:120]), "alert_raised",
                            reader=reader, alert=alert)
     return alert
+
+
+def suspending_kinds() -> set[str]:
+    """Alert kinds that also suspend the account at once (PORTAL_ALERT_SUSPEND)."""
+    return {k.strip() for k in current_app.config["PORTAL_ALERT_SUSPEND"].split(",") if k.strip()}
+
+
+def _suspend(user_id: int, kind: str) -> None:
+    """Stop the account and its sessions within the detector's transaction; audited."""
+    user = db.session.get(User, user_id)
+    if user is None or user.status != "active" or user.is_sysadmin:  # never lock the operators out by a rule
+        return
+    user.status = "suspended"
+    ended = end_all_sessions(user.id)
+    audit.record("account.suspended_by_detector", organisation_id=user.organisation_id, target=user.login_id,
+                 detector=kind, ended_sessions=ended)
 
 
 def in_japanese(message: Any) -> str:

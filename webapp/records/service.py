@@ -24,7 +24,6 @@ from webapp.audit import service as audit
 from webapp.audit.models import AuditEvent
 from webapp.audit.service import Origin
 from webapp.auth.models import User
-from webapp.auth.sessions import end_all_sessions
 from webapp.database import read_only
 from webapp.extensions import db
 from webapp.records import queries
@@ -99,7 +98,7 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
 
 def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
     """SPEC §7 bulk export: too many exports, or too many records exported, in a short window
-    (this one included). Raises an alert; True when the account was also suspended."""
+    (this one included). Raises an alert; True when the alert also suspends the account."""
     config = current_app.config
     since = clock.now() - timedelta(minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])
     earlier = db.session.execute(select(AuditEvent.details).where(
@@ -113,13 +112,7 @@ def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
         name=user.name, login_id=user.login_id, records=records, exports=exports,
         minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, exports=exports, records=records)
-    if not config["PORTAL_BULK_EXPORT_SUSPEND"]:
-        return False
-    user.status = "suspended"
-    ended = end_all_sessions(user.id)
-    audit.record("account.suspended_by_detector", origin=origin, organisation_id=user.organisation_id,
-                 target=user.login_id, detector="records.bulk_export", ended_sessions=ended)
-    return True
+    return "records.bulk_export" in alerts.suspending_kinds()
 
 
 def _shown(details: str) -> int:
