@@ -17,22 +17,18 @@ under 100 ms on this schema. Bounded in count and time; talks only to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import atexit
 import html
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from tests.bench.audit_fill import Population, fill, prepare_population
-from tests.bench.common import PASSWORD, ROOT, Client, CodeSink, pct, portal_server, rss_mb, server_env, sign_in
+from tests.bench.common import PASSWORD, ROOT, Client, pct, portal_server, rss_mb, sign_in, workspace
 
 TARGET_MS = 100.0
 OLDER = re.compile(r'<a href="([^"]+)"[^>]*rel="next"')
@@ -169,13 +165,8 @@ def main() -> int:
     parser.add_argument("--verify", action="store_true", help="also run `portal audit verify` on the filled log")
     args = parser.parse_args()
 
-    sink = CodeSink().start()
-    atexit.register(sink.stop)
-    workdir = Path(tempfile.mkdtemp(prefix="sekisho-audit-bench-"))
-    atexit.register(shutil.rmtree, workdir, True)
-    instance = workdir / "instance"
-    db_path = workdir / "bench.db"
-    env = server_env(f"sqlite:///{db_path}", instance, sink.port)
+    space = workspace("sekisho-audit-bench-")
+    sink, instance, db_path, env = space.sink, space.instance, space.db_path, space.env
     print(f"preparing {args.entries:,} audit entries...", flush=True)
     population = prepare_population(env, instance, PASSWORD, organisations=40, users_per_organisation=25)
     end = datetime.now(timezone.utc) - timedelta(minutes=5)

@@ -2,17 +2,21 @@
 an HTTP client with cookies, the real sign-in, and the figures (percentiles, CPU, memory)."""
 from __future__ import annotations
 
+import atexit
 import email
 import email.policy
 import http.client
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -39,6 +43,25 @@ def server_env(db_url: str, instance: Path, smtp_port: int) -> dict[str, str]:
         "PORTAL_SECRET_KEY": "bench-secret-key",
     })
     return env
+
+
+@dataclass
+class Workspace:
+    """A run's own database and instance folder (removed at exit) and its SMTP sink."""
+
+    sink: "CodeSink"
+    instance: Path
+    db_path: Path
+    env: dict[str, str]
+
+
+def workspace(prefix: str) -> Workspace:
+    sink = CodeSink().start()
+    atexit.register(sink.stop)
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, workdir, True)
+    instance, db_path = workdir / "instance", workdir / "bench.db"
+    return Workspace(sink, instance, db_path, server_env(f"sqlite:///{db_path}", instance, sink.port))
 
 
 @contextmanager

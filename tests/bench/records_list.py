@@ -15,21 +15,17 @@ viewer's scope, is measured on its own. The target is p95 < 50 ms with 16 concur
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 from typing import Callable
 
-from tests.bench.common import (PASSWORD, ROOT, Client, CodeSink, cpu_seconds, pct, portal_server, rss_mb,
-                                server_env, sign_in)
+from tests.bench.common import PASSWORD, ROOT, Client, cpu_seconds, pct, portal_server, rss_mb, sign_in, workspace
 
 RECORDS = 100_000
 
@@ -132,12 +128,8 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a person's pages (s)")
     args = parser.parse_args()
 
-    sink = CodeSink().start()
-    atexit.register(sink.stop)
-    workdir = Path(tempfile.mkdtemp(prefix="sekisho-bench-list-"))
-    atexit.register(shutil.rmtree, workdir, True)
-    instance = workdir / "instance"
-    env = server_env(f"sqlite:///{workdir / 'bench.db'}", instance, sink.port)
+    space = workspace("sekisho-bench-list-")
+    sink, instance, env = space.sink, space.instance, space.env
     print(f"preparing {args.records:,} facility records and {args.clients} operators...", flush=True)
     accounts = prepare(env, instance, args.clients, args.records)
     with portal_server(env) as (base, server):

@@ -9,18 +9,15 @@ load. Bounded in count and time; talks only to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from tests.bench.common import (CSRF, PASSWORD, ROOT, Client, CodeSink, cpu_seconds, pct, portal_server, rss_mb,
-                                server_env)
+                                workspace)
 
 
 def prepare_accounts(env: dict[str, str], instance: Path, count: int) -> list[tuple[str, str]]:
@@ -106,12 +103,8 @@ def main() -> int:
     parser.add_argument("--server-threads", type=int, default=0, help="waitress threads (default: portal serve's)")
     args = parser.parse_args()
 
-    sink = CodeSink().start()
-    atexit.register(sink.stop)
-    workdir = Path(tempfile.mkdtemp(prefix="sekisho-bench-"))
-    atexit.register(shutil.rmtree, workdir, True)  # the database and instance are the run's alone
-    instance = workdir / "instance"
-    env = server_env(f"sqlite:///{workdir / 'bench.db'}", instance, sink.port)
+    space = workspace("sekisho-bench-")
+    sink, instance, env = space.sink, space.instance, space.env
     print(f"preparing {args.accounts} accounts (argon2id at production parameters)...", flush=True)
     accounts = prepare_accounts(env, instance, args.accounts)
     # The ceiling is measured before and after the load and averaged: a shared host's speed

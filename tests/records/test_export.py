@@ -12,7 +12,6 @@ from tests.conftest import csrf_from
 from tests.records.helpers import add_records, audit_details, count_where
 from webapp.alerts.models import Alert
 from webapp.extensions import db
-from webapp.i18n import LOCALE_COOKIE
 
 
 @pytest.fixture
@@ -53,19 +52,14 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_defused(browser_for,
     assert row[header.index("Operator name")] == "'@SUM(1+1)"
 
 
-def test_an_export_over_the_cap_is_refused_with_a_way_forward(make_app, smtp, sign_in, world_factory):
-    app = make_app(PORTAL_RECORDS_EXPORT_MAX=10)
-    with app.app_context():
-        world = world_factory()
-        add_records()
-        client = app.test_client()
-        client.set_cookie(LOCALE_COOKIE, "en")
-        sign_in(client, world.grid_operator)
-        response = export(client)
-        assert response.status_code == 400 and response.mimetype == "text/html"
-        assert "one export holds at most 10" in response.get_data(as_text=True)
-        assert audit_details("records.exported") == []
-        assert export(client, q="MARK").status_code == 200
+@pytest.mark.parametrize("app_settings", [{"PORTAL_RECORDS_EXPORT_MAX": 10}])
+def test_an_export_over_the_cap_is_refused_with_a_way_forward(browser_for, world, records):
+    client = browser_for(world.grid_operator)
+    response = export(client)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "one export holds at most 10" in response.get_data(as_text=True)
+    assert audit_details("records.exported") == []
+    assert export(client, q="MARK").status_code == 200
 
 
 def test_an_export_without_the_form_token_is_refused(browser_for, world, records):
@@ -91,33 +85,26 @@ def _alerts() -> list[Alert]:
     return list(db.session.scalars(select(Alert)))
 
 
-def test_bulk_exports_raise_one_alert_for_the_responsible_person(make_app, smtp, sign_in, world_factory):
-    app = make_app(PORTAL_BULK_EXPORT_MAX_EXPORTS=2)
-    with app.app_context():
-        world = world_factory()
-        add_records()
-        client = app.test_client()
-        sign_in(client, world.city_operator)
-        smtp.clear()
-        assert [export(client).status_code for _ in range(2)] == [200, 200] and _alerts() == []
-        assert [export(client).status_code for _ in range(2)] == [200, 200]  # watched, not stopped
-        [alert] = _alerts()
-        assert alert.kind == "records.bulk_export" and alert.user_id == world.city_operator.id
-        assert alert.organisation_id == world.city.id
-        assert len(smtp.to(world.city_responsible.email)) == 1 and smtp.to(world.grid_responsible.email) == []
+@pytest.mark.parametrize("app_settings", [{"PORTAL_BULK_EXPORT_MAX_EXPORTS": 2}])
+def test_bulk_exports_raise_one_alert_for_the_responsible_person(browser_for, world, records, smtp):
+    client = browser_for(world.city_operator)
+    smtp.clear()
+    assert [export(client).status_code for _ in range(2)] == [200, 200] and _alerts() == []
+    assert [export(client).status_code for _ in range(2)] == [200, 200]  # watched, not stopped
+    [alert] = _alerts()
+    assert alert.kind == "records.bulk_export" and alert.user_id == world.city_operator.id
+    assert alert.organisation_id == world.city.id
+    assert len(smtp.to(world.city_responsible.email)) == 1 and smtp.to(world.grid_responsible.email) == []
 
 
-def test_the_detector_can_suspend_the_account_at_once(make_app, smtp, sign_in, world_factory):
-    app = make_app(PORTAL_BULK_EXPORT_MAX_RECORDS=50, PORTAL_ALERT_SUSPEND="records.bulk_export")
-    with app.app_context():
-        world = world_factory()
-        add_records(600)
-        client = app.test_client()
-        sign_in(client, world.grid_operator)
-        assert export(client, q="MARK").status_code == 200
-        refused = export(client)  # more than 50 records in the window
-        assert refused.status_code == 403 and refused.mimetype == "text/html"
-        assert reload(world.grid_operator).status == "suspended"
-        assert not is_signed_in(client)
-        assert len(_alerts()) == 1 and len(audit_details("records.exported")) == 1
-        assert audit_details("records.export_refused")[0]["reason"] == "bulk export"
+@pytest.mark.parametrize("app_settings", [{"PORTAL_BULK_EXPORT_MAX_RECORDS": 10,
+                                           "PORTAL_ALERT_SUSPEND": "records.bulk_export"}])
+def test_the_detector_can_suspend_the_account_at_once(browser_for, world, records):
+    client = browser_for(world.grid_operator)
+    assert export(client, q="MARK").status_code == 200
+    refused = export(client)  # more than 10 records in the window
+    assert refused.status_code == 403 and refused.mimetype == "text/html"
+    assert reload(world.grid_operator).status == "suspended"
+    assert not is_signed_in(client)
+    assert len(_alerts()) == 1 and len(audit_details("records.exported")) == 1
+    assert audit_details("records.export_refused")[0]["reason"] == "bulk export"
