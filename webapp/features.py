@@ -23,6 +23,7 @@ FEATURES = [
     "webapp.alerts.feature",
     "webapp.records.feature",
     "webapp.audit.feature",
+    "webapp.review.feature",
 ]
 
 

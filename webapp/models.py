@@ -9,3 +9,4 @@ from webapp.hours.models import CustomHoursProfile, HoursClosure, SystemSetting 
 from webapp.notices.models import Notice, NoticeRead  # noqa: F401
 from webapp.alerts.models import Alert  # noqa: F401
 from webapp.records.models import FacilityRecord, RecordScopeRule  # noqa: F401
+from webapp.review.models import AccessReview  # noqa: F401
