@@ -17,15 +17,16 @@ depends_on = None
 _INDEXES = {
     'ix_facility_records_area_fid': ('supply_area', 'facility_id'),
     'ix_facility_records_area_filters': ('supply_area', 'prefecture', 'energy_source', 'facility_id'),
-    'ix_facility_records_area_capacity': ('supply_area', 'capacity_kw'),
-    'ix_facility_records_area_certified': ('supply_area', 'certified_on'),
+    'ix_facility_records_area_capacity': ('supply_area', 'capacity_kw', 'facility_id'),
+    'ix_facility_records_area_energy_capacity': ('supply_area', 'energy_source', 'capacity_kw', 'facility_id'),
+    'ix_facility_records_area_certified': ('supply_area', 'certified_on', 'facility_id'),
     'ix_facility_records_pref_fid': ('prefecture', 'facility_id'),
     'ix_facility_records_pref_filters': ('prefecture', 'energy_source', 'facility_id'),
-    'ix_facility_records_pref_capacity': ('prefecture', 'capacity_kw'),
-    'ix_facility_records_pref_certified': ('prefecture', 'certified_on'),
-    'ix_facility_records_energy_capacity': ('energy_source', 'capacity_kw'),
-    'ix_facility_records_capacity': ('capacity_kw',),
-    'ix_facility_records_certified': ('certified_on',),
+    'ix_facility_records_pref_capacity': ('prefecture', 'capacity_kw', 'facility_id'),
+    'ix_facility_records_pref_certified': ('prefecture', 'certified_on', 'facility_id'),
+    'ix_facility_records_energy_capacity': ('energy_source', 'capacity_kw', 'facility_id'),
+    'ix_facility_records_capacity': ('capacity_kw', 'facility_id'),
+    'ix_facility_records_certified': ('certified_on', 'facility_id'),
     'ix_facility_records_operator_fid': ('operator_name', 'facility_id'),
 }
 
