@@ -10,3 +10,4 @@ from webapp.notices.models import Notice, NoticeRead  # noqa: F401
 from webapp.alerts.models import Alert  # noqa: F401
 from webapp.records.models import FacilityRecord, RecordScopeRule  # noqa: F401
 from webapp.review.models import AccessReview  # noqa: F401
+import webapp.records.search_index  # noqa: F401,E402  (the trigram index is built with its table)

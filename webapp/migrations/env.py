@@ -5,6 +5,7 @@ from alembic import context
 
 import webapp.models  # noqa: F401  (registers every table)
 from webapp.database import Base
+from webapp.records.search_index import is_index_table
 
 target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")
@@ -12,11 +13,17 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through `portal init`, which provides the connection")
 
+def include_name(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
+    """The trigram index's virtual and shadow tables are not models (webapp/records/search_index.py)."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
+
+
 context.configure(
     connection=connection,
     target_metadata=target_metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

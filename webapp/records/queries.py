@@ -13,12 +13,12 @@ from sqlalchemy import Select, func, or_, select
 from webapp import listing
 from webapp.applications.queries import Page, like_pattern
 from webapp.extensions import db
+from webapp.records import search_index
 from webapp.records.fields import BY_KEY, ENERGY_SOURCES, Field
 from webapp.records.models import FacilityRecord
 from webapp.records.scope import Scope
 
 PAGE_SIZE = 50
-SEARCHED = ("facility_id", "operator_name", "plant_name", "location_address", "representative_name")
 SORTS = ("facility_id", "certified_on", "capacity_kw")  # each has an index per scope (models.py)
 
 
@@ -63,9 +63,13 @@ def _select(scope: Scope, flt: RecordFilter, *columns: Any) -> Select[Any]:
     if flt.energy:
         query = query.where(FacilityRecord.energy_source == flt.energy)
     if flt.q:
-        searched = [getattr(FacilityRecord, key) for key in SEARCHED if key in scope.fields]
-        pattern = like_pattern(flt.q)
-        query = query.where(or_(*(column.like(pattern, escape="\\") for column in searched)))
+        searched = [key for key in search_index.COLUMNS if key in scope.fields]
+        indexed = search_index.matching_ids(flt.q, searched, db.session.get_bind().dialect.name)
+        if indexed is not None:
+            query = query.where(FacilityRecord.id.in_(indexed))
+        else:  # case-blind for Latin letters, as the index is
+            pattern = like_pattern(flt.q)
+            query = query.where(or_(*(getattr(FacilityRecord, key).ilike(pattern, escape="\\") for key in searched)))
     return query
 
 
