@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, text, update
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.extensions import db
-from webapp.records import generator
+from webapp.records import generator, search_index
 from webapp.records.fields import BY_KEY, FIELDS, FieldError, header_names, parse
 from webapp.records.models import FacilityRecord
 
@@ -107,12 +107,13 @@ def store(rows: Iterable[dict[str, Any]]) -> tuple[int, int]:
         updated += len(changed)
         batch.clear()
 
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
+    with search_index.bulk_loading(db.session):
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
     if added:  # the planner picks the scope's index by these statistics
         db.session.execute(text("ANALYZE facility_records"))
     return added, updated
