@@ -65,3 +65,12 @@ def test_the_index_follows_imports_and_updates(browser_for, world, records):
     db.session.commit()
     assert shown_ids(client.get("/records?q=新しい名前の発電所").get_data(as_text=True)) == ["MARK-GUNMA"]
     assert shown_ids(client.get("/records?q=HYPERLINK").get_data(as_text=True)) == []
+
+
+def test_after_a_load_the_triggers_keep_the_index_in_step_again(browser_for, world, records):
+    marked = db.session.scalar(select(FacilityRecord).where(FacilityRecord.facility_id == "MARK-KANAGAWA"))
+    marked.plant_name = "改名後のテスト発電所"  # an ordinary update, after add_records() loaded in bulk
+    db.session.commit()
+    client = browser_for(world.grid_operator)
+    assert shown_ids(client.get("/records?q=改名後のテスト").get_data(as_text=True)) == ["MARK-KANAGAWA"]
+    assert shown_ids(client.get("/records?q=湘南テスト発電所").get_data(as_text=True)) == []
