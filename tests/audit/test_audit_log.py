@@ -235,3 +235,17 @@ def test_no_page_counts_the_log(world, admin):
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
     assert statements and not any("count(" in s.lower() for s in statements)
+
+
+def test_markup_in_the_log_is_shown_as_text(browser_for, world):
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    admin = browser_for(world.sysadmin)  # signed in first: the hostile entry is then the newest
+    service.record("records.viewed", origin=Origin(ip="198.51.100.9", user_agent=hostile * 2),
+                   actor_id=world.city_operator.id, organisation_id=world.city.id, target=hostile, note=hostile)
+    db.session.commit()
+    page = admin.get(PAGE, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<script>" not in page and "<img" not in page and "onerror=alert(2)>" not in page
+    row = page.split('data-entry-id="')[1].split("</tr>")[0]
+    assert html.escape(hostile) in row  # the target, as text
+    assert 'title="' + html.escape(hostile * 2) + '"' in row  # the whole user agent in the title
+    assert html.escape(hostile[:31]) + "…" in row  # the cell shows its first characters

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from webapp.audit import queries
 from webapp.audit.browse import browse
+from webapp.audit.table import rows_html
 from webapp.guard import requires_role
 from webapp.web import is_htmx, origin
 
@@ -23,6 +24,6 @@ def make_blueprint() -> Blueprint:
                       with_form=not fragment)
         template = "audit/_results.html" if fragment else "audit/index.html"
         return render_template(template, page=view.page, flt=flt, organisations=view.organisations,
-                               kinds=view.kinds)
+                               kinds=view.kinds, rows_html=rows_html)
 
     return bp

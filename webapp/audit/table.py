@@ -1,0 +1,37 @@
+"""The rows of the audit log page, written in one pass (as the facility records' table is).
+
+A page is 50 entries of eight cells with links, titles and times; through the template that
+was a quarter of the request. Every value from the log is escaped here.
+"""
+from __future__ import annotations
+
+from html import escape
+from typing import Sequence
+
+from markupsafe import Markup
+
+from webapp.audit.queries import AuditRow
+from webapp.ui import format_jst
+
+AGENT_SHOWN = 32  # characters of the user agent in the cell; the whole one in its title
+
+
+def _agent(agent: str) -> str:
+    if not agent:
+        return ""
+    shown = agent if len(agent) <= AGENT_SHOWN else agent[:AGENT_SHOWN - 1] + "…"
+    return f'<small title="{escape(agent)}">{escape(shown)}</small>'
+
+
+def _row(e: AuditRow) -> str:
+    actor = f"{escape(e.actor_name)} <small>({escape(e.actor_login_id)})</small>" if e.actor_login_id else ""
+    details = f'<code class="wrap">{escape(e.details)}</code>' if e.details != "{}" else ""
+    return (f'<tr data-entry-id="{e.id}">'
+            f'<td><time datetime="{e.at.isoformat()}">{format_jst(e.at, "%Y-%m-%d %H:%M:%S")}</time></td>'
+            f"<td><code>{escape(e.kind)}</code></td><td>{actor}</td><td>{escape(e.organisation_name)}</td>"
+            f"<td>{escape(e.ip)}</td><td>{_agent(e.user_agent)}</td>"
+            f'<td><code class="wrap">{escape(e.target)}</code></td><td>{details}</td></tr>\n')
+
+
+def rows_html(rows: Sequence[AuditRow]) -> Markup:
+    return Markup("".join(_row(e) for e in rows))  # noqa: S704 - every value is escaped in _row
