@@ -20,6 +20,7 @@ class NavItem:
     endpoint: str
     label: Any  # lazy string
     roles: frozenset[str] = frozenset()  # empty: every signed-in user
+    shown_to: Callable[[Any], bool] | None = None  # a further condition on the signed-in user
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,9 @@ ROLE_LABELS = {
 }
 
 
-def add_nav(endpoint: str, label: Any, *roles: str) -> None:
+def add_nav(endpoint: str, label: Any, *roles: str, shown_to: Callable[[Any], bool] | None = None) -> None:
     if all(item.endpoint != endpoint for item in NAV_ITEMS):
-        NAV_ITEMS.append(NavItem(endpoint, label, frozenset(roles)))
+        NAV_ITEMS.append(NavItem(endpoint, label, frozenset(roles), shown_to))
 
 
 def format_jst(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -72,6 +73,7 @@ def install(app: Flask) -> None:
                 {"url": url_for(item.endpoint), "label": str(item.label)}
                 for item in NAV_ITEMS
                 if (not item.roles or user.has_role(*item.roles)) and item.endpoint in app.view_functions
+                and (item.shown_to is None or item.shown_to(user))
             ]
 
         def banners() -> list[Banner]:

@@ -121,9 +121,12 @@ def test_a_stored_rule_changes_what_a_category_sees_without_a_release(browser_fo
     db.session.commit()
     html = browser_for(world.city_operator).get("/records?q=MARK").get_data(as_text=True)
     assert "36.50" in html and "Operator name" not in html
+    assert 'href="/records"' in browser_for(world.city_operator).get("/dashboard").get_data(as_text=True)
     db.session.get(RecordScopeRule, "municipality").row_scope = "none"
     db.session.commit()
     assert browser_for(world.city_operator).get("/records").status_code == 403
+    # An operator whose category sees nothing is not offered the page either.
+    assert 'href="/records"' not in browser_for(world.city_operator).get("/dashboard").get_data(as_text=True)
 
 
 def test_a_system_administrator_changes_a_rule_on_the_page_and_it_is_audited(browser_for, world, records):
