@@ -161,3 +161,13 @@ def test_only_system_administrators_edit_the_rules(browser_for, world, records, 
     token = csrf_from(client.get("/dashboard").get_data(as_text=True))
     assert client.post("/admin/records/scope/grid", data={"csrf_token": token, "row_scope": "all"}).status_code == 403
     assert db.session.get(RecordScopeRule, "grid") is None
+
+
+def test_codes_are_shown_in_each_person_s_language(browser_for, world, records, app, sign_in):
+    english = browser_for(world.grid_operator).get("/records?energy=solar").get_data(as_text=True)
+    assert "<td>Solar</td>" in english and "<td>Tokyo area</td>" in english
+    japanese_client = app.test_client()  # no language cookie: Japanese, the default
+    sign_in(japanese_client, world.grid_operator2)
+    japanese = japanese_client.get("/records?energy=solar").get_data(as_text=True)
+    assert "<td>太陽光</td>" in japanese and "<td>Solar</td>" not in japanese
+    assert "Solar" in browser_for(world.grid_operator).get("/records?energy=solar").get_data(as_text=True)

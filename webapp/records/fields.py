@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from webapp.orgs.regions import PREFECTURES, SUPPLY_AREAS
@@ -121,11 +121,22 @@ def display(field: Field, value: Any) -> str:
     return str(value)
 
 
+_LABELS_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """The code labels in the request's language, translated once per language and process."""
+    locale = str(get_locale() or "ja")
+    if locale not in _LABELS_BY_LOCALE:
+        _LABELS_BY_LOCALE[locale] = {kind: {code: str(label) for code, label in mapping.items()}
+                                     for kind, mapping in (("energy", ENERGY_SOURCES), ("area", SUPPLY_AREAS))}
+    return _LABELS_BY_LOCALE[locale]
+
+
 def shown_by(fields: list[Field]) -> list[Callable[[Any], str]]:
     """display() per field, with the labels translated once instead of per cell (a page of 50
     rows has 800 cells)."""
-    labels = {kind: {code: str(label) for code, label in mapping.items()}
-              for kind, mapping in (("energy", ENERGY_SOURCES), ("area", SUPPLY_AREAS))}
+    labels = _labels()
 
     def one(field: Field) -> Callable[[Any], str]:
         if field.kind in labels:
