@@ -18,13 +18,21 @@ class CleanText:
         value = field.data or ""
         if not isinstance(value, str):
             return
-        if len(value) > self.max_length:
-            raise ValidationError(_l("Please enter at most %(n)d characters.", n=self.max_length))
-        allowed = {"\n", "\r", "\t"} if self.allow_newlines else set()
-        if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
-            raise ValidationError(_l("The input contains characters that cannot be used."))
-        if "\ufffd" in value:
-            raise ValidationError(_l("The input is not valid text (check the character encoding)."))
+        problem = text_problem(value, self.max_length, self.allow_newlines)
+        if problem is not None:
+            raise ValidationError(problem)
+
+
+def text_problem(value: str, max_length: int, allow_newlines: bool = False) -> Any:
+    """Why a text cannot be stored (a lazy message), or None; services check their input with it too."""
+    if len(value) > max_length:
+        return _l("Please enter at most %(n)d characters.", n=max_length)
+    allowed = {"\n", "\r", "\t"} if allow_newlines else set()
+    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
+        return _l("The input contains characters that cannot be used.")
+    if "\ufffd" in value:
+        return _l("The input is not valid text (check the character encoding).")
+    return None
 
 
 def strip_filter(value: Any) -> Any:

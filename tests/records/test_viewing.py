@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import csrf_from
 from tests.records.helpers import add_records, audit_details, count_where, shown_ids, table
 from webapp.extensions import db
 from webapp.records import scope
-from webapp.records.models import RecordScopeRule
+from webapp.records.models import FacilityRecord, RecordScopeRule
 
 
 @pytest.fixture
@@ -171,3 +172,38 @@ def test_codes_are_shown_in_each_person_s_language(browser_for, world, records, 
     japanese = japanese_client.get("/records?energy=solar").get_data(as_text=True)
     assert "<td>太陽光</td>" in japanese and "<td>Solar</td>" not in japanese
     assert "Solar" in browser_for(world.grid_operator).get("/records?energy=solar").get_data(as_text=True)
+
+
+def _operator_of(category: str, name: str, area: str):
+    from tests.conftest import TEST_PASSWORD
+    from tests.support.world import make_active
+    from webapp.orgs import service as orgs
+
+    organisation = orgs.create_organisation(name, category, area)
+    user = make_active(orgs.create_user(organisation, name=f"{category} 利用者", email=f"{category}@test.example",
+                                        roles="operator"), TEST_PASSWORD)
+    db.session.commit()
+    return user
+
+
+def test_a_certified_operator_sees_its_own_facilities_with_every_field(browser_for, world, records):
+    own = _operator_of("certified", "テスト発電合同会社", "")  # the operator name of MARK-KANAGAWA
+    html = browser_for(own).get("/records").get_data(as_text=True)
+    assert shown_ids(html) == ["MARK-KANAGAWA"]
+    assert "秘匿 代表者" in html and "36.50" in html  # its own representative and price
+
+
+def test_a_scheme_administrator_sees_every_facility(browser_for, world, records):
+    scheme = _operator_of("scheme", "テスト制度管理機関", "")
+    client = browser_for(scheme)
+    assert shown_ids(client.get("/records?q=MARK").get_data(as_text=True)) == ["MARK-GUNMA", "MARK-KANAGAWA",
+                                                                                "MARK-OSAKA"]
+    assert f"{count_where()} records" in client.get("/records").get_data(as_text=True)
+
+
+def test_a_stored_code_without_a_label_is_shown_as_text(browser_for, world, records):
+    marked = db.session.scalar(select(FacilityRecord).where(FacilityRecord.facility_id == "MARK-KANAGAWA"))
+    marked.energy_source = "<b>tidal</b>"  # written by something other than the validating importer
+    db.session.commit()
+    html = browser_for(world.city_operator).get("/records?q=MARK-KANAGAWA").get_data(as_text=True)
+    assert "<b>tidal</b>" not in html and "&lt;b&gt;tidal&lt;/b&gt;" in html

@@ -52,6 +52,8 @@ FIELDS: tuple[Field, ...] = (
 )
 BY_KEY = {f.key: f for f in FIELDS}
 KEYS = tuple(f.key for f in FIELDS)
+# Fields stored as codes and shown by their labels (the importer takes either).
+CODED = {"energy": ENERGY_SOURCES, "area": SUPPLY_AREAS}
 # Shown to everyone who sees a row at all: views and exports are audited by it.
 ALWAYS_SHOWN = "facility_id"
 MAX_NUMBER = 10_000_000.0
@@ -83,10 +85,8 @@ def parse(field: Field, raw: str) -> Any:
         if not (0 <= value <= MAX_NUMBER):  # also refuses nan and inf
             raise FieldError(f"out of range: {text[:40]!r}")
         return value
-    if field.kind == "energy":
-        return _code(ENERGY_SOURCES, text, "energy source")
-    if field.kind == "area":
-        return _code(SUPPLY_AREAS, text, "supply area")
+    if field.kind in CODED:
+        return _code(field.kind, text, field.key)
     if field.kind == "prefecture" and text not in PREFECTURES:
         raise FieldError(f"unknown prefecture {text[:40]!r} (e.g. 東京都)")
     if len(text) > field.max_length:
@@ -94,42 +94,38 @@ def parse(field: Field, raw: str) -> Any:
     return text
 
 
-def _code(labels: dict[str, Any], text: str, what: str) -> str:
+def _code(kind: str, text: str, key: str) -> str:
     """A code, or its label in either language (what an export wrote)."""
-    if text in labels:
+    if text in CODED[kind]:
         return text
-    for code, label in labels.items():
-        for locale in ("ja", "en"):
-            with force_locale(locale):
-                if str(label) == text:
-                    return code
-    raise FieldError(f"unknown {what} {text[:40]!r} (one of {', '.join(labels)})")
+    for locale in ("ja", "en"):
+        for code, label in _labels(locale)[kind].items():
+            if label == text:
+                return code
+    raise FieldError(f"unknown {key} {text[:40]!r} (one of {', '.join(CODED[kind])})")
 
 
 def display(field: Field, value: Any) -> str:
-    """A stored value as a person reads it (page and export)."""
+    """A stored date or number as a person reads it (codes and text: see shown_by)."""
     if value is None or value == "":
         return ""
     if field.kind == "date":
         return value.isoformat()
     if field.kind == "number":
         return f"{value:,.3f}".rstrip("0").rstrip(".") if field.key == "capacity_kw" else f"{value:.2f}"
-    if field.kind == "energy":
-        return str(ENERGY_SOURCES.get(value, value))
-    if field.kind == "area":
-        return str(SUPPLY_AREAS.get(value, value))
     return str(value)
 
 
 _LABELS_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
 
 
-def _labels() -> dict[str, dict[str, str]]:
-    """The code labels in the request's language, translated once per language and process."""
-    locale = str(get_locale() or "ja")
+def _labels(locale: str | None = None) -> dict[str, dict[str, str]]:
+    """The code labels in a language (the request's by default), translated once per language."""
+    locale = locale or str(get_locale() or "ja")
     if locale not in _LABELS_BY_LOCALE:
-        _LABELS_BY_LOCALE[locale] = {kind: {code: str(label) for code, label in mapping.items()}
-                                     for kind, mapping in (("energy", ENERGY_SOURCES), ("area", SUPPLY_AREAS))}
+        with force_locale(locale):
+            _LABELS_BY_LOCALE[locale] = {kind: {code: str(label) for code, label in mapping.items()}
+                                         for kind, mapping in CODED.items()}
     return _LABELS_BY_LOCALE[locale]
 
 

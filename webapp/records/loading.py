@@ -122,8 +122,8 @@ def store(rows: Iterable[dict[str, Any]]) -> tuple[int, int]:
 def import_csv(stream: IO[bytes], source_name: str) -> ImportReport:
     """Load a CSV file (UTF-8, with or without BOM): every row or, on any error, none."""
     try:
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        rows, report = read_csv(text)
+        decoded = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        rows, report = read_csv(decoded)
     except UnicodeDecodeError as problem:
         report = ImportReport()
         report.fail(f"the file is not UTF-8 ({problem.reason} at byte {problem.start}); save it as CSV UTF-8")

@@ -5,7 +5,7 @@ row by row, what the field holds.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import Select, func, or_, select
@@ -101,7 +101,7 @@ def count(scope: Scope, flt: RecordFilter) -> int:
 
 
 def export_rows(scope: Scope, flt: RecordFilter, limit: int) -> Sequence[Any]:
-    query = _ordered(_select(scope, replace(flt, page=1), *_visible_columns(scope)), flt.sort)
+    query = _ordered(_select(scope, flt, *_visible_columns(scope)), flt.sort)
     return db.session.execute(query.limit(limit)).all()
 
 

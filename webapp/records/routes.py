@@ -8,7 +8,6 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.guard import requires_role
 from webapp.orgs.regions import CATEGORY_LABELS
-
 from webapp.records import queries, scope, service
 from webapp.records.fields import ALWAYS_SHOWN, ENERGY_SOURCES, FIELDS
 from webapp.records.queries import RecordFilter

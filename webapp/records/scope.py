@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, false, select
+from sqlalchemy import ColumnElement, false
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -116,10 +116,6 @@ def for_user(user: User) -> Scope | None:
 
 def may_view(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and for_user(user) is not None
-
-
-def all_rules() -> list[RecordScopeRule]:
-    return list(db.session.scalars(select(RecordScopeRule).order_by(RecordScopeRule.category)))
 
 
 class Invalid(ValueError):

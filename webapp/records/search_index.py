@@ -61,11 +61,11 @@ def is_index_table(name: str) -> bool:
     return name == TABLE or name.startswith(TABLE + "_")
 
 
-def matching_ids(text: str, columns: list[str], dialect: str) -> Select[Any] | None:
-    """Row ids whose given columns contain `text`, or None when the index cannot answer."""
-    if dialect != "sqlite" or len(text) < MIN_LENGTH or not columns:
+def matching_ids(needle: str, columns: list[str], dialect: str) -> Select[Any] | None:
+    """Row ids whose given columns contain `needle`, or None when the index cannot answer."""
+    if dialect != "sqlite" or len(needle) < MIN_LENGTH or not columns:
         return None
-    phrase = '"' + text.replace('"', '""') + '"'  # one literal phrase: no FTS5 operators
+    phrase = '"' + needle.replace('"', '""') + '"'  # one literal phrase: no FTS5 operators
     query = "{" + " ".join(columns) + "} : " + phrase
     index = table(TABLE, column("rowid"))
     return select(index.c.rowid).where(literal_column(TABLE).op("MATCH")(query))

@@ -47,7 +47,6 @@ class Stopped(PermissionError):
 class Export:
     filename: str
     body: bytes
-    rows: int
 
 
 def view(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Page[Any]:
@@ -93,12 +92,13 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
                  ids=[r.facility_id for r in rows], fields=list(scope.fields))
     db.session.commit()
     stamp = clock.now_jst().strftime("%Y%m%d-%H%M%S")
-    return Export(filename=f"facility-records-{stamp}.csv", body=out.getvalue().encode("utf-8"), rows=len(rows))
+    return Export(filename=f"facility-records-{stamp}.csv", body=out.getvalue().encode("utf-8"))
 
 
 def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
     """SPEC §7 bulk export: too many exports, or too many records exported, in a short window
-    (this one included). Raises an alert; True when the alert also suspends the account."""
+    (this one included). Raises an alert; True when the account is suspended (PORTAL_ALERT_SUSPEND),
+    now or by an earlier alert of the same burst."""
     config = current_app.config
     since = clock.now() - timedelta(minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])
     earlier = db.session.execute(select(AuditEvent.details).where(
@@ -112,7 +112,7 @@ def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
         name=user.name, login_id=user.login_id, records=records, exports=exports,
         minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, exports=exports, records=records)
-    return "records.bulk_export" in alerts.suspending_kinds()
+    return user.status == "suspended"
 
 
 def _shown(details: str) -> int:

@@ -23,6 +23,7 @@ from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.database import read_only
 from webapp.extensions import db
+from webapp.forms import text_problem
 from webapp.orgs.models import Organisation
 from webapp.review import report as reports
 from webapp.review.models import AccessReview
@@ -137,10 +138,9 @@ def clean_comment(comment: str) -> str:
     comment = (comment or "").strip()
     if not comment:
         raise Invalid(_l("Write the result of your review before signing it off."))
-    if len(comment) > MAX_COMMENT:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_COMMENT))
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in comment) or "\ufffd" in comment:
-        raise Invalid(_l("The input contains characters that cannot be used."))
+    problem = text_problem(comment, MAX_COMMENT, allow_newlines=True)
+    if problem is not None:
+        raise Invalid(problem)
     return comment
 
 
