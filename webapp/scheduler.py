@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable
 
 from flask import Flask
@@ -29,6 +30,27 @@ def _prune_sessions(app: Flask) -> object:
 
 
 JOBS.extend([("mail", _deliver_mail), ("sessions", _prune_sessions)])
+
+
+def add_job(name: str, job: Callable[[Flask], object], every_seconds: float = 0) -> None:
+    """Register a feature's job once (init_app runs for every app a process builds); with
+    `every_seconds` it runs at most that often per app, however often the scheduler ticks."""
+    if any(existing == name for existing, _job in JOBS):
+        return
+    JOBS.append((name, _throttled(job, every_seconds) if every_seconds else job))
+
+
+def _throttled(job: Callable[[Flask], object], seconds: float) -> Callable[[Flask], object]:
+    last_run: dict[int, float] = {}
+
+    def run(app: Flask) -> object:
+        now = time.monotonic()
+        if now - last_run.get(id(app), -seconds) < seconds:
+            return None
+        last_run[id(app)] = now
+        return job(app)
+
+    return run
 
 
 def run_once(app: Flask) -> None:

@@ -67,5 +67,4 @@ def init_app(app: Flask) -> None:
         DASHBOARD_PANELS.append(PANEL)
     if load_demo_applications not in DEMO_LOADERS:
         DEMO_LOADERS.append(load_demo_applications)
-    if all(name != "applications" for name, _job in scheduler.JOBS):
-        scheduler.JOBS.append(("applications", _expire_job))
+    scheduler.add_job("applications", _expire_job)

@@ -16,5 +16,4 @@ def init_app(app: Flask) -> None:
     # Module-level registries outlive one app (tests build many): register once.
     if all(endpoint != "auth.authenticator" for endpoint, _label in ui.ACCOUNT_LINKS):
         ui.ACCOUNT_LINKS.append(("auth.authenticator", _l("Authenticator app")))
-    if all(name != JOB_NAME for name, _job in scheduler.JOBS):
-        scheduler.JOBS.append((JOB_NAME, prune_sign_in_records))
+    scheduler.add_job(JOB_NAME, prune_sign_in_records)

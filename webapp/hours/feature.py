@@ -43,8 +43,7 @@ def init_app(app: Flask) -> None:
     _append_once(ui.LOGIN_NOTICE_PROVIDERS, enforcement.login_closed_notice)
     _append_once(ui.LOGIN_NOTICE_PROVIDERS, enforcement.login_closures_notice)
     _append_once(DASHBOARD_PANELS, DASHBOARD_PANEL)
-    if all(name != "hours" for name, _job in scheduler.JOBS):
-        scheduler.JOBS.append(("hours", _end_sessions_job))
+    scheduler.add_job("hours", _end_sessions_job)
     ui.add_nav("hours.admin", _l("Business hours"), "sysadmin")
     app.add_template_global(dashboard_panel, "hours_dashboard_panel")
     app.add_template_filter(display.format_moment, "hours_moment")
