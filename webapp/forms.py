@@ -1,10 +1,11 @@
 """Validators every form shares: bad input gets a clear message, never a 500."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
+from wtforms.fields.choices import SelectChoice
 
 
 class CleanText:
@@ -37,3 +38,8 @@ def text_problem(value: str, max_length: int, allow_newlines: bool = False) -> A
 
 def strip_filter(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as the option objects WTForms asks for (tuples go away in WTForms 3.4)."""
+    return [SelectChoice(value, label) for value, label in pairs]

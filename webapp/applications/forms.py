@@ -6,7 +6,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 
 from webapp.applications.labels import KIND_LABELS
 from webapp.applications.models import GRANTABLE_ROLES
-from webapp.forms import CleanText, strip_filter
+from webapp.forms import CleanText, select_choices, strip_filter
 from webapp.ui import ROLE_LABELS
 
 
@@ -14,14 +14,14 @@ class ApplicationForm(FlaskForm):
     """Field names are the contract of SPEC §10: kind, target, name, department, email, role, natural_person."""
 
     # Choices are checked by the service, so a forged value gets its clear message instead of WTForms' one.
-    kind = SelectField(_l("Kind of application"), choices=list(KIND_LABELS.items()), validate_choice=False)
+    kind = SelectField(_l("Kind of application"), choices=select_choices(KIND_LABELS.items()), validate_choice=False)
     target = StringField(_l("User ID of the user concerned"), validators=[CleanText(100)], filters=[strip_filter])
     name = StringField(_l("Full name"), validators=[CleanText(200)], filters=[strip_filter])
     department = StringField(_l("Department and title"), validators=[CleanText(200)], filters=[strip_filter])
     email = StringField(_l("E-mail"), validators=[CleanText(254)], filters=[strip_filter])
     emergency_phone = StringField(_l("Emergency phone (responsible person)"), validators=[CleanText(40)],
                                   filters=[strip_filter])
-    role = SelectMultipleField(_l("Roles"), choices=[(r, ROLE_LABELS[r]) for r in GRANTABLE_ROLES],
+    role = SelectMultipleField(_l("Roles"), choices=select_choices((r, ROLE_LABELS[r]) for r in GRANTABLE_ROLES),
                                validate_choice=False)
     natural_person = BooleanField(_l("I confirm that this user is a natural person and the address is their "
                                      "personal one (not a shared or group mailbox)."))

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth.forms import first_error
+from webapp.forms import select_choices
 from webapp.guard import requires_role
 from webapp.notices import service
 from webapp.notices.forms import NoticeForm
@@ -16,8 +17,8 @@ from webapp.web import is_htmx, origin, redirect_to
 
 
 def _admin_page(form: NoticeForm, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    form.kind.choices = [(k, str(v)) for k, v in KIND_LABELS.items()]
-    form.audience.choices = [("", _("Everyone"))] + [(k, str(v)) for k, v in CATEGORY_LABELS.items()]
+    form.kind.choices = select_choices((k, str(v)) for k, v in KIND_LABELS.items())
+    form.audience.choices = select_choices([("", _("Everyone"))] + [(k, str(v)) for k, v in CATEGORY_LABELS.items()])
     return render_template("notices/admin.html", form=form, error=error, notices=service.all_posted(),
                            kind_labels=KIND_LABELS, category_labels=CATEGORY_LABELS), status
 

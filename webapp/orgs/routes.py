@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.applications import queries as application_queries
 from webapp.applications.labels import KIND_LABELS, STATE_LABELS, USER_STATUS_LABELS
 from webapp.extensions import db
+from webapp.forms import select_choices
 from webapp.guard import requires_role
 from webapp.hours.calendar import PROFILES
 from webapp.orgs import accounts, onboarding
@@ -27,10 +28,10 @@ READERS = ("org_admin", "responsible", "sysadmin")
 
 def _choices(form: OrganisationForm, organisation: Organisation | None = None) -> None:
     categories = ("operator",) if organisation is not None and organisation.category == "operator" else ONBOARDING_CATEGORIES
-    form.category.choices = [(c, str(CATEGORY_LABELS[c])) for c in categories]
-    form.supply_area.choices = [("", "—")] + [(k, str(v)) for k, v in SUPPLY_AREAS.items()]
-    form.prefecture.choices = [("", "—")] + [(k, str(v)) for k, v in PREFECTURES.items()]
-    form.hours_profile.choices = [("", _("System default"))] + [(k, k) for k in PROFILES]
+    form.category.choices = select_choices((c, str(CATEGORY_LABELS[c])) for c in categories)
+    form.supply_area.choices = select_choices([("", "—")] + [(k, str(v)) for k, v in SUPPLY_AREAS.items()])
+    form.prefecture.choices = select_choices([("", "—")] + [(k, str(v)) for k, v in PREFECTURES.items()])
+    form.hours_profile.choices = select_choices([("", _("System default"))] + [(k, k) for k in PROFILES])
 
 
 def _organisation_data(form: OrganisationForm) -> onboarding.OrganisationData:
