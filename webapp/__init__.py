@@ -57,6 +57,7 @@ def _flask_settings(app: Flask) -> None:
     c["MAIL_SERVER"] = c["PORTAL_MAIL_SERVER"]
     c["MAIL_PORT"] = c["PORTAL_MAIL_PORT"]
     c["MAIL_USE_TLS"] = c["PORTAL_MAIL_USE_TLS"]
+    c["MAIL_USE_SSL"] = c["PORTAL_MAIL_USE_SSL"]
     c["MAIL_USERNAME"] = c["PORTAL_MAIL_USERNAME"]
     c["MAIL_PASSWORD"] = c["PORTAL_MAIL_PASSWORD"]
     c["MAIL_DEFAULT_SENDER"] = c["PORTAL_MAIL_SENDER"]

@@ -26,7 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_MAIL_BACKEND": None,  # outbox in development, smtp in production
     "PORTAL_MAIL_SERVER": "127.0.0.1",
     "PORTAL_MAIL_PORT": 25,
-    "PORTAL_MAIL_USE_TLS": False,
+    "PORTAL_MAIL_USE_TLS": False,  # STARTTLS
+    "PORTAL_MAIL_USE_SSL": False,  # TLS from the first byte (port 465)
+    "PORTAL_MAIL_CA_FILE": None,  # CA certificates (PEM) that sign the mail server's; default: the system's
     "PORTAL_MAIL_USERNAME": None,
     "PORTAL_MAIL_PASSWORD": None,
     "PORTAL_MAIL_SENDER": "sekisho@localhost",
@@ -178,6 +180,12 @@ def check(settings: Mapping[str, Any]) -> None:
         raise ConfigError("PORTAL_PASSWORD_MAX_LENGTH must allow at least 64 characters")
     if not 1 <= settings["PORTAL_REVIEW_DUE_DAYS"] <= 28:
         raise ConfigError("PORTAL_REVIEW_DUE_DAYS must be a day of the month between 1 and 28")
+    if settings["PORTAL_MAIL_USE_TLS"] and settings["PORTAL_MAIL_USE_SSL"]:
+        raise ConfigError("PORTAL_MAIL_USE_TLS (STARTTLS) and PORTAL_MAIL_USE_SSL (TLS from the start) "
+                          "exclude each other: set one")
+    ca_file = settings["PORTAL_MAIL_CA_FILE"]
+    if ca_file and not os.path.isfile(ca_file):
+        raise ConfigError(f"PORTAL_MAIL_CA_FILE: no such file: {ca_file}")
     if settings["PORTAL_TRUSTED_PROXIES"] < 0:
         raise ConfigError("PORTAL_TRUSTED_PROXIES must be 0 or more")
     profile = settings["PORTAL_HOURS_PROFILE"]

@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -53,10 +54,11 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **server_options: Any) -> None:
+        """`server_options` go to aiosmtpd (TLS, STARTTLS required, authentication)."""
         self.handler = _Handler()
         self.port = port or free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **server_options)
 
     @classmethod
     def on_port(cls, port: int) -> "SmtpSink":
