@@ -8,7 +8,7 @@ CATALOGS := $(shell find webapp/translations -name messages.po 2>/dev/null)
 .PHONY: setup run test test-fast bench translations extract-messages clean
 
 setup: $(VENV)/.installed static/vendor/.installed translations
-	@mkdir -p instance
+	@mkdir -p -m 700 instance
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -1,14 +1,16 @@
 """SQLAlchemy 2.x engine and session per application, plus shared column types."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterator
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, create_engine, event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,8 +80,26 @@ def read_only(session: Session) -> Iterator[None]:
         _READ_ONLY.reset(token)
 
 
+def _create_private_file(url: str) -> None:
+    """A new SQLite database is readable by its owner only (SQLite gives the -wal and -shm files
+    the same mode): it holds password hashes, personal data and the audit log, and the default
+    umask would let every local account of the server read it. An existing file keeps its mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process created it meanwhile
+        pass
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _create_private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         _configure_sqlite(engine)
         return engine

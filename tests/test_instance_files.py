@@ -1,0 +1,55 @@
+"""What a fresh installation writes to disk is readable by the portal's own account only: the
+database holds password hashes, personal data and the audit log; the key signs everything."""
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from sqlalchemy import text
+
+from webapp import create_app, migrate
+from webapp.extensions import db
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_fresh_instance_is_private_to_the_portals_account(tmp_path, monkeypatch):
+    monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
+    instance = tmp_path / "instance"
+    app = create_app({"INSTANCE_PATH": str(instance), "PORTAL_SCHEDULER": False})
+    with app.app_context():
+        migrate.upgrade()
+        with db.engine.connect() as connection:  # a write leaves the -wal file behind while open
+            connection.execute(text("CREATE TABLE probe (x INTEGER)"))
+            connection.commit()
+            assert mode(instance / "sekisho.db-wal") == 0o600
+        db.engine.dispose()
+    assert mode(instance) == 0o700
+    assert mode(instance / "secret_key") == 0o600
+    assert mode(instance / "sekisho.db") == 0o600
+
+
+def test_an_existing_database_keeps_the_mode_its_operator_gave_it(tmp_path):
+    existing = tmp_path / "shared" / "portal.db"
+    existing.parent.mkdir()
+    existing.touch(mode=0o640)
+    existing.chmod(0o640)
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SECRET_KEY": "k",
+                      "PORTAL_DATABASE_URL": f"sqlite:///{existing}", "PORTAL_SCHEDULER": False})
+    with app.app_context():
+        migrate.upgrade()
+        db.engine.dispose()
+    assert mode(existing) == 0o640
+
+
+def test_a_database_in_a_folder_not_yet_made_gets_a_private_folder(tmp_path):
+    target = tmp_path / "data" / "sekisho" / "portal.db"
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SECRET_KEY": "k",
+                      "PORTAL_DATABASE_URL": f"sqlite:///{target}", "PORTAL_SCHEDULER": False})
+    with app.app_context():
+        migrate.upgrade()
+        db.engine.dispose()
+    assert mode(target) == 0o600 and mode(target.parent) == 0o700
