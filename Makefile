@@ -5,16 +5,24 @@ PY := $(VENV)/bin/python
 PORTAL := $(VENV)/bin/portal
 CATALOGS := $(shell find webapp/translations -name messages.po 2>/dev/null)
 
-.PHONY: setup run test test-fast bench translations extract-messages clean
+.PHONY: setup run test test-fast bench translations extract-messages clean lock
 
 setup: $(VENV)/.installed static/vendor/.installed translations
 	@mkdir -p -m 700 instance
 
-$(VENV)/.installed: pyproject.toml
+# Python packages: the direct ones pinned in pyproject.toml, everything they pull in by constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Rebuild constraints.txt after changing a pin in pyproject.toml (needs the package registry).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[dev]'
+	{ head -2 constraints.txt; .lock-venv/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 # Front-end libraries come pinned from the npm registry through package-lock.json.
 static/vendor/.installed: package.json package-lock.json
