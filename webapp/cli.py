@@ -17,6 +17,14 @@ def init_command() -> None:
 
     migrate.upgrade()
     click.echo("database ready: " + current_app.config["PORTAL_DATABASE_URL"].split("@")[-1])
+    _warn_doubts()
+
+
+def _warn_doubts() -> None:
+    from webapp.config import doubts
+
+    for doubt in doubts(current_app.config):
+        click.echo(f"warning: {doubt}", err=True)
 
 
 @click.command("demo")
@@ -86,6 +94,7 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["PORTAL_SCHEDULER"]:
         scheduler.start(app)
+    _warn_doubts()
     click.echo(f"Sekisho on http://{host}:{port}/ ({app.config['PORTAL_ENV']})")
     waitress.serve(app, host=host, port=port, threads=threads, ident="sekisho", clear_untrusted_proxy_headers=True)
 

@@ -9,6 +9,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from webapp.hours.calendar import PROFILES
 
@@ -161,6 +162,20 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         settings["PORTAL_MAIL_BACKEND"] = "outbox" if is_development(settings) else "smtp"
     settings["YEAR_END_DAYS"] = parse_year_end(settings["PORTAL_YEAR_END_CLOSURE"])
     return settings
+
+
+def doubts(settings: Mapping[str, Any]) -> list[str]:
+    """Settings that work but are probably not what a production operator meant."""
+    if is_development(settings):
+        return []
+    found = []
+    base = urlsplit(str(settings["PORTAL_BASE_URL"]))
+    if base.scheme != "https" or base.hostname in {"127.0.0.1", "localhost", "::1"}:
+        found.append(f"PORTAL_BASE_URL is {settings['PORTAL_BASE_URL']}: the links in mail (activation, "
+                     "applications, reviews) point there; set the https address users reach the portal at")
+    if settings["PORTAL_MAIL_BACKEND"] == "outbox":
+        found.append("PORTAL_MAIL_BACKEND is outbox: no mail leaves the server, so nobody receives a sign-in code")
+    return found
 
 
 def is_development(settings: Mapping[str, Any]) -> bool:
