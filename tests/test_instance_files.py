@@ -45,11 +45,10 @@ def test_an_existing_database_keeps_the_mode_its_operator_gave_it(tmp_path):
     assert mode(existing) == 0o640
 
 
-def test_a_database_in_a_folder_not_yet_made_gets_a_private_folder(tmp_path):
-    target = tmp_path / "data" / "sekisho" / "portal.db"
+def test_a_database_in_a_folder_that_does_not_exist_is_not_made_up(tmp_path):
+    """A typo in the URL must not become a new, empty installation: nothing is created there."""
+    target = tmp_path / "no-such-folder" / "portal.db"
     app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SECRET_KEY": "k",
                       "PORTAL_DATABASE_URL": f"sqlite:///{target}", "PORTAL_SCHEDULER": False})
-    with app.app_context():
-        migrate.upgrade()
-        db.engine.dispose()
-    assert mode(target) == 0o600 and mode(target.parent) == 0o700
+    assert app.test_client().get("/healthz").status_code == 503
+    assert not target.parent.exists()

@@ -88,9 +88,8 @@ def _create_private_file(url: str) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    if path.exists():
-        return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.exists() or not path.parent.is_dir():
+        return  # a missing folder stays an error: a typo in the URL is not a new, empty installation
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:  # another process created it meanwhile
