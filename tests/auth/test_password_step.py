@@ -157,3 +157,33 @@ def test_hashing_a_password_does_not_hold_the_database(client, world, smtp, app,
     response = submit_password(client, world.grid_operator.login_id)
     assert response.status_code == 303
     assert writable_during_hash == [True]
+
+
+def test_a_right_password_hashed_while_parallel_guesses_lock_the_account_is_refused(client, world, smtp, app,
+                                                                                    monkeypatch):
+    """A guesser fires many tries at once: each reads the account before its tens of
+    milliseconds of hashing. One that is right but finishes after the others locked the account
+    must get the answer every failure gets (not the code page), and no code is mailed."""
+    from sqlalchemy import update
+
+    from webapp import clock
+    from webapp.auth import passwords
+    from webapp.auth.models import User
+
+    operator = world.grid_operator
+    real_verify = passwords.verify_password
+
+    def verify_while_parallel_guesses_lock(password_hash, password):  # type: ignore[no-untyped-def]
+        result = real_verify(password_hash, password)
+        with db.engine.begin() as other:  # another request's transaction, as the parallel guesses make
+            other.execute(update(User).where(User.id == operator.id).values(locked_at=clock.now(), failed_logins=5))
+        return result
+
+    monkeypatch.setattr(passwords, "verify_password", verify_while_parallel_guesses_lock)
+    smtp.clear()
+    response = submit_password(client, operator.login_id, TEST_PASSWORD)
+    assert response.status_code == 401
+    assert login_error(response) == login_error(submit_password(client, "u0000000", WRONG))
+    assert not smtp.to(operator.email), "no code for a locked account"
+    refused = [e for e in audit_events("login.failed") if e.actor_id == operator.id]
+    assert refused and '"reason": "locked_meanwhile"' in refused[-1].details

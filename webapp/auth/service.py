@@ -51,6 +51,9 @@ _COUNT_RESEND = update(_PENDING).where(  # conditional: two resends at once cann
 _CONSUME_PENDING = update(_PENDING).where(
     _PENDING.c.id == bindparam("pending_id"), _PENDING.c.consumed_at.is_(None), _PENDING.c.voided_at.is_(None))
 _RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
+_STILL_OPEN = select(User.__table__.c.id).where(
+    User.__table__.c.id == bindparam("user_id"), User.__table__.c.locked_at.is_(None),
+    User.__table__.c.status == "active")
 
 
 class LoginRefused(Exception):
@@ -199,6 +202,11 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
     if not password_ok:
         count_failure(user, origin)
         raise _refuse("wrong_password", origin, user, attempted)
+    # The user was read before hashing; wrong guesses sent in parallel may have locked the
+    # account meanwhile. Accepting this one would tell a guesser, past the lockout, that it
+    # was right (a code page instead of the one answer for every failure).
+    if db.session.scalar(_STILL_OPEN, {"user_id": user.id}) is None:
+        raise _refuse("locked_meanwhile", origin, user, attempted)
     return user
 
 
