@@ -114,3 +114,30 @@ def test_long_unicode_passphrase_is_fine_and_normalised(client, newcomer, smtp):
     smtp.clear()
     half_width = "ABC xyz " + "かな漢字カナ" * 10  # the same after NFKC
     assert sign_in_with_code(client, smtp, newcomer, half_width).headers["Location"] == "/dashboard"
+
+
+def test_two_submissions_of_one_link_at_once_set_one_password(client, newcomer, smtp, app, monkeypatch):
+    """A double click, or the link opened twice: both read the link unused (on PostgreSQL nothing
+    serialises them), and while the first is checking the password policy the second one uses
+    the link. The first must then be refused, not overwrite the password just set."""
+    from sqlalchemy import update
+
+    from webapp import clock
+    from webapp.auth.models import ActivationToken
+
+    if not app.config["PORTAL_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("SQLite runs one writing transaction at a time: the two cannot overlap there")
+    path = link_path(smtp, newcomer)
+    real_check = credentials._check_new_password
+
+    def check_while_the_other_submission_wins(user, password, confirm):  # type: ignore[no-untyped-def]
+        real_check(user, password, confirm)
+        with db.engine.begin() as other:
+            other.execute(update(ActivationToken).where(ActivationToken.user_id == user.id)
+                          .values(used_at=clock.now()))
+
+    monkeypatch.setattr(credentials, "_check_new_password", check_while_the_other_submission_wins)
+    response = post_form(client, path, {"password": GOOD, "password_confirm": GOOD})
+    assert response.status_code == 404
+    assert reload(newcomer).status == "pending" and reload(newcomer).password_hash is None
+    assert not audit_events("account.activated")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -106,8 +106,16 @@ def _set_password(user: User, password: str) -> None:
 def activate(token: str, password: str, confirm: str, origin: Origin) -> User:
     record, user = token_user(token)
     _check_new_password(user, password, confirm)
+    # Conditional: of two submissions of one link at once (a double click; on PostgreSQL both
+    # read it unused), only one sets a password.
+    used = db.session.execute(
+        update(ActivationToken).where(ActivationToken.id == record.id, ActivationToken.used_at.is_(None))
+        .values(used_at=clock.now()).execution_options(synchronize_session=False)
+    ).rowcount
+    if not used:
+        db.session.rollback()
+        raise TokenInvalid()
     _set_password(user, password)
-    record.used_at = clock.now()
     if user.status == "pending":
         user.status = "active"
     user.locked_at = None
