@@ -94,6 +94,37 @@ def test_acknowledged_then_closed_with_a_comment(app, world, smtp, clock):
         "alert.raised", "alert.acknowledged", "alert.closed"]
 
 
+def test_two_people_closing_one_alert_at_once_keep_the_first_comment(app, world, smtp, clock, monkeypatch):
+    """The responsible person and a system administrator close the same alert at the same moment
+    (both pages read it open). The second gets a message; the first one's comment stays."""
+    from sqlalchemy import update
+
+    from webapp import clock as portal_clock
+    from webapp.alerts import service
+
+    if not app.config["PORTAL_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("SQLite runs one writing transaction at a time: the two cannot overlap there")
+    administrator_id = world.sysadmin.id
+    alert = _dormant_alert(app, world, clock)
+    responsible = _signed_in(app, smtp, world.grid_responsible)
+    real_find = service._find
+
+    def find_then_the_other_closes_it(viewer, alert_id):  # type: ignore[no-untyped-def]
+        found = real_find(viewer, alert_id)
+        with db.engine.begin() as other:  # the administrator's request, committed meanwhile
+            other.execute(update(Alert).where(Alert.id == alert_id).values(
+                state="closed", closed_at=portal_clock.now(), closed_by_id=administrator_id,
+                close_comment="本人に確認済み。"))
+        return found
+
+    monkeypatch.setattr(service, "_find", find_then_the_other_closes_it)
+    late = post_form(responsible, f"/alerts/{alert.id}/close", {"comment": "異動済みの職員。"}, page_path="/alerts")
+    assert late.status_code == 400 and "すでにクローズ" in late.get_data(as_text=True)
+    [closed] = _alerts()
+    assert closed.close_comment == "本人に確認済み。" and closed.closed_by_id == administrator_id
+    assert not audit_events("alert.closed"), "the refused close is not recorded as done"
+
+
 @pytest.mark.parametrize("comment, message", [("x" * 2001, "2000"), ("対応\x00済み", "使用できない")])
 def test_a_bad_comment_is_refused_and_changes_nothing(app, world, smtp, clock, comment, message):
     alert = _dormant_alert(app, world, clock)

@@ -15,7 +15,8 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.alerts.models import Alert
@@ -121,11 +122,27 @@ def _find(viewer: User, alert_id: int) -> Alert:
     return alert
 
 
+def _transition(alert: Alert, from_states: set[str], **values: Any) -> bool:
+    """Change the alert only if it is still in one of `from_states`: of two people acting at
+    once, the second gets a message instead of overwriting the first one's comment."""
+    changed = db.session.execute(
+        update(Alert).where(Alert.id == alert.id, Alert.state.in_(from_states)).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        return False
+    for name, value in values.items():
+        set_committed_value(alert, name, value)
+    return True
+
+
 def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
     alert = _find(viewer, alert_id)
     if alert.state != "open":
         raise Invalid(_l("Only an open alert can be acknowledged."))
-    alert.state, alert.acknowledged_at, alert.acknowledged_by_id = "acknowledged", clock.now(), viewer.id
+    if not _transition(alert, {"open"}, state="acknowledged", acknowledged_at=clock.now(),
+                       acknowledged_by_id=viewer.id):
+        raise Invalid(_l("Only an open alert can be acknowledged."))
     audit.record("alert.acknowledged", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
                  target=str(alert.id))
     db.session.commit()
@@ -140,7 +157,9 @@ def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
         raise Invalid(_l("Say what was found or done before closing the alert."))
     if len(comment) > MAX_COMMENT:
         raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_COMMENT))
-    alert.state, alert.closed_at, alert.closed_by_id, alert.close_comment = "closed", clock.now(), viewer.id, comment
+    if not _transition(alert, {"open", "acknowledged"}, state="closed", closed_at=clock.now(),
+                       closed_by_id=viewer.id, close_comment=comment):
+        raise Invalid(_l("This alert is already closed."))
     audit.record("alert.closed", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
                  target=str(alert.id), comment=comment)
     db.session.commit()

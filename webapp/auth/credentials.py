@@ -113,7 +113,6 @@ def activate(token: str, password: str, confirm: str, origin: Origin) -> User:
         .values(used_at=clock.now()).execution_options(synchronize_session=False)
     ).rowcount
     if not used:
-        db.session.rollback()
         raise TokenInvalid()
     _set_password(user, password)
     if user.status == "pending":
