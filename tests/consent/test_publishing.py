@@ -212,3 +212,38 @@ def test_markdown_is_rendered_safely(app, client):
     assert 'href="javascript:' not in body and 'href="data:' not in body
     assert '<a href="https://example.jp/a">正規</a>' in body and '<a href="/privacy">相対</a>' in body
     assert "<img" not in body
+
+
+def test_two_clicks_on_publish_at_once_mail_everyone_once(app, client, world, sign_in, smtp, monkeypatch):
+    """Both clicks read a draft (on PostgreSQL nothing serialises them): one publishes and mails
+    every active user, the other is told the version is no longer a draft and mails nobody."""
+    import pytest
+    from sqlalchemy import update
+
+    from webapp.consent import publishing
+
+    if not app.config["PORTAL_DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("SQLite runs one writing transaction at a time: the two cannot overlap there")
+    publish("terms", "1.0", TERMS_1)
+    sign_in(client, world.sysadmin)
+    from tests.consent.helpers import accept_everything
+
+    accept_everything(client)
+    new = client.get("/admin/terms/new?kind=terms").get_data(as_text=True)
+    client.post("/admin/terms/new", data={"kind": "terms", "version": "1.1", "effective_on": "2030-07-20",
+                                          "summary": "通知方法の明確化", "body": TERMS_2, "csrf_token": csrf_from(new)})
+    draft_id = [v for v in _versions() if v.version == "1.1"][0].id
+    real_check = publishing._check_publishable
+
+    def check_while_the_other_click_publishes(row):  # type: ignore[no-untyped-def]
+        real_check(row)
+        with db.engine.begin() as other:
+            other.execute(update(DocumentVersion).where(DocumentVersion.id == draft_id).values(state="published"))
+
+    monkeypatch.setattr(publishing, "_check_publishable", check_while_the_other_click_publishes)
+    queued_before = len(list(db.session.scalars(select(OutboxMail))))
+    late = client.post(f"/admin/terms/{draft_id}/publish", data={"csrf_token": csrf_from(new)})
+    assert late.status_code == 303 and late.headers["Location"].endswith(f"/admin/terms/{draft_id}")
+    assert "変更できるのは下書きのみです" in client.get(late.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert len(list(db.session.scalars(select(OutboxMail)))) == queued_before, "no second round of mail"

@@ -12,7 +12,8 @@ from datetime import date, datetime, time, timezone
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -158,10 +159,17 @@ def _check_publishable(row: DocumentVersion) -> None:
 def _publish(row: DocumentVersion, actor_id: int | None, origin: Origin, notify: bool) -> Published:
     _check_publishable(row)
     previous = latest_published(row.kind)
-    row.state = "published"
-    row.published_at = clock.now()
-    row.published_by = actor_id
     db.session.flush()
+    # Conditional: of two clicks on "publish" at once (on PostgreSQL both read a draft), one
+    # publishes and mails every user; the other is told it is no longer a draft.
+    values = {"state": "published", "published_at": clock.now(), "published_by": actor_id}
+    if not db.session.execute(
+        update(DocumentVersion).where(DocumentVersion.id == row.id, DocumentVersion.state == "draft")
+        .values(**values).execution_options(synchronize_session=False)
+    ).rowcount:
+        raise DocumentError("not_draft")
+    for name, value in values.items():
+        set_committed_value(row, name, value)
     acceptance.note_published()
     queued = notify_active_users(row, previous) if notify else 0
     audit.record("terms.published", origin=origin, actor_id=actor_id, target=f"{row.kind} {row.version}",
