@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.auth.steps import audit_events, is_signed_in, post_form, reload, sign_in_with_code, submit_password
 from tests.conftest import csrf_from
+from tests.support.races import needs_overlapping_writers
 from webapp.alerts.models import Alert
 from webapp.auth.models import User
 from webapp.extensions import db
@@ -102,8 +103,7 @@ def test_two_people_closing_one_alert_at_once_keep_the_first_comment(app, world,
     from webapp import clock as portal_clock
     from webapp.alerts import service
 
-    if not app.config["PORTAL_DATABASE_URL"].startswith("postgresql"):
-        pytest.skip("SQLite runs one writing transaction at a time: the two cannot overlap there")
+    needs_overlapping_writers(app)
     administrator_id = world.sysadmin.id
     alert = _dormant_alert(app, world, clock)
     responsible = _signed_in(app, smtp, world.grid_responsible)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.auth.steps import audit_events, post_form, reload, sign_in_with_code
+from tests.support.races import needs_overlapping_writers
 from webapp.auth import credentials
 from webapp.extensions import db
 from webapp.mail import outbox
@@ -125,8 +126,7 @@ def test_two_submissions_of_one_link_at_once_set_one_password(client, newcomer, 
     from webapp import clock
     from webapp.auth.models import ActivationToken
 
-    if not app.config["PORTAL_DATABASE_URL"].startswith("postgresql"):
-        pytest.skip("SQLite runs one writing transaction at a time: the two cannot overlap there")
+    needs_overlapping_writers(app)
     path = link_path(smtp, newcomer)
     real_check = credentials._check_new_password
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_from
 from tests.consent.helpers import ITEMS_1, TERMS_1, TERMS_2, publish
+from tests.support.races import needs_overlapping_writers
 from webapp.audit.models import AuditEvent
 from webapp.consent.models import ConsentItem, DocumentVersion
 from webapp.extensions import db
@@ -217,13 +218,11 @@ def test_markdown_is_rendered_safely(app, client):
 def test_two_clicks_on_publish_at_once_mail_everyone_once(app, client, world, sign_in, smtp, monkeypatch):
     """Both clicks read a draft (on PostgreSQL nothing serialises them): one publishes and mails
     every active user, the other is told the version is no longer a draft and mails nobody."""
-    import pytest
     from sqlalchemy import update
 
     from webapp.consent import publishing
 
-    if not app.config["PORTAL_DATABASE_URL"].startswith("postgresql"):
-        pytest.skip("SQLite runs one writing transaction at a time: the two cannot overlap there")
+    needs_overlapping_writers(app)
     publish("terms", "1.0", TERMS_1)
     sign_in(client, world.sysadmin)
     from tests.consent.helpers import accept_everything
