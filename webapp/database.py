@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, create_engine, event, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 
@@ -134,6 +135,22 @@ class _State:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.session = scoped_session(sessionmaker(class_=PinnedSession, engine=engine, expire_on_commit=False))
+
+
+def change_if(session: Session, row: Any, *conditions: Any, **values: Any) -> bool:
+    """UPDATE `row` with `values` only while `conditions` hold, in one statement. Of two requests
+    changing the same row at once (PostgreSQL runs them side by side), the second finds the
+    condition false and gets False instead of overwriting the first one's change. The loaded
+    object gets the new values without being marked dirty."""
+    entity = type(row)
+    changed = session.execute(
+        update(entity).where(entity.id == row.id, *conditions).values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+    return bool(changed)
 
 
 class Database:

@@ -80,3 +80,33 @@ def test_system_administrator_unlocks_directly(world, smtp, browser_for):
     assert steps.user(world.city_operator.login_id).locked_at is None
     assert "unlocked" in smtp.last_to(world.city_operator.email).text
     assert post(sysadmin, f"/users/{world.city_operator.login_id}/unlock").status_code == 400
+
+
+def test_two_people_suspending_one_user_at_once_suspend_and_mail_once(app, world, smtp, browser_for, monkeypatch):
+    """The responsible person and a system administrator stop the same account at the same
+    moment (both pages show it active): one suspension, one audit entry, one round of mail."""
+    from sqlalchemy import update
+
+    from tests.support.races import needs_overlapping_writers
+    from webapp.auth.models import User
+    from webapp.extensions import db
+    from webapp.orgs import accounts
+
+    needs_overlapping_writers(app)
+    operator_id, login_id = world.grid_operator.id, world.grid_operator.login_id
+    responsible = browser_for(world.grid_responsible)
+    real_find = accounts.find_visible
+
+    def find_then_the_other_suspends(viewer, wanted):  # type: ignore[no-untyped-def]
+        found = real_find(viewer, wanted)
+        with db.engine.begin() as other:
+            other.execute(update(User).where(User.id == operator_id).values(status="suspended"))
+        return found
+
+    monkeypatch.setattr(accounts, "find_visible", find_then_the_other_suspends)
+    smtp.clear()
+    late = post(responsible, f"/users/{login_id}/suspend", {"reason": "漏えいの疑い"})
+    assert late.status_code == 400
+    assert steps.user(login_id).status == "suspended"
+    assert not steps.audit_entries("account.suspended_immediately")
+    assert not smtp.to(world.sysadmin.email), "the late click mails nobody"

@@ -15,8 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from webapp import clock
 from webapp.alerts.models import Alert
@@ -25,6 +24,7 @@ from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.auth.sessions import end_all_sessions
+from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
 
@@ -122,26 +122,12 @@ def _find(viewer: User, alert_id: int) -> Alert:
     return alert
 
 
-def _transition(alert: Alert, from_states: set[str], **values: Any) -> bool:
-    """Change the alert only if it is still in one of `from_states`: of two people acting at
-    once, the second gets a message instead of overwriting the first one's comment."""
-    changed = db.session.execute(
-        update(Alert).where(Alert.id == alert.id, Alert.state.in_(from_states)).values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
-        return False
-    for name, value in values.items():
-        set_committed_value(alert, name, value)
-    return True
-
-
 def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
     alert = _find(viewer, alert_id)
     if alert.state != "open":
         raise Invalid(_l("Only an open alert can be acknowledged."))
-    if not _transition(alert, {"open"}, state="acknowledged", acknowledged_at=clock.now(),
-                       acknowledged_by_id=viewer.id):
+    if not change_if(db.session, alert, Alert.state == "open", state="acknowledged",
+                     acknowledged_at=clock.now(), acknowledged_by_id=viewer.id):
         raise Invalid(_l("Only an open alert can be acknowledged."))
     audit.record("alert.acknowledged", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
                  target=str(alert.id))
@@ -157,8 +143,8 @@ def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
         raise Invalid(_l("Say what was found or done before closing the alert."))
     if len(comment) > MAX_COMMENT:
         raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_COMMENT))
-    if not _transition(alert, {"open", "acknowledged"}, state="closed", closed_at=clock.now(),
-                       closed_by_id=viewer.id, close_comment=comment):
+    if not change_if(db.session, alert, Alert.state != "closed", state="closed", closed_at=clock.now(),
+                     closed_by_id=viewer.id, close_comment=comment):
         raise Invalid(_l("This alert is already closed."))
     audit.record("alert.closed", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
                  target=str(alert.id), comment=comment)

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth import passwords, sessions
 from webapp.auth.models import ActivationToken, PasswordHistory, User
+from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
 
@@ -108,11 +109,7 @@ def activate(token: str, password: str, confirm: str, origin: Origin) -> User:
     _check_new_password(user, password, confirm)
     # Conditional: of two submissions of one link at once (a double click; on PostgreSQL both
     # read it unused), only one sets a password.
-    used = db.session.execute(
-        update(ActivationToken).where(ActivationToken.id == record.id, ActivationToken.used_at.is_(None))
-        .values(used_at=clock.now()).execution_options(synchronize_session=False)
-    ).rowcount
-    if not used:
+    if not change_if(db.session, record, ActivationToken.used_at.is_(None), used_at=clock.now()):
         raise TokenInvalid()
     _set_password(user, password)
     if user.status == "pending":

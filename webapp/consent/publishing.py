@@ -12,8 +12,7 @@ from datetime import date, datetime, time, timezone
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -23,6 +22,7 @@ from webapp.consent import acceptance, documents
 from webapp.consent.documents import DocumentError
 from webapp.consent.models import KINDS, ConsentItem, DocumentVersion
 from webapp.consent.texts import PUBLIC_PATHS, kind_label
+from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
 
@@ -162,14 +162,9 @@ def _publish(row: DocumentVersion, actor_id: int | None, origin: Origin, notify:
     db.session.flush()
     # Conditional: of two clicks on "publish" at once (on PostgreSQL both read a draft), one
     # publishes and mails every user; the other is told it is no longer a draft.
-    values = {"state": "published", "published_at": clock.now(), "published_by": actor_id}
-    if not db.session.execute(
-        update(DocumentVersion).where(DocumentVersion.id == row.id, DocumentVersion.state == "draft")
-        .values(**values).execution_options(synchronize_session=False)
-    ).rowcount:
+    if not change_if(db.session, row, DocumentVersion.state == "draft", state="published",
+                     published_at=clock.now(), published_by=actor_id):
         raise DocumentError("not_draft")
-    for name, value in values.items():
-        set_committed_value(row, name, value)
     acceptance.note_published()
     queued = notify_active_users(row, previous) if notify else 0
     audit.record("terms.published", origin=origin, actor_id=actor_id, target=f"{row.kind} {row.version}",

@@ -15,6 +15,7 @@ from webapp.audit.service import Origin
 from webapp.auth.models import USER_STATUSES, User
 from webapp.auth.service import normalise_login_id
 from webapp.auth.sessions import end_all_sessions
+from webapp.database import change_if
 from webapp.extensions import db
 from webapp.orgs.errors import Invalid, NotFound
 from webapp.orgs.models import Organisation
@@ -59,7 +60,9 @@ def suspend_now(actor: User, login_id: str, reason: str, origin: Origin) -> User
         raise Invalid(_l("Give the reason for the suspension."))
     if len(reason) > MAX_REASON:
         raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
-    user.status = "suspended"
+    # Two responsible people acting at once: one suspends, mails and is audited; the other is told.
+    if not change_if(db.session, user, User.status.in_(("active", "pending")), status="suspended"):
+        raise Invalid(_l("Only an active account can be suspended."))
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_immediately", origin=origin, actor_id=actor.id,
                  organisation_id=user.organisation_id, target=user.login_id, reason=reason, ended_sessions=ended)
@@ -75,8 +78,8 @@ def unlock_now(actor: User, login_id: str, origin: Origin) -> User:
         raise NotFound()
     if not user.is_locked:
         raise Invalid(_l("This account is not locked."))
-    user.locked_at = None
-    user.failed_logins = 0
+    if not change_if(db.session, user, User.locked_at.is_not(None), locked_at=None, failed_logins=0):
+        raise Invalid(_l("This account is not locked."))
     audit.record("account.unlocked", origin=origin, actor_id=actor.id, organisation_id=user.organisation_id,
                  target=user.login_id, by="sysadmin")
     notify.account_mail(user.email, user, notify.unlocked_headline())
