@@ -80,7 +80,8 @@ def _suspend(user_id: int, kind: str) -> None:
     user = db.session.get(User, user_id)
     if user is None or user.status != "active" or user.is_sysadmin:  # never lock the operators out by a rule
         return
-    user.status = "suspended"
+    if not change_if(db.session, user, User.status == "active", status="suspended"):
+        return  # another detector or person suspended it meanwhile
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_by_detector", organisation_id=user.organisation_id, target=user.login_id,
                  detector=kind, ended_sessions=ended)

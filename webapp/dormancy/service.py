@@ -24,6 +24,7 @@ from webapp.audit import service as audit
 from webapp.auth.models import User
 from webapp.auth.sessions import end_all_sessions
 from webapp.clock import JST
+from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
 from webapp.ui import format_jst
@@ -101,7 +102,8 @@ def sweep(as_of: date | None = None, dry_run: bool = False) -> SweepReport:
 
 def _suspend(entry: Dormant) -> None:
     user = entry.user
-    user.status = "suspended"
+    if not change_if(db.session, user, User.status == "active", status="suspended"):
+        return  # suspended or closed meanwhile (a second sweep, an application): nothing to say
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_dormant", organisation_id=user.organisation_id, target=user.login_id,
                  last_activity=entry.last_activity.isoformat(), days=_dormant_days(), ended_sessions=ended)
