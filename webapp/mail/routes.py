@@ -1,7 +1,9 @@
 """Development-only list of the local outbox, so demo users can read their codes."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+import ipaddress
+
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -15,9 +17,18 @@ def make_blueprint() -> Blueprint:
     @bp.get("/mail")
     @public
     def outbox() -> str:
-        if current_app.config["PORTAL_ENV"] != "development":
+        # Every code and link of every user is on this page: never in production, and in
+        # development only to the machine itself (`portal serve --host 0.0.0.0` on a LAN).
+        if current_app.config["PORTAL_ENV"] != "development" or not _from_this_machine(request.remote_addr):
             abort(404)
         mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
         return render_template("mail/outbox.html", mails=mails)
 
     return bp
+
+
+def _from_this_machine(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False

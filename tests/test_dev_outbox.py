@@ -1,0 +1,39 @@
+"""The development outbox page shows every user's codes and links: only in development, and
+only to the machine the portal runs on."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.world import build_world
+
+
+@pytest.fixture
+def app_settings():
+    return {"PORTAL_MAIL_BACKEND": "outbox"}
+
+
+def _request_a_code(client, operator):
+    from tests.auth.steps import submit_password
+
+    assert submit_password(client, operator.login_id).status_code == 303
+
+
+def test_development_shows_the_outbox_to_this_machine(app, client):
+    operator = build_world().grid_operator
+    _request_a_code(client, operator)
+    page = client.get("/dev/mail")
+    assert page.status_code == 200 and operator.email in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("address", ["192.0.2.10", "10.0.0.5", "2001:db8::1"])
+def test_development_hides_the_outbox_from_other_machines(app, client, address):
+    operator = build_world().grid_operator
+    _request_a_code(client, operator)
+    page = client.get("/dev/mail", environ_base={"REMOTE_ADDR": address})
+    assert page.status_code == 404 and operator.email not in page.get_data(as_text=True)
+
+
+def test_production_has_no_outbox_page(make_app):
+    app = make_app(PORTAL_ENV="production", PORTAL_MAIL_BACKEND="outbox")
+    with app.app_context():
+        assert app.test_client().get("/dev/mail", base_url="https://localhost").status_code == 404
