@@ -33,6 +33,15 @@ def test_development_hides_the_outbox_from_other_machines(app, client, address):
     assert page.status_code == 404 and operator.email not in page.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_development_hides_the_outbox_from_requests_through_a_proxy(app, client, header):
+    """A reverse proxy on the same host connects from loopback; what it forwards is not local."""
+    operator = build_world().grid_operator
+    _request_a_code(client, operator)
+    page = client.get("/dev/mail", headers={header: "for=198.51.100.7" if header == "Forwarded" else "198.51.100.7"})
+    assert page.status_code == 404 and operator.email not in page.get_data(as_text=True)
+
+
 def test_production_has_no_outbox_page(make_app):
     app = make_app(PORTAL_ENV="production", PORTAL_MAIL_BACKEND="outbox")
     with app.app_context():

@@ -11,6 +11,9 @@ from webapp.guard import public
 from webapp.mail.models import OutboxMail
 
 
+_PROXY_HEADERS = {"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"}
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("mail", __name__, url_prefix="/dev")
 
@@ -18,8 +21,11 @@ def make_blueprint() -> Blueprint:
     @public
     def outbox() -> str:
         # Every code and link of every user is on this page: never in production, and in
-        # development only to the machine itself (`portal serve --host 0.0.0.0` on a LAN).
-        if current_app.config["PORTAL_ENV"] != "development" or not _from_this_machine(request.remote_addr):
+        # development only to the machine itself: not over the LAN (`portal serve --host
+        # 0.0.0.0`), nor through a reverse proxy on the same host, whose requests come from
+        # loopback too (it says so in its forwarding headers).
+        if (current_app.config["PORTAL_ENV"] != "development" or not _from_this_machine(request.remote_addr)
+                or _PROXY_HEADERS & set(request.headers.keys())):
             abort(404)
         mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
         return render_template("mail/outbox.html", mails=mails)
