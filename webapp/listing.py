@@ -1,7 +1,11 @@
 """Parsing list filters from query strings: tampered values fall back to the plain list."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+import unicodedata
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import or_
+from sqlalchemy.sql.elements import ColumnElement
 
 MAX_PAGE = 100_000
 
@@ -27,6 +31,27 @@ def optional_id(args: Mapping[str, Any], key: str) -> int | None:
 def search_text(args: Mapping[str, Any], limit: int = 100) -> str:
     # NUL never reaches the database (PostgreSQL refuses it in text).
     return (args.get("q", "") or "").replace("\x00", "").strip()[:limit]
+
+
+def search_variants(text: str) -> list[str]:
+    """The text as typed and, when it differs, its NFKC form: an ID or a name typed in full-width
+    letters by an IME (「ＳＹＮ０１」) finds the ASCII one, while full-width text stored as such
+    (the digits of Japanese addresses) is still found as typed."""
+    normalised = unicodedata.normalize("NFKC", text)
+    return [text] if normalised == text else [text, normalised]
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def contains_text(columns: Iterable[Any], text: str, case_blind: bool = True) -> ColumnElement[bool]:
+    """Any of the columns contains the text, in any of its search variants (LIKE, escaped)."""
+    return or_(*(
+        (column.ilike(like_pattern(variant), escape="\\") if case_blind
+         else column.like(like_pattern(variant), escape="\\"))
+        for variant in search_variants(text) for column in columns))
 
 
 def link_args(values: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

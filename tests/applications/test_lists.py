@@ -87,3 +87,14 @@ def test_user_list_filters_and_fragment(world, browser_for):
     assert "4 users" in text_of(admin.get("/users?role=sys"))  # unknown role: the plain list
     sysadmin = browser_for(world.sysadmin)
     assert "3 users" in text_of(sysadmin.get(f"/users?organisation={world.city.id}"))
+
+
+def test_a_login_id_typed_in_full_width_finds_the_user_and_its_applications(world, browser_for):
+    """IMEs type full-width letters; sign-in accepts them (NFKC), and so do the list searches."""
+    login_id = world.grid_operator.login_id
+    typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in login_id)
+    admin = browser_for(world.grid_admin)
+    found = text_of(admin.get("/users", query_string={"q": typed}))
+    assert "1 users" in found and login_id in found
+    assert text_of(admin.get("/applications", query_string={"q": typed})) == \
+        text_of(admin.get("/applications", query_string={"q": login_id}))

@@ -74,3 +74,24 @@ def test_after_a_load_the_triggers_keep_the_index_in_step_again(browser_for, wor
     client = browser_for(world.grid_operator)
     assert shown_ids(client.get("/records?q=改名後のテスト").get_data(as_text=True)) == ["MARK-KANAGAWA"]
     assert shown_ids(client.get("/records?q=湘南テスト発電所").get_data(as_text=True)) == []
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize("typed", ["ＭＡＲＫ－ＧＵＮＭＡ", "ｍａｒｋ－ｇｕｎ", "ＭＡＲＫ－Ｇ"])
+def test_an_id_typed_in_full_width_by_an_ime_is_found(browser_for, world, records, typed):
+    assert shown_ids(browser_for(world.grid_operator).get("/records", query_string={"q": typed})
+                     .get_data(as_text=True)) == ["MARK-GUNMA"]
+
+
+def test_full_width_text_stored_as_such_is_still_found_as_typed(browser_for, world, records):
+    """Japanese addresses often carry full-width digits: typing them finds them, and so does the
+    half-width form's full-width twin (the query's own NFKC form is only added, never swapped in)."""
+    marked = db.session.scalar(select(FacilityRecord).where(FacilityRecord.facility_id == "MARK-KANAGAWA"))
+    marked.location_address = "藤沢市辻堂１丁目２３番"
+    db.session.commit()
+    client = browser_for(world.grid_operator)
+    for typed in ("辻堂１丁目２３", _full_width("MARK-KANAGAWA")):
+        assert shown_ids(client.get("/records", query_string={"q": typed}).get_data(as_text=True)) == ["MARK-KANAGAWA"]

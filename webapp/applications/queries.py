@@ -28,11 +28,6 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.size))
 
 
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 @dataclass
 class ApplicationFilter:
     state: str = ""
@@ -76,14 +71,9 @@ class ApplicationFilter:
         if self.kind:
             query = query.where(Application.kind == self.kind)
         if self.q:
-            pattern = like_pattern(self.q)
             target = aliased(User)
-            query = query.outerjoin(target, Application.target_user_id == target.id).where(or_(
-                Application.subject_name.ilike(pattern, escape="\\"),
-                Application.subject_email.ilike(pattern, escape="\\"),
-                Application.note.ilike(pattern, escape="\\"),
-                target.login_id.ilike(pattern, escape="\\"),
-            ))
+            query = query.outerjoin(target, Application.target_user_id == target.id).where(listing.contains_text(
+                (Application.subject_name, Application.subject_email, Application.note, target.login_id), self.q))
         column = self.SORTS[self.sort.lstrip("-")]
         order = column.desc() if self.sort.startswith("-") else column.asc()
         return query.order_by(order, Application.id.desc())

@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, or_, select, text, union_all
 
 from webapp import listing
-from webapp.applications.queries import like_pattern
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import User
 from webapp.auth.service import find_user
@@ -241,10 +240,9 @@ def _walk(plan: _Plan, position: tuple[int, datetime] | None, older: bool, limit
 
 
 def _text_condition(q: str) -> ColumnElement[bool]:
-    pattern = like_pattern(q)
-    if db.session.get_bind().dialect.name == "sqlite":  # LIKE is already case-blind for ASCII there
-        return or_(AuditEvent.target.like(pattern, escape="\\"), AuditEvent.details.like(pattern, escape="\\"))
-    return or_(AuditEvent.target.ilike(pattern, escape="\\"), AuditEvent.details.ilike(pattern, escape="\\"))
+    # SQLite's LIKE is already case-blind for ASCII; its ILIKE would only add a lower() per row.
+    return listing.contains_text((AuditEvent.target, AuditEvent.details), q,
+                         case_blind=db.session.get_bind().dialect.name != "sqlite")
 
 
 _ROW_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.kind, AuditEvent.ip, AuditEvent.user_agent,

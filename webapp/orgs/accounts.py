@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from webapp import listing
 from webapp.applications import notify, policy
-from webapp.applications.queries import PAGE_SIZE, Page, like_pattern
+from webapp.applications.queries import PAGE_SIZE, Page
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import USER_STATUSES, User
@@ -127,9 +127,7 @@ class UserFilter:
             padded = " " + User.roles + " "
             query = query.where(padded.like(f"% {self.role} %"))
         if self.q:
-            pattern = like_pattern(self.q)
-            query = query.where(or_(*(c.ilike(pattern, escape="\\") for c in
-                                      (User.name, User.login_id, User.email, User.department))))
+            query = query.where(listing.contains_text((User.name, User.login_id, User.email, User.department), self.q))
         column = self.SORTS[self.sort.lstrip("-")]
         order = column.desc() if self.sort.startswith("-") else column.asc()
         return query.order_by(order, User.id)

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import Select, func, or_, select
 
 from webapp import listing
-from webapp.applications.queries import Page, like_pattern
+from webapp.applications.queries import Page
 from webapp.extensions import db
 from webapp.records import search_index
 from webapp.records.fields import BY_KEY, ENERGY_SOURCES, Field
@@ -64,12 +64,12 @@ def _select(scope: Scope, flt: RecordFilter, *columns: Any) -> Select[Any]:
         query = query.where(FacilityRecord.energy_source == flt.energy)
     if flt.q:
         searched = [key for key in search_index.COLUMNS if key in scope.fields]
-        indexed = search_index.matching_ids(flt.q, searched, db.session.get_bind().dialect.name)
-        if indexed is not None:
-            query = query.where(FacilityRecord.id.in_(indexed))
+        dialect = db.session.get_bind().dialect.name
+        indexed = [search_index.matching_ids(variant, searched, dialect) for variant in listing.search_variants(flt.q)]
+        if all(ids is not None for ids in indexed):
+            query = query.where(or_(*(FacilityRecord.id.in_(ids) for ids in indexed)))
         else:  # case-blind for Latin letters, as the index is
-            pattern = like_pattern(flt.q)
-            query = query.where(or_(*(getattr(FacilityRecord, key).ilike(pattern, escape="\\") for key in searched)))
+            query = query.where(listing.contains_text([getattr(FacilityRecord, key) for key in searched], flt.q))
     return query
 
 
