@@ -87,6 +87,7 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     import waitress
 
     from webapp import scheduler
+    from webapp.config import LOOPBACK_HOSTS
     from webapp.memory import tune_allocator
 
     tune_allocator()
@@ -95,7 +96,7 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     if app.config["PORTAL_SCHEDULER"]:
         scheduler.start(app)
     _warn_doubts()
-    if app.config["PORTAL_ENV"] == "development" and host not in {"127.0.0.1", "localhost", "::1"}:
+    if app.config["PORTAL_ENV"] == "development" and host not in LOOPBACK_HOSTS:
         click.echo(f"warning: development mode on {host}: mail stays in the local outbox and the session "
                    "cookie is not Secure; set PORTAL_ENV=production to serve other machines", err=True)
     click.echo(f"Sekisho on http://{host}:{port}/ ({app.config['PORTAL_ENV']})")

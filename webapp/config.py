@@ -164,13 +164,16 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     return settings
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def doubts(settings: Mapping[str, Any]) -> list[str]:
     """Settings that work but are probably not what a production operator meant."""
     if is_development(settings):
         return []
     found = []
     base = urlsplit(str(settings["PORTAL_BASE_URL"]))
-    if base.scheme != "https" or base.hostname in {"127.0.0.1", "localhost", "::1"}:
+    if base.scheme != "https" or base.hostname in LOOPBACK_HOSTS:
         found.append(f"PORTAL_BASE_URL is {settings['PORTAL_BASE_URL']}: the links in mail (activation, "
                      "applications, reviews) point there; set the https address users reach the portal at")
     if settings["PORTAL_MAIL_BACKEND"] == "outbox":

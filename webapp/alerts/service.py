@@ -125,8 +125,6 @@ def _find(viewer: User, alert_id: int) -> Alert:
 
 def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
     alert = _find(viewer, alert_id)
-    if alert.state != "open":
-        raise Invalid(_l("Only an open alert can be acknowledged."))
     if not change_if(db.session, alert, Alert.state == "open", state="acknowledged",
                      acknowledged_at=clock.now(), acknowledged_by_id=viewer.id):
         raise Invalid(_l("Only an open alert can be acknowledged."))

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webapp import clock
 from webapp.applications import drafts, notify, policy
@@ -22,6 +22,7 @@ from webapp.applications.models import DECISIONS, OPEN_STATES, Application, Appl
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
+from webapp.database import change_if
 from webapp.extensions import db
 
 MAX_REASON = 2000
@@ -91,14 +92,9 @@ def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
 def _transition(application: Application, expected: str | tuple[str, ...], **values: object) -> bool:
     """Move the row only if it is still in the expected state; False when someone else moved it first."""
     states = (expected,) if isinstance(expected, str) else expected
-    result = db.session.execute(
-        update(Application).where(Application.id == application.id, Application.state.in_(states))
-        .values(updated_at=clock.now(), **values).execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    if not change_if(db.session, application, Application.state.in_(states), updated_at=clock.now(), **values):
         db.session.rollback()
         return False
-    db.session.refresh(application)
     return True
 
 
