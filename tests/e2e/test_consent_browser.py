@@ -1,4 +1,6 @@
 """In Chromium: the consent page after sign-in, the confirm button, reading to the end, the dashboard."""
+from playwright.sync_api import expect
+
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import browser_sign_in
 
@@ -41,7 +43,9 @@ def test_confirm_button_waits_for_every_box_and_acceptance_leads_to_the_dashboar
     assert terms_box.is_disabled()
     assert page.locator(".consent-scroll-hint").first.is_visible()
     page.locator("[data-must-read-to-end] .consent-scroll").evaluate("el => { el.scrollTop = el.scrollHeight; }")
-    page.wait_for_function("!document.querySelector('input[name=item][value=terms]').disabled")
+    # A locator assertion, not wait_for_function: once the box is not enabled at the first look,
+    # Playwright polls a string predicate with eval, which the page's strict CSP rightly refuses.
+    expect(terms_box).to_be_enabled()
 
     values = [boxes.nth(i).get_attribute("value") for i in range(boxes.count())]
     for index, value in enumerate(values):
