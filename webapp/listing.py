@@ -33,12 +33,30 @@ def search_text(args: Mapping[str, Any], limit: int = 100) -> str:
     return (args.get("q", "") or "").replace("\x00", "").strip()[:limit]
 
 
+def _half_width_katakana() -> dict[str, str]:
+    """Full-width katakana (and the marks that go with it) to the half-width forms that legacy
+    Shift_JIS exports still carry: 「ガ」 is 「ｶﾞ」 there, two characters."""
+    halves = [chr(cp) for cp in range(0xFF61, 0xFFA0)]
+    table: dict[str, str] = {}
+    for half in halves:
+        for written in (half, half + "\uff9e", half + "\uff9f"):
+            full = unicodedata.normalize("NFKC", written)
+            if len(full) == 1 and full not in table:
+                table[full] = written
+    return table
+
+
+HALF_WIDTH_KATAKANA = _half_width_katakana()
+
+
 def search_variants(text: str) -> list[str]:
-    """The text as typed and, when it differs, its NFKC form: an ID or a name typed in full-width
-    letters by an IME (「ＳＹＮ０１」) finds the ASCII one, while full-width text stored as such
+    """The text as typed, its NFKC form and that form in half-width katakana, each only when it
+    differs: an ID or a name typed in full-width letters by an IME (「ＳＹＮ０１」) finds the ASCII
+    one, 「ソーラー」 finds 「ｿｰﾗｰ」 imported from an old system, and full-width text stored as such
     (the digits of Japanese addresses) is still found as typed."""
     normalised = unicodedata.normalize("NFKC", text)
-    return [text] if normalised == text else [text, normalised]
+    half_kana = "".join(HALF_WIDTH_KATAKANA.get(c, c) for c in normalised)
+    return list(dict.fromkeys((text, normalised, half_kana)))
 
 
 def like_pattern(text: str) -> str:

@@ -95,3 +95,14 @@ def test_full_width_text_stored_as_such_is_still_found_as_typed(browser_for, wor
     client = browser_for(world.grid_operator)
     for typed in ("辻堂１丁目２３", _full_width("MARK-KANAGAWA")):
         assert shown_ids(client.get("/records", query_string={"q": typed}).get_data(as_text=True)) == ["MARK-KANAGAWA"]
+
+
+@pytest.mark.parametrize("typed", ["ソーラーパワー", "ﾊﾟﾜｰ合同", "パワ", "ｿｰﾗｰﾊﾟﾜｰ"])
+def test_katakana_imported_in_half_width_is_found_by_what_an_ime_types(browser_for, world, records, typed):
+    """Exports of older systems carry half-width katakana (「ｿｰﾗｰﾊﾟﾜｰ」, voiced marks as separate
+    characters); a person types full-width, or pastes the half-width text itself."""
+    marked = db.session.scalar(select(FacilityRecord).where(FacilityRecord.facility_id == "MARK-KANAGAWA"))
+    marked.operator_name = "ｿｰﾗｰﾊﾟﾜｰ合同会社"
+    db.session.commit()
+    response = browser_for(world.grid_operator).get("/records", query_string={"q": typed})
+    assert shown_ids(response.get_data(as_text=True)) == ["MARK-KANAGAWA"]
