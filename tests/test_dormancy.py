@@ -110,3 +110,32 @@ def test_the_in_process_scheduler_sweeps_without_anyone_running_the_command(app,
     scheduler.run_once(app)
     assert _fresh(world.city_operator).status == "suspended"
     assert _fresh(world.grid_operator).status == "active"
+
+
+def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(app, world, smtp, monkeypatch):
+    """A second sweep (the scheduler and an operator's command at once) suspends it between this
+    sweep's reading and its change: no second audit entry or mail, and not in this report."""
+    from sqlalchemy import update
+
+    from tests.support.races import needs_overlapping_writers
+    from webapp.dormancy import service as dormancy
+
+    needs_overlapping_writers(app)
+    _last_sign_in(world.grid_operator, datetime(2025, 1, 1, 9, 0, tzinfo=JST))
+    operator_id = world.grid_operator.id
+    real_assess = dormancy.assess
+
+    def assess_then_the_other_sweep_suspends(as_of):  # type: ignore[no-untyped-def]
+        found = real_assess(as_of)
+        with db.engine.begin() as other:
+            other.execute(update(User).where(User.id == operator_id).values(status="suspended"))
+        return found
+
+    monkeypatch.setattr(dormancy, "assess", assess_then_the_other_sweep_suspends)
+    smtp.clear()
+    result = _sweep(app, "--as-of", "2025-06-30")
+    assert result.exit_code == 0, result.output
+    assert world.grid_operator.login_id not in result.output
+    assert "0 suspended" in result.output
+    assert audit_events("account.suspended_dormant") == []
+    assert smtp.to(world.grid_operator.email) == []

@@ -91,8 +91,7 @@ def sweep(as_of: date | None = None, dry_run: bool = False) -> SweepReport:
     report.warned = to_warn
     if dry_run:
         return report
-    for entry in report.suspended:
-        _suspend(entry)
+    report.suspended = [entry for entry in report.suspended if _suspend(entry)]
     for entry in report.warned:
         _warn(entry)
     db.session.commit()
@@ -100,10 +99,12 @@ def sweep(as_of: date | None = None, dry_run: bool = False) -> SweepReport:
     return report
 
 
-def _suspend(entry: Dormant) -> None:
+def _suspend(entry: Dormant) -> bool:
+    """Suspends the account unless it was suspended or closed meanwhile (a second sweep, an
+    application): then there is nothing to say, and the report does not claim it."""
     user = entry.user
     if not change_if(db.session, user, User.status == "active", status="suspended"):
-        return  # suspended or closed meanwhile (a second sweep, an application): nothing to say
+        return False
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_dormant", organisation_id=user.organisation_id, target=user.login_id,
                  last_activity=entry.last_activity.isoformat(), days=_dormant_days(), ended_sessions=ended)
@@ -115,6 +116,7 @@ def _suspend(entry: Dormant) -> None:
         "%(name)s (%(login_id)s, %(organisation)s) was suspended: no sign-in for %(days)d days (last activity %(when)s).",
         name=user.name, login_id=user.login_id, organisation=user.organisation.name, days=_dormant_days(),
         when=format_jst(entry.last_activity))), organisation_id=user.organisation_id, user_id=user.id)
+    return True
 
 
 def _warn(entry: Dormant) -> None:
