@@ -145,6 +145,27 @@ def test_governing_roles_route_every_kind_to_the_system_administrator(world, bro
     assert steps.application(plain).requires_sysadmin is False
 
 
+def test_a_new_address_for_a_governing_person_needs_the_system_administrator(world, browser_for):
+    """Sign-in codes and reissue links go to the address: an administrator and a second
+    responsible person together must not be able to move the responsible person's account to a
+    mailbox of theirs. Other changes of that person, and addresses of operators, stay inside."""
+    steps.update_user(world.grid_operator2.login_id, roles="operator responsible")
+    admin = browser_for(world.grid_admin)
+    moved = filed_id(file(admin, kind="change", target=world.grid_responsible.login_id,
+                          email="elsewhere@test.example"))
+    assert steps.application(moved).requires_sysadmin is True
+    assert decide(browser_for(world.grid_operator2), moved, "approve").status_code == 403
+    assert steps.user(world.grid_responsible.login_id).email == world.grid_responsible.email
+    assert decide(browser_for(world.sysadmin), moved, "approve").status_code == 303
+    assert steps.user(world.grid_responsible.login_id).email == "elsewhere@test.example"
+
+    renamed = filed_id(file(admin, kind="change", target=world.grid_responsible.login_id, department="新設部"))
+    assert steps.application(renamed).requires_sysadmin is False
+    operator_address = filed_id(file(admin, kind="change", target=world.grid_operator.login_id,
+                                     email="operator-new@test.example"))
+    assert steps.application(operator_address).requires_sysadmin is False
+
+
 def test_the_person_concerned_cannot_decide_about_their_own_account(world, browser_for):
     # A second responsible person exists, so the first one's unlock is theirs to decide, not the first one's.
     steps.update_user(world.grid_operator2.login_id, roles="operator responsible")

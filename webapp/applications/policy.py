@@ -77,7 +77,10 @@ def changes_governance(kind: str, before: dict[str, Any], payload: dict[str, Any
         return bool(GOVERNING_ROLES & set(payload.get("roles", [])))
     if kind == "change":
         new_roles = set(payload.get("roles", old_roles))
-        return bool(GOVERNING_ROLES & (old_roles ^ new_roles))
+        # A governing person's new address receives their sign-in codes and reissue links: the
+        # account changes hands as surely as with the role.
+        new_address = "email" in payload and bool(GOVERNING_ROLES & old_roles)
+        return bool(GOVERNING_ROLES & (old_roles ^ new_roles)) or new_address
     if kind in {"remove", "suspend", "resume"}:
         return bool(GOVERNING_ROLES & old_roles)
     return False
