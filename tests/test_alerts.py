@@ -213,3 +213,22 @@ def test_an_alert_kind_can_also_suspend_the_account_at_once(make_app, smtp, worl
         admin = _browser(app, "8.8.4.4")
         sign_in_with_code(admin, smtp, world.sysadmin)  # a rule never locks the system administrators out
         assert is_signed_in(admin) and reload(world.sysadmin).status == "active"
+
+
+def test_the_person_an_alert_is_about_cannot_settle_it(app, world, smtp):
+    """A responsible person signed in from two places is told, but closing it with a comment of
+    their own is for another responsible person or a system administrator."""
+    sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.grid_responsible)
+    watched = _browser(app, "198.51.100.2")
+    sign_in_with_code(watched, smtp, world.grid_responsible)
+    [alert] = _alerts()
+    assert alert.user_id == world.grid_responsible.id
+    page = watched.get("/alerts").get_data(as_text=True)
+    assert "198.51.100.2" in page and f"/alerts/{alert.id}/close" not in page
+    for action, fields in (("acknowledge", {}), ("close", {"comment": "業務上の必要によるもの。問題なし"})):
+        refused = post_form(watched, f"/alerts/{alert.id}/{action}", fields, page_path="/alerts")
+        assert refused.status_code == 403 and "ご自身のアカウント" in refused.get_data(as_text=True)
+    assert _alerts()[0].state == "open"
+    admin = _signed_in(app, smtp, world.sysadmin)
+    assert post_form(admin, f"/alerts/{alert.id}/close", {"comment": "本人に確認済み。"}, page_path="/alerts").status_code == 303
+    assert _alerts()[0].state == "closed"

@@ -23,7 +23,8 @@ SHOWN = {"active": ("open", "acknowledged"), "closed": ("closed",), "all": ALERT
 def _page(shown: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return render_template("alerts/index.html", alerts=service.visible(user, SHOWN[shown]), shown=shown,
-                           error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS), status
+                           error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS,
+                           may_handle=lambda alert: service.may_handle(user, alert)), status
 
 
 def _act(change: Callable[[User], object], done: str, refused_status: int) -> BaseResponse | tuple[str, int]:
@@ -33,6 +34,8 @@ def _act(change: Callable[[User], object], done: str, refused_status: int) -> Ba
         change(current_user._get_current_object())  # type: ignore[attr-defined]
     except service.NotFound:
         abort(404)
+    except service.AboutThemselves as refused:
+        return _page("active", str(refused), 403)
     except service.Invalid as refused:
         return _page("active", str(refused), refused_status)
     flash(done, "info")

@@ -40,6 +40,16 @@ class NotFound(LookupError):
     """No such alert for this person (also when it belongs to another organisation)."""
 
 
+class AboutThemselves(Invalid):
+    """The person an alert is about may read it but not settle it."""
+
+
+def may_handle(viewer: User, alert: Alert) -> bool:
+    """Whoever an alert is about (a responsible person who also exports records, say) does not
+    acknowledge or close it: another responsible person or a system administrator does."""
+    return alert.user_id != viewer.id
+
+
 def raise_alert(kind: str, summary: str, *, organisation_id: int | None = None, user_id: int | None = None,
                 ip: str = "", **details: Any) -> Alert | None:
     """Add the alert and its mail to the current transaction; the caller commits.
@@ -123,8 +133,16 @@ def _find(viewer: User, alert_id: int) -> Alert:
     return alert
 
 
-def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
+def _find_to_handle(viewer: User, alert_id: int) -> Alert:
     alert = _find(viewer, alert_id)
+    if not may_handle(viewer, alert):
+        raise AboutThemselves(_l("This alert is about your own account: another responsible person or a system "
+                                 "administrator acknowledges and closes it."))
+    return alert
+
+
+def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
+    alert = _find_to_handle(viewer, alert_id)
     if not change_if(db.session, alert, Alert.state == "open", state="acknowledged",
                      acknowledged_at=clock.now(), acknowledged_by_id=viewer.id):
         raise Invalid(_l("Only an open alert can be acknowledged."))
@@ -135,7 +153,7 @@ def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
 
 
 def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
-    alert = _find(viewer, alert_id)
+    alert = _find_to_handle(viewer, alert_id)
     if alert.state == "closed":
         raise Invalid(_l("This alert is already closed."))
     if not comment:
