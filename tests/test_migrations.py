@@ -6,12 +6,11 @@ import webapp.models  # noqa: F401
 from webapp import migrate
 from webapp.database import Base
 from webapp.extensions import db
-from webapp.records.search_index import is_index_table
+from webapp.records.search_index import is_search_index
 
 
-# The trigram index's virtual tables are not models (webapp/records/search_index.py).
-COMPARE = {"compare_type": True,
-           "include_name": lambda name, type_, _parents: not (type_ == "table" and is_index_table(name or ""))}
+# The search indexes are not models (webapp/records/search_index.py).
+COMPARE = {"compare_type": True, "include_name": lambda name, type_, _parents: not is_search_index(name, type_)}
 
 
 def test_migrations_create_exactly_the_models_schema(make_app):

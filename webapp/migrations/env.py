@@ -5,7 +5,7 @@ from alembic import context
 
 import webapp.models  # noqa: F401  (registers every table)
 from webapp.database import Base
-from webapp.records.search_index import is_index_table
+from webapp.records.search_index import is_search_index
 
 target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")
@@ -14,8 +14,8 @@ if connection is None:
     raise RuntimeError("run migrations through `portal init`, which provides the connection")
 
 def include_name(name: str | None, type_: str, _parents: dict[str, str | None]) -> bool:
-    """The trigram index's virtual and shadow tables are not models (webapp/records/search_index.py)."""
-    return not (type_ == "table" and name is not None and is_index_table(name))
+    """The search indexes are not models (webapp/records/search_index.py)."""
+    return not is_search_index(name, type_)
 
 
 context.configure(
