@@ -159,6 +159,21 @@ def _create_app() -> Flask:
 
 
 def main() -> None:
+    """`portal`: a wrong setting or a database that cannot be reached is one line on standard
+    error and exit status 2 or 1, not a stack trace."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from webapp.config import ConfigError
+
     cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
                      load_dotenv=False, help="Sekisho (関所) portal commands.")
-    cli.main(prog_name="portal")
+    try:
+        cli.main(prog_name="portal")
+    except ConfigError as wrong:
+        click.echo(f"portal: configuration error: {wrong}", err=True)
+        sys.exit(2)
+    except (OperationalError, InterfaceError) as unreachable:
+        reason = str(unreachable.orig).strip().splitlines()[0] if unreachable.orig else str(unreachable)
+        click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that the "
+                   "database server is running", err=True)
+        sys.exit(1)
