@@ -2,23 +2,17 @@
 with a failing exit status, never a stack trace."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.served import portal_env
+from tests.support.served import portal as run_portal
 from tests.support.smtp import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
-PORTAL = str(Path(sys.executable).parent / "portal")  # the console script of the running environment
 
-
-def portal(tmp_path: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}", "PORTAL_SECRET_KEY": "k",
-           "PORTAL_SCHEDULER": "0", **settings}
-    return subprocess.run([PORTAL, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+def portal(tmp_path: Path, *args: str, **settings: str):  # type: ignore[no-untyped-def]
+    return run_portal(portal_env(tmp_path / "portal.db", **settings), *args)
 
 
 @pytest.mark.parametrize("args, settings, status, said", [

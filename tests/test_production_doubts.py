@@ -38,32 +38,23 @@ def test_development_has_nothing_to_warn_about(tmp_path):
 
 def test_serving_other_machines_in_development_mode_is_warned_about(tmp_path):
     """`portal serve --host 0.0.0.0` without PORTAL_ENV=production: said on standard error at once."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
+    from tests.support.served import portal, portal_env, served
 
-    from tests.support.smtp import free_port
-
-    root = Path(__file__).resolve().parents[1]
-    portal = str(Path(sys.executable).parent / "portal")  # the console script of the running environment
-    port = free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}", "PORTAL_SECRET_KEY": "k",
-           "PORTAL_SCHEDULER": "0", "PORTAL_ENV": "development"}
-    env.pop("PORTAL_MAIL_BACKEND", None)
-    subprocess.run([portal, "init"], env=env, cwd=root, check=True, capture_output=True)
-    server = subprocess.Popen([portal, "serve", "--host", "0.0.0.0", "--port", str(port)],
-                              env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-    finally:
-        server.terminate()
-        _out, err = server.communicate(timeout=10)
+    env = portal_env(tmp_path / "portal.db")
+    assert portal(env, "init").returncode == 0
+    with served(env, host="0.0.0.0") as (_base, server):
+        pass
+    err = server.stderr.read()
     assert "warning: development mode on 0.0.0.0" in err
+    assert "mail stays in the local outbox" in err
+
+
+def test_the_development_warning_does_not_claim_mail_stays_local_when_it_is_sent(tmp_path):
+    from tests.support.served import portal, portal_env, served
+
+    env = portal_env(tmp_path / "portal.db", PORTAL_MAIL_BACKEND="smtp")
+    assert portal(env, "init").returncode == 0
+    with served(env, host="0.0.0.0") as (_base, server):
+        pass
+    err = server.stderr.read()
+    assert "warning: development mode on 0.0.0.0" in err and "outbox" not in err

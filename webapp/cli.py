@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import click
@@ -78,7 +79,7 @@ def default_threads() -> int:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=None, type=int,
               help="Worker threads (default: twice the cores, at least 4 and at most 8).")
 @with_appcontext
@@ -93,14 +94,24 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     tune_allocator()
     threads = threads or default_threads()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["PORTAL_SCHEDULER"]:
-        scheduler.start(app)
     _warn_doubts()
     if app.config["PORTAL_ENV"] == "development" and host not in LOOPBACK_HOSTS:
-        click.echo(f"warning: development mode on {host}: mail stays in the local outbox and the session "
-                   "cookie is not Secure; set PORTAL_ENV=production to serve other machines", err=True)
+        local_mail = "mail stays in the local outbox and " if app.config["PORTAL_MAIL_BACKEND"] == "outbox" else ""
+        click.echo(f"warning: development mode on {host}: {local_mail}the session cookie is not Secure; "
+                   "set PORTAL_ENV=production to serve other machines", err=True)
+    logging.basicConfig()  # as waitress.serve does: its warnings and the app's reach standard error
+    try:
+        # Forwarding headers reach the app untouched: ProxyFix trusts exactly PORTAL_TRUSTED_PROXIES
+        # hops of them and ignores them when it is 0 (waitress's own clearing would drop them always).
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="sekisho",
+                                        clear_untrusted_proxy_headers=False)
+    except OSError as refused:
+        click.echo(f"error: cannot listen on {host}:{port}: {refused.strerror or refused}", err=True)
+        sys.exit(1)
+    if app.config["PORTAL_SCHEDULER"]:
+        scheduler.start(app)
     click.echo(f"Sekisho on http://{host}:{port}/ ({app.config['PORTAL_ENV']})")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="sekisho", clear_untrusted_proxy_headers=True)
+    server.run()
 
 
 @click.group("mail")

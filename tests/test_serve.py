@@ -1,0 +1,57 @@
+"""`portal serve` as an operator starts it: behind a reverse proxy the portal sees the client's
+address when PORTAL_TRUSTED_PROXIES says how many proxies there are, and only then."""
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import sqlite3
+import urllib.parse
+
+import pytest
+
+from tests.support.served import portal, portal_env, served
+
+CLIENT = "198.51.100.7"
+
+
+def _failed_sign_in(base: str, login_id: str) -> None:
+    """A wrong password for a known account, as sent through a proxy that names the client."""
+    host = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    forwarded = {"X-Forwarded-For": CLIENT, "X-Forwarded-Proto": "http"}
+    connection.request("GET", "/login", headers=forwarded)
+    response = connection.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"login_id": login_id, "password": "not the password of this account",
+                                   "csrf_token": token})
+    connection.request("POST", "/login", body=body, headers={
+        **forwarded, "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    assert connection.getresponse().status == 401
+    connection.close()
+
+
+@pytest.mark.parametrize("proxies, recorded", [("1", CLIENT), ("0", "127.0.0.1")])
+def test_the_client_address_comes_from_a_trusted_proxy_only(tmp_path, proxies, recorded):
+    database = tmp_path / "portal.db"
+    env = portal_env(database, PORTAL_TRUSTED_PROXIES=proxies)
+    assert portal(env, "init").returncode == 0
+    login_id = json.loads(portal(env, "demo", "--json").stdout)[0]["login_id"]
+    with served(env) as (base, _server):
+        _failed_sign_in(base, login_id)
+    with sqlite3.connect(database) as db:
+        addresses = {ip for (ip,) in db.execute("SELECT ip FROM audit_events WHERE kind = 'login.failed'")}
+    assert addresses == {recorded}
+
+
+def test_a_port_out_of_range_or_taken_is_refused_with_a_message(tmp_path):
+    env = portal_env(tmp_path / "portal.db")
+    assert portal(env, "init").returncode == 0
+    out_of_range = portal(env, "serve", "--port", "99999")
+    assert out_of_range.returncode == 2 and "99999" in out_of_range.stderr
+    with served(env) as (base, _server):
+        taken = portal(env, "serve", "--port", base.rsplit(":", 1)[1])
+    assert taken.returncode == 1
+    assert "error: cannot listen on 127.0.0.1" in taken.stderr and "Traceback" not in taken.stderr
