@@ -79,7 +79,7 @@ def test_an_old_or_forged_version_id_is_refused(client, world, sign_in):
     sign_in(client, world.grid_operator)
     versions, items, csrf = _consent_form(client)
     assert versions != [str(old.id)]
-    for forged in ([str(old.id)], [str(old.id), *versions], ["999999"], ["abc"], []):
+    for forged in ([str(old.id)], [str(old.id), *versions], ["999999"], ["abc"]):
         response = submit(client, forged, items, csrf)
         assert response.status_code == 409, forged
         assert 'data-testid="consent-error"' in response.get_data(as_text=True)
@@ -98,6 +98,20 @@ def test_a_form_replayed_after_a_newer_version_took_effect_is_refused(app, clien
     assert "電子メールで通知して" in response.get_data(as_text=True)
     assert accept_everything(client).status_code == 303
     assert acceptance_count() == 1
+
+
+def test_a_form_with_only_the_boxes_accepts_what_is_in_force(client, world, sign_in):
+    """SPEC §10 names the `item` checkboxes and `csrf_token`: a client that posts just those (no
+    hidden version fields) consents to the versions in force, and a missing box is still refused."""
+    documents = publish_all()
+    sign_in(client, world.grid_operator)
+    _versions, items, csrf = _consent_form(client)
+    missing = submit(client, [], [i for i in items if i != "grid-no-retail"], csrf)
+    assert missing.status_code == 400 and acceptance_count() == 0
+    assert submit(client, [], items, csrf).status_code == 303
+    db.session.expire_all()
+    assert {r.version_id for r in db.session.scalars(select(ConsentAcceptance))} == {d.id for d in documents.values()}
+    assert client.get("/dashboard").status_code == 200
 
 
 def test_accepted_form_stores_the_evidence(client, world, sign_in):

@@ -196,7 +196,9 @@ def _validated(user, submission: Submission) -> list[Requirement]:
         raise ConsentRefused("unknown")
     current = {str(r.version_id): r for r in requirements(user)}
     waiting = {str(r.version_id) for r in pending(user)}
-    submitted = set(submission.version_ids)
+    # Without version fields (a client that posts only the boxes SPEC §10 names) the form stands
+    # for what is pending now; the boxes must still match it exactly.
+    submitted = set(submission.version_ids) or waiting
     # A version id that is not in force now, or a pending one the form did not show: the page is stale.
     if not submitted or not submitted <= set(current) or not waiting <= submitted:
         raise ConsentRefused("outdated")
