@@ -84,10 +84,10 @@ def make_app(tmp_path: Path, smtp: SmtpSink, clock: FrozenClock) -> Callable[...
         # Each request gets its own app context, as in production (see isolation.py).
         app.test_client_class = IsolatedClient
         with app.app_context():
-            from webapp.extensions import db
+            from tests.support.schema import create_current_schema
 
             _reset_database(app)
-            db.create_all()
+            create_current_schema()
         return app
 
     return factory

@@ -30,7 +30,9 @@ def test_passwords_differ_between_installations(make_app, tmp_path):
     with second_app.app_context():
         from webapp.extensions import db
 
-        db.create_all()
+        from tests.support.schema import create_current_schema
+
+        create_current_schema()
     second = _demo(second_app)
     assert {a["password"] for a in first}.isdisjoint({a["password"] for a in second})
 

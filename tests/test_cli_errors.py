@@ -34,3 +34,16 @@ def test_a_wrong_setting_or_an_unreachable_database_is_one_clear_line(tmp_path, 
 def test_with_the_setting_put_right_the_same_command_works(tmp_path):
     assert portal(tmp_path, "init", PORTAL_ENV="staging").returncode == 2
     assert portal(tmp_path, "init", PORTAL_ENV="development").returncode == 0
+
+
+@pytest.mark.parametrize("args", [("demo", "--json"), ("audit", "verify"), ("mail", "flush"), ("backup", "copy.db"),
+                                  ("records", "generate", "1"), ("serve", "--port", "1"), ("create-sysadmin", "--login-id",
+                                  "ops", "--name", "運用 太郎", "--email", "ops@example.jp")])
+def test_before_portal_init_every_command_says_to_run_it_and_leaves_nothing(tmp_path, args):
+    args = tuple(str(tmp_path / a) if a == "copy.db" else a for a in args)
+    result = portal(tmp_path, *args)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "portal: the database has no Sekisho schema yet: run `portal init` first"
+    assert not (tmp_path / "copy.db").exists()
+    assert portal(tmp_path, "init").returncode == 0
+    assert portal(tmp_path, "audit", "verify").returncode == 0

@@ -3,6 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import webapp.models  # noqa: F401
+from tests.support.schema import drop_schema
 from webapp import migrate
 from webapp.database import Base
 from webapp.extensions import db
@@ -16,7 +17,7 @@ COMPARE = {"compare_type": True, "include_name": lambda name, type_, _parents: n
 def test_migrations_create_exactly_the_models_schema(make_app):
     app = make_app()
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
+        drop_schema()
         migrate.upgrade()
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection, opts=COMPARE), Base.metadata)
@@ -27,7 +28,7 @@ def test_portal_init_is_idempotent_and_keeps_data(make_app):
     app = make_app()
     runner = app.test_cli_runner()
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
+        drop_schema()
     assert runner.invoke(args=["init"]).exit_code == 0
     assert runner.invoke(args=["create-sysadmin", "--login-id", "root-admin", "--name", "運用 管理者",
                                "--email", "root@example.jp"]).exit_code == 0
@@ -47,7 +48,7 @@ def test_a_database_of_the_first_release_upgrades_and_keeps_its_people(make_app)
 
     app = make_app()
     with app.app_context():
-        Base.metadata.drop_all(db.engine)
+        drop_schema()
         config = migrate.alembic_config()
         with db.engine.begin() as connection:
             config.attributes["connection"] = connection

@@ -169,6 +169,29 @@ def _create_app() -> Flask:
     return create_app()
 
 
+class PortalGroup(FlaskGroup):
+    """Every command but `portal init` needs the schema this code expects: without it, one line
+    saying to run `portal init` instead of a failure half-way (a backup file left, a traceback)."""
+
+    SCHEMA_FREE = frozenset({"init"})
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in self.SCHEMA_FREE and not ctx.resilient_parsing and "--help" not in rest:
+            from flask.cli import ScriptInfo
+
+            from webapp import migrate
+
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            with app.app_context():
+                problem = migrate.schema_problem()
+            if problem:
+                state = "has no Sekisho schema yet" if problem == "uninitialised" else "has an older schema"
+                click.echo(f"portal: the database {state}: run `portal init` first", err=True)
+                ctx.exit(1)
+        return name, command, rest
+
+
 def main() -> None:
     """`portal`: a wrong setting or a database that cannot be reached is one line on standard
     error and exit status 2 or 1, not a stack trace."""
@@ -176,7 +199,7 @@ def main() -> None:
 
     from webapp.config import ConfigError
 
-    cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
+    cli = PortalGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
                      load_dotenv=False, help="Sekisho (関所) portal commands.")
     try:
         cli.main(prog_name="portal")

@@ -9,8 +9,8 @@ from alembic import command
 from sqlalchemy import text
 
 from tests.records.helpers import add_records, shown_ids
+from tests.support.schema import drop_schema
 from webapp import migrate
-from webapp.database import Base
 from webapp.extensions import db
 from webapp.records.search_index import TRIGRAM_INDEXES
 
@@ -29,7 +29,7 @@ def _trigram_indexes() -> set[str]:
 
 
 def test_portal_init_builds_the_trigram_indexes(app):
-    Base.metadata.drop_all(db.engine)
+    drop_schema()
     migrate.upgrade()
     assert _trigram_indexes() == set(TRIGRAM_INDEXES.values())
 
@@ -37,7 +37,7 @@ def test_portal_init_builds_the_trigram_indexes(app):
 def _as_a_role_that_may_not_create_extensions() -> None:
     """`portal init` as a role with tables in the public schema and nothing more (no CREATE on
     the database, as a hosting provider may hand out), on an empty database."""
-    Base.metadata.drop_all(db.engine)
+    drop_schema()
     with db.engine.begin() as connection:
         connection.execute(text("DROP EXTENSION IF EXISTS pg_trgm"))
         connection.execute(text(  # roles are the cluster's: parallel test workers may race to create it

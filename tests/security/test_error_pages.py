@@ -6,6 +6,7 @@ import pytest
 from flask import abort
 
 from tests.conftest import csrf_from, database_url
+from tests.support.schema import drop_schema
 from webapp.guard import public
 
 LEAK = "internal detail that must not leak"
@@ -82,6 +83,26 @@ def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.is_json and response.get_json()["database"] == "ok"
+
+
+def test_healthz_reports_a_database_that_portal_init_has_not_prepared(app, client):
+    """Monitoring sees what an operator must do: no schema yet, or one older than the code."""
+    from alembic import command
+
+    from webapp import migrate
+    from webapp.extensions import db
+
+    drop_schema()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["database"] == "uninitialised"
+    config = migrate.alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["database"] == "outdated"
+    migrate.upgrade()
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
 
 
 def test_healthz_reports_an_unreachable_database(tmp_path, clock):
