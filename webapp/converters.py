@@ -6,7 +6,10 @@ clear 404/400, never a database error.
 """
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from flask import Flask, abort, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
@@ -18,6 +21,26 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class UnreadableForm(BadRequest):
+    """A form the portal cannot take as text: the error page says which way (`detail`)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+def _undecodable(body: bytes) -> bool:
+    """Werkzeug keeps a percent-escape that is not UTF-8 (a Shift_JIS form) as literal text,
+    where the fields' own check for U+FFFD never sees it."""
+    for pair in body.split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return True
+    return False
+
+
 def install(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
 
@@ -25,3 +48,12 @@ def install(app: Flask) -> None:
     def refuse_nul_in_path() -> None:
         if "\x00" in request.path:
             abort(404)
+
+    @app.before_request
+    def refuse_unreadable_forms() -> None:
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return
+        if request.mimetype == "application/x-www-form-urlencoded" and _undecodable(request.get_data(cache=True)):
+            raise UnreadableForm("encoding")
+        if request.files:  # no page takes a file: one in place of a text field would reach the services
+            raise UnreadableForm("files")

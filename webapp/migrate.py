@@ -37,8 +37,10 @@ def head_revision() -> str:
 def schema_problem() -> str | None:
     """None when the database holds the schema this code expects; otherwise what an operator
     should be told (by /healthz and by every command but `portal init`)."""
-    with db.engine.connect() as connection:
-        revision = MigrationContext.configure(connection).get_current_revision()
+    from webapp.database import read_only
+
+    with read_only(db.session):  # a plain read: never waits for SQLite's write lock
+        revision = MigrationContext.configure(db.session.connection()).get_current_revision()
     if revision is None:
         return "uninitialised"
     if revision != head_revision():

@@ -87,7 +87,7 @@ def test_csv_export_has_a_bom_the_evidence_and_neutralised_formulas(app, world, 
     responsible = _signed_in(app, sign_in, world.grid_responsible)
     response = responsible.get(f"/consent/report/{items.id}/export.csv")
     assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("text/csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv(response)
     by_login = {row[1]: row for row in rows[1:]}

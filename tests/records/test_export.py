@@ -32,7 +32,7 @@ def parse_csv(response) -> list[list[str]]:
 
 def test_the_export_holds_the_filtered_records_with_the_visible_fields(browser_for, world, records):
     response = export(browser_for(world.city_operator))
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="facility-records-')
     header, *rows = parse_csv(response)
     assert header[0] == "Facility ID" and "Plant name" in header and "Purchase price (yen/kWh)" not in header

@@ -62,7 +62,5 @@ def register(bp: Blueprint) -> None:
         body = report.export_csv(version, scope, viewer=current_user, origin=origin())
         stamp = clock.now_jst().strftime("%Y%m%d-%H%M")
         filename = f"consent-{version.kind}-{version.version}-{stamp}.csv"
-        return Response(body.encode("utf-8"), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Content-Type": "text/csv; charset=utf-8",
-        })
+        return Response(body.encode("utf-8"), content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"'})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, render_template
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -25,8 +26,17 @@ LAST_RESORT = (
 )
 
 
+BAD_HOST = (
+    '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>400 - Sekisho</title></head>'
+    "<body><h1>400 リクエストを処理できません</h1><p>接続先のホスト名が正しくありません。</p>"
+    "<p>The request could not be processed: the host name is not valid.</p></body></html>"
+)
+
+
 def _render(code: int, detail: str | None = None, error: HTTPException | None = None) -> Response:
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    if request_ctx.url_adapter is None:  # the Host header itself was refused: no page can link anywhere
+        return Response(BAD_HOST, status=code, mimetype="text/html")
     try:
         body = render_template(template, code=code, detail=detail)
     except Exception:  # never let the error page itself raise: that would show the server's default page
@@ -56,7 +66,7 @@ def make_blueprint() -> Blueprint:
         code = error.code or 500
         if code not in PAGES:
             return error
-        return _render(code, error=error)
+        return _render(code, getattr(error, "detail", None), error=error)
 
     @bp.app_errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -53,7 +53,7 @@ def make_blueprint() -> Blueprint:
             return _page(found, flt, str(refused), 400)
         except service.Stopped as stopped:
             return render_template("records/stopped.html", message=str(stopped)), 403
-        return Response(result.body, mimetype="text/csv; charset=utf-8", headers={
+        return Response(result.body, content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{result.filename}"'})
 
     @bp.get("/admin/records/scope")

@@ -1,0 +1,56 @@
+"""Input the portal cannot take as text is refused before any service sees it, with a message,
+and changes nothing (SPEC §11): a file where a text field was expected, a form encoded in
+Shift_JIS, a Host header that is not a host name."""
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from io import BytesIO
+
+from sqlalchemy import func, select
+
+from tests.conftest import csrf_from
+from webapp.extensions import db
+from webapp.notices.models import Notice
+from webapp.orgs.models import Organisation
+
+
+def _token(client, path="/dashboard") -> str:
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def test_a_file_in_place_of_a_text_field_is_refused_and_changes_nothing(client, world, browser_for, caplog):
+    caplog.set_level(logging.ERROR)
+    login = client.post("/login", data={"csrf_token": _token(client, "/login"), "login_id": (BytesIO(b"x"), "a.txt"),
+                                        "password": "p"}, content_type="multipart/form-data")
+    assert login.status_code == 400 and "このフォームではファイルを送信できません" in login.get_data(as_text=True)
+    admin = browser_for(world.sysadmin)
+    suspended = admin.post(f"/admin/organisations/{world.city.id}/status", content_type="multipart/form-data", data={
+        "csrf_token": _token(admin), "action": "suspend", "reason": (BytesIO(b"x"), "a.txt")})
+    assert suspended.status_code == 400
+    assert db.session.get(Organisation, world.city.id).status == "active"
+    assert caplog.records == []
+
+
+def test_a_form_encoded_in_shift_jis_is_refused_and_nothing_is_posted(browser_for, world):
+    admin = browser_for(world.sysadmin)
+    title = urllib.parse.quote("お知らせ".encode("shift_jis"))
+    for body in (f"kind=general&audience=&title={title}&body=ok", "kind=general&audience=&title=t&body=%FF%FE",
+                 "kind=general&audience=&title=t&body=%E3%81"):
+        response = admin.post("/admin/notices", data=f"{body}&csrf_token={_token(admin)}",
+                              content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400
+        assert "The input is not valid text (check the character encoding)." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+    fine = admin.post("/admin/notices", data={"csrf_token": _token(admin), "kind": "general", "audience": "",
+                                              "title": "お知らせ%E3%81", "body": "100%の確認"})
+    assert fine.status_code in (200, 303)  # percent signs typed as text are text
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 1
+
+
+def test_a_host_name_that_is_no_host_name_gets_a_plain_400_and_no_logged_error(client, caplog):
+    caplog.set_level(logging.ERROR)
+    response = client.get("/login", headers={"Host": "a" * 64 + ".example"})
+    assert response.status_code == 400 and "ホスト名" in response.get_data(as_text=True)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert caplog.records == []
