@@ -24,12 +24,17 @@ class CleanText:
             raise ValidationError(problem)
 
 
+# Direction overrides make a title or a reason read differently from what is stored (「理由: 承認済」
+# shown backwards); Japanese and English text never needs them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def text_problem(value: str, max_length: int, allow_newlines: bool = False) -> Any:
     """Why a text cannot be stored (a lazy message), or None; services check their input with it too."""
     if len(value) > max_length:
         return _l("Please enter at most %(n)d characters.", n=max_length)
     allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 for ch in value):
+    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 or ch in BIDI_CONTROLS for ch in value):
         return _l("The input contains characters that cannot be used.")
     if "\ufffd" in value:
         return _l("The input is not valid text (check the character encoding).")

@@ -84,6 +84,7 @@ def test_cli_errors_are_one_line_and_store_nothing(app, tmp_path):
         ([good, "--kind", "terms", "--version", "v2", "--effective", "2025-07-01", "--summary", "x"], "version"),
         ([good, "--kind", "terms", "--version", "2.0", "--effective", "2025-06-09", "--summary", "x"], "past"),
         ([good, "--kind", "terms", "--version", "2.0", "--effective", "2025-02-30", "--summary", "x"], "date"),
+        ([good, "--kind", "terms", "--version", "2.0", "--effective", "9999-12-31", "--summary", "x"], "2099-12-31"),
         ([good, "--kind", "terms", "--version", "2.0", "--effective", "2025-07-01", "--summary", ""], "summary"),
         ([str(tmp_path / "missing.md"), "--kind", "terms", "--version", "2.0", "--effective", "2025-07-01",
           "--summary", "x"], "cannot read"),
@@ -195,6 +196,8 @@ def test_bad_form_input_gets_a_message_and_stores_nothing(app, client, world, si
         {"kind": "terms", "version": "1.0", "effective_on": "2025-07-01", "summary": "x\x00", "body": "y"},
         {"kind": "items", "version": "1.0", "effective_on": "2025-07-01", "summary": "x", "body": "no items here"},
         {"kind": "terms", "version": "1.0", "effective_on": "yesterday", "summary": "x", "body": "y"},
+        {"kind": "terms", "version": "1.0", "effective_on": "0001-01-01", "summary": "x", "body": "y"},
+        {"kind": "terms", "version": "1.0", "effective_on": "9999-12-31", "summary": "x", "body": "y"},
         {"kind": "terms", "version": "1.0", "effective_on": "2025-07-01", "summary": "x", "body": "y" * 300_000},
     ]
     for data in bad:

@@ -54,3 +54,12 @@ def test_a_host_name_that_is_no_host_name_gets_a_plain_400_and_no_logged_error(c
     assert response.status_code == 400 and "ホスト名" in response.get_data(as_text=True)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert caplog.records == []
+
+
+def test_direction_overrides_are_refused_where_people_read_what_others_wrote(browser_for, world):
+    """U+202E turns 「承認済」 into what it is not on screen: a notice title, a closure reason."""
+    admin = browser_for(world.sysadmin)
+    response = admin.post("/admin/notices", data={"csrf_token": _token(admin), "kind": "general", "audience": "",
+                                                  "title": "お知らせ\u202e済認承", "body": "本文"})
+    assert response.status_code == 400 and "characters that cannot be used" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Notice)) == 0

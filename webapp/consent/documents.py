@@ -13,6 +13,7 @@ from typing import Iterable
 
 from markdown_it import MarkdownIt
 
+from webapp.forms import BIDI_CONTROLS
 from webapp.orgs.models import CATEGORIES
 
 VERSION_PATTERN = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,4}){0,3}$")
@@ -75,21 +76,30 @@ def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
 def parse_date(value: str) -> date:
     """YYYY-MM-DD, a Japan date."""
     text = normalise_input(value)
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise DocumentError("date")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise DocumentError("date") from exc
+    # A mistyped year (0001, 9999) would not fit the clock's range, or would stand before every
+    # later version for good: published versions cannot be taken back.
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise DocumentError("date_range")
+    return day
 
 
 def clean_text(value: str) -> str:
     """One newline style, no trailing spaces; refuses control characters and broken encodings."""
     text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
-    if any((ord(ch) < 32 and ch not in "\n\t") or ord(ch) == 127 for ch in text) or "\ufffd" in text:
+    if any((ord(ch) < 32 and ch not in "\n\t") or ord(ch) == 127 or ch in BIDI_CONTROLS for ch in text) \
+            or "\ufffd" in text:
         raise DocumentError("characters")
     if len(text) > MAX_BODY_CHARS:
         raise DocumentError("length", n=MAX_BODY_CHARS)

@@ -38,6 +38,7 @@ def document_error(code: str, details: dict[str, Any]) -> str:
         "kind": lambda: _("Choose the terms of use, the privacy policy or the consent items."),
         "version": lambda: _("The version number must look like 3 or 3.2 (digits separated by dots)."),
         "date": lambda: _("The effective date must be a date written as YYYY-MM-DD."),
+        "date_range": lambda: _("The effective date must lie between 2000-01-01 and 2099-12-31."),
         "characters": lambda: _("The text contains characters that cannot be used."),
         "length": lambda: _("The text is too long (at most %(n)d characters).", n=details.get("n", 0)),
         "items_line": lambda: _(
