@@ -256,7 +256,7 @@ def test_next_opening_and_closing_of_the_current_state_is_now() -> None:
 def test_search_is_bounded_when_never_open() -> None:
     never = HoursProfile.from_weekly("never", {})
     status = status_at(jst(2025, 2, 10, 12), never)
-    assert (status.is_open, status.reason, status.next_change) == (False, "weekend", None)
+    assert (status.is_open, status.reason, status.next_change) == (False, "no_service", None)  # a Monday
     assert next_opening(jst(2025, 2, 10, 12), never) is None
 
 
@@ -420,7 +420,8 @@ ABUTTING = HoursProfile.from_weekly("abut", {0: [(time(9), time(12)), (time(12),
     (SPLIT_SHIFT, jst(2025, 2, 12, 12, 30), False, "before_hours", jst(2025, 2, 12, 13)),
     (SPLIT_SHIFT, jst(2025, 2, 12, 17), False, "after_hours", jst(2025, 2, 15, 10)),
     (SPLIT_SHIFT, jst(2025, 2, 15, 10), True, "open", jst(2025, 2, 15, 14)),
-    (SPLIT_SHIFT, jst(2025, 2, 10, 10), False, "weekend", jst(2025, 2, 12, 9)),
+    (SPLIT_SHIFT, jst(2025, 2, 10, 10), False, "no_service", jst(2025, 2, 12, 9)),  # a Monday without hours
+    (SPLIT_SHIFT, jst(2025, 2, 16, 10), False, "weekend", jst(2025, 2, 19, 9)),
     (SPLIT_SHIFT, jst(2026, 2, 11, 10), True, "open", jst(2026, 2, 11, 12)),  # holiday, still open
     (HOLIDAY_AWARE, jst(2026, 2, 11, 10), False, "holiday", jst(2026, 2, 18, 9)),
     (HOLIDAY_AWARE, jst(2025, 12, 31, 10), False, "year_end", jst(2026, 1, 7, 9)),

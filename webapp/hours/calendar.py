@@ -172,7 +172,8 @@ def _base_day(day: date, profile: HoursProfile,
             and holiday_name(day)):
         return (), "holiday"
     if not (windows := profile.weekly[day.weekday()]):
-        return (), "weekend"
+        # A custom profile may leave a weekday without hours: that is no weekend.
+        return (), "weekend" if day.weekday() >= 5 else "no_service"
     midnight = datetime.combine(day, MIDNIGHT, JST)
     # Asia/Tokyo has no DST, so offsets from midnight are exact.
     return tuple((midnight + _offset(s), midnight + _offset(e, is_end=True))
@@ -267,7 +268,7 @@ def next_closing(instant: datetime, profile: Profile, closures: Closures = (),
 @dataclass(frozen=True)
 class Status:
     is_open: bool
-    reason: str  # open, weekend, holiday, year_end, closure, before_hours, after_hours
+    reason: str  # open, weekend, no_service, holiday, year_end, closure, before_hours, after_hours
     holiday_name: str | None
     closure_reason: str | None
     next_change: datetime | None  # JST: the closing if open, the opening if closed
@@ -317,7 +318,7 @@ def minutes_until_close(instant: datetime, profile: Profile, closures: Closures 
     return -((now - closing) // timedelta(minutes=1))
 
 
-_REASONS_JA = {"weekend": "土日休業", "holiday": "祝日休業", "year_end": "年末年始休業",
+_REASONS_JA = {"weekend": "土日休業", "no_service": "提供日外", "holiday": "祝日休業", "year_end": "年末年始休業",
                "closure": "臨時停止", "before_hours": "提供時間前", "after_hours": "提供時間終了"}
 
 

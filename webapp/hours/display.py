@@ -31,6 +31,7 @@ def reason_text(status: Status) -> str:
         return _("temporary closure: %(reason)s", reason=status.closure_reason or "")
     labels = {
         "weekend": _("weekend"),
+        "no_service": _("no service on this weekday"),
         "year_end": _("year-end and New Year closure"),
         "before_hours": _("before business hours"),
         "after_hours": _("after business hours"),
