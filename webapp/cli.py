@@ -22,10 +22,20 @@ def init_command() -> None:
 
 
 def _warn_doubts() -> None:
-    from webapp.config import doubts
+    from webapp.config import doubts, is_development
 
     for doubt in doubts(current_app.config):
         click.echo(f"warning: {doubt}", err=True)
+    if not is_development(current_app.config):
+        from webapp.consent.acceptance import current_version_ids
+
+        documents = {"terms": "terms of use", "privacy": "privacy policy", "items": "consent items"}
+        in_force = current_version_ids()
+        missing = [name for kind, name in documents.items() if kind not in in_force]
+        if missing:
+            names = ", ".join(missing)
+            click.echo(f"warning: not in force: {names}. Until they are, signed-in users reach the data without "
+                       "the consent gate; publish them with `portal terms publish`", err=True)
 
 
 @click.command("demo")
