@@ -33,3 +33,26 @@ def test_templates_follow_the_visitor_language_and_a_forced_one(app):
         assert render_template_string(template) == "Sign out"
     with app.app_context(), app.test_request_context("/"):
         assert render_template_string(template) == "ログアウト"
+
+
+def test_catalogs_missing_from_a_checkout_are_compiled_at_start(tmp_path):
+    """`.mo` files are build output (not in git): an installation started without `make` still
+    comes up in Japanese, and a stale catalog is rebuilt after its .po changed."""
+    import os
+    import shutil
+
+    from babel.support import Translations
+
+    from webapp.i18n import TRANSLATIONS, compile_catalogs
+
+    copy = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, copy, ignore=shutil.ignore_patterns("*.mo"))
+    compiled = compile_catalogs(copy)
+    assert len(compiled) == len(list(copy.glob("*/*/LC_MESSAGES/messages.po"))) > 0
+    japanese = Translations.load(str(copy / "core"), ["ja"])
+    assert japanese.ugettext("Sign out") == "ログアウト"
+    assert compile_catalogs(copy) == []  # up to date: nothing to do
+    po = copy / "core/ja/LC_MESSAGES/messages.po"
+    later = po.with_suffix(".mo").stat().st_mtime + 10
+    os.utime(po, (later, later))
+    assert compile_catalogs(copy) == [po.with_suffix(".mo")]

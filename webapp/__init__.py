@@ -81,6 +81,7 @@ def _bind_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     mail.init_app(app)
+    i18n.compile_catalogs()
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.install_template_gettext(app)
     app.session_interface = ServerSessionInterface()

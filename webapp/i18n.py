@@ -2,8 +2,13 @@
 translation callables templates use."""
 from __future__ import annotations
 
+import logging
+import os
+from pathlib import Path
 from typing import Any
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Flask, g, request
 from flask_babel import get_translations
 from jinja2 import pass_eval_context
@@ -12,6 +17,30 @@ from markupsafe import Markup
 
 LOCALES = ("ja", "en")
 LOCALE_COOKIE = "sekisho_lang"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def compile_catalogs(folder: Path = TRANSLATIONS) -> list[Path]:
+    """Compile each catalog whose .mo is missing or older than its .po: a checkout started
+    without `make` would otherwise show English everywhere (and refuse Japanese CSV headers).
+    Returns what it compiled; a folder it may not write to is logged, not fatal."""
+    compiled = []
+    for po in sorted(folder.glob("*/*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parents[1].name)
+            partial = mo.with_name(f".{mo.name}.{os.getpid()}")  # two processes starting at once
+            with partial.open("wb") as target:
+                write_mo(target, catalog)
+            partial.replace(mo)
+        except OSError as refused:
+            logging.getLogger(__name__).warning("cannot compile %s: %s", po, refused)
+            continue
+        compiled.append(mo)
+    return compiled
 
 
 def select_locale() -> str:
