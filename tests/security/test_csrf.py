@@ -78,3 +78,17 @@ def test_csrf_refusal_for_htmx_is_a_fragment(client):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "<html" not in html and any(m in html for m in CSRF_MESSAGE)
+
+
+def test_a_head_request_changes_nothing_where_a_post_would(app, client, world, sign_in):
+    """CSRF protection checks POSTs; a HEAD (which Flask answers with the GET view) must not run a
+    form's action without it: signing out, consenting."""
+    from tests.consent.helpers import acceptance_count, form_values, publish_all
+
+    publish_all()
+    sign_in(client, world.grid_operator)
+    versions, items = form_values(client.get("/consent").get_data(as_text=True))
+    client.open("/consent", method="HEAD", data={"version": versions, "item": items})
+    assert acceptance_count() == 0
+    client.open("/logout", method="HEAD")
+    assert client.get("/consent").status_code == 200  # still signed in: the consent page, not the login

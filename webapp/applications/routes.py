@@ -87,7 +87,7 @@ def make_blueprint() -> Blueprint:
     @requires_role("org_admin")
     def new() -> BaseResponse | tuple[str, int]:
         form = ApplicationForm()
-        if request.method == "GET":
+        if request.method != "POST":
             form.kind.data = request.args.get("kind", "add")[:20]
             form.target.data = request.args.get("target", "")[:40]
             return _form_page(form, [], 200)
@@ -106,7 +106,7 @@ def make_blueprint() -> Blueprint:
     @requires_role(*READERS)
     def show(application_id: int) -> BaseResponse | tuple[str, int]:
         application = _visible_or_404(application_id)
-        if request.method == "GET":
+        if request.method != "POST":
             return _show_page(application)
         form = DecisionForm()
         if not form.validate():
@@ -146,7 +146,7 @@ def make_blueprint() -> Blueprint:
         if not policy.can_resubmit(current_user, application):
             return _show_page(application, [_("Only the applicant can fix and resubmit a returned application.")], 403)
         form = ApplicationForm()
-        if request.method == "GET":
+        if request.method != "POST":
             _prefill(form, application)
             return _form_page(form, [], 200, application)
         form.kind.data = application.kind

@@ -56,7 +56,7 @@ def make_blueprint() -> Blueprint:
     def login() -> BaseResponse | Page:
         if current_user.is_authenticated:
             return redirect_to(url_for("main.dashboard"))
-        if request.method == "GET":
+        if request.method != "POST":
             if request.args.get("next"):
                 session["next"] = safe_next(request.args.get("next"))
             if session.get("_expired"):
@@ -96,7 +96,7 @@ def make_blueprint() -> Blueprint:
         if pending is None:
             flash(_("Please sign in with your user ID and password first."), "info")
             return redirect_to(url_for("auth.login"))
-        if request.method == "GET":
+        if request.method != "POST":
             return _code_page(pending)
         form = CodeForm()
         if not form.validate():
@@ -144,7 +144,7 @@ def make_blueprint() -> Blueprint:
     @bp.route("/logout", methods=["GET", "POST"])
     @public
     def logout() -> BaseResponse | str:
-        if request.method == "GET":
+        if request.method != "POST":
             if not current_user.is_authenticated:
                 return redirect_to(url_for("auth.login"))
             return render_template("auth/logout.html", form=EmptyForm())

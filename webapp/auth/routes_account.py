@@ -22,7 +22,7 @@ def _activate(token: str) -> BaseResponse | tuple[str, int]:
     except credentials.TokenInvalid:
         return render_template("auth/activate_invalid.html"), 404
     form = NewPasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("auth/activate.html", form=form, user=user, errors=[]), 200
     if not form.validate():
         return render_template("auth/activate.html", form=form, user=user, errors=field_errors(form)), 400
@@ -41,7 +41,7 @@ def _activate(token: str) -> BaseResponse | tuple[str, int]:
 
 def _change_password() -> BaseResponse | tuple[str, int]:
     form = ChangePasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("auth/password.html", form=form, errors=[]), 200
     if not form.validate():
         return render_template("auth/password.html", form=form, errors=field_errors(form)), 400
@@ -73,7 +73,7 @@ def _authenticator_page(form: AuthenticatorForm, errors: list[str], status: int 
 
 def _authenticator() -> BaseResponse | tuple[str, int]:
     form = AuthenticatorForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return _authenticator_page(form, [])
     if not form.validate():
         return _authenticator_page(form, field_errors(form), 400)

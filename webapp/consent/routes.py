@@ -98,7 +98,7 @@ def make_blueprint() -> Blueprint:
     @bp.route("/consent", methods=["GET", "POST"])
     @exempt_from("consent")
     def page() -> BaseResponse | tuple[str, int]:
-        if request.method == "GET":
+        if request.method != "POST":
             return _consent_page()
         submission = Submission(request.form.getlist("version"), request.form.getlist("item"))
         try:

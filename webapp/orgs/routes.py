@@ -146,7 +146,7 @@ def _organisation_routes(bp: Blueprint) -> None:
     def onboard() -> BaseResponse | tuple[str, int]:
         form = OnboardingForm()
         _choices(form)
-        if request.method == "GET":
+        if request.method != "POST":
             return render_template("orgs/onboard.html", form=form, errors=[]), 200
         if not form.validate():
             return render_template("orgs/onboard.html", form=form, errors=_errors(form)), 400
@@ -175,9 +175,9 @@ def _organisation_routes(bp: Blueprint) -> None:
     @requires_role("sysadmin")
     def edit_organisation(organisation_id: int) -> BaseResponse | tuple[str, int]:
         org = _organisation_or_404(organisation_id)
-        form = OrganisationForm(obj=org) if request.method == "GET" else OrganisationForm()
+        form = OrganisationForm(obj=org) if request.method != "POST" else OrganisationForm()
         _choices(form, org)
-        if request.method == "GET":
+        if request.method != "POST":
             form.supply_area.data = org.area if org.category == "grid" else ""
             form.prefecture.data = org.area if org.category == "municipality" else ""
             form.hours_profile.data = org.hours_profile or ""
