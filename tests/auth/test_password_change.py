@@ -100,3 +100,37 @@ def test_no_maximum_age_by_default(client, world, sign_in, clock):
     clock.advance(days=3650)
     sign_in(client, world.grid_operator)
     assert client.get("/dashboard").status_code == 200
+
+
+def _try_the_code(intruder, code: str) -> None:
+    """The code page is gone (back to the sign-in), and a code sent anyway signs nobody in."""
+    page = intruder.get("/login/code")
+    assert page.status_code == 303 and page.headers["Location"].startswith("/login")
+    intruder.post("/login/code", data={"code": code})
+    assert not is_signed_in(intruder)
+
+
+def test_a_sign_in_waiting_for_its_code_stops_when_the_password_changes(app, world, sign_in, smtp):
+    """The code mail tells the owner to change the password if the sign-in was not theirs: the
+    one who entered the old password must not finish with the mailed code after that."""
+    from tests.auth.steps import submit_password
+
+    intruder = app.test_client()
+    assert submit_password(intruder, world.grid_operator.login_id).status_code == 303
+    code = smtp.code_for(world.grid_operator.email)
+    owner = app.test_client()
+    sign_in(owner, world.grid_operator)
+    assert change(owner, TEST_PASSWORD, NEW[0], end_others=False).status_code == 303
+    _try_the_code(intruder, code)
+
+
+def test_ending_the_other_sessions_also_stops_a_sign_in_waiting_for_its_code(app, world, sign_in, smtp):
+    from tests.auth.steps import submit_password
+
+    intruder = app.test_client()
+    assert submit_password(intruder, world.grid_operator.login_id).status_code == 303
+    code = smtp.code_for(world.grid_operator.email)
+    owner = app.test_client()
+    sign_in(owner, world.grid_operator)
+    assert post_form(owner, "/account/sessions/end-others", {}, page_path="/account/sessions").status_code in (200, 303)
+    _try_the_code(intruder, code)

@@ -102,6 +102,7 @@ def _set_password(user: User, password: str) -> None:
     user.password_changed_at = now
     user.failed_logins = 0
     db.session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, created_at=now))
+    sessions.void_sign_ins_in_progress(user.id)
 
 
 def activate(token: str, password: str, confirm: str, origin: Origin) -> User:

@@ -22,7 +22,7 @@ from werkzeug.datastructures import CallbackDict
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.auth import hooks, lookup
-from webapp.auth.models import ServerSession, User
+from webapp.auth.models import PendingLogin, ServerSession, User
 from webapp.extensions import db
 
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
@@ -243,8 +243,18 @@ def end_session(session: PortalSession) -> None:
     session.ended = True
 
 
+def void_sign_ins_in_progress(user_id: int) -> None:
+    """Sign-ins past the password but not yet the code stop too: whoever entered the password
+    (the code mail says to change it) must not finish with the code after all."""
+    db.session.execute(update(PendingLogin).where(
+        PendingLogin.user_id == user_id, PendingLogin.voided_at.is_(None), PendingLogin.consumed_at.is_(None),
+    ).values(voided_at=clock.now()))
+
+
 def end_all_sessions(user_id: int, except_sid: str | None = None) -> int:
-    """End every session of a user at once (logout everywhere, suspension, removal)."""
+    """End every session of a user at once (logout everywhere, suspension, removal), and the
+    sign-ins in progress."""
+    void_sign_ins_in_progress(user_id)
     query = delete(ServerSession).where(ServerSession.user_id == user_id)
     if except_sid:
         query = query.where(ServerSession.id != except_sid)
