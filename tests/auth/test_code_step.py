@@ -55,10 +55,33 @@ def test_code_works_only_in_the_browser_that_entered_the_password(app, world, sm
     stray = theirs.get("/login/code")
     assert stray.status_code == 303 and stray.headers["Location"] == "/login"
 
-    # A browser with its own pending login (same account) cannot use the other browser's code.
+    # A browser with its own pending login (same account) cannot use the other browser's code;
+    # and an account waits for one code at a time: the newer sign-in voided the first one.
     submit_password(theirs, operator.login_id)
+    their_code = smtp.code_for(operator.email)
     assert submit_code(theirs, my_code).status_code == 401
-    assert submit_code(mine, my_code).headers["Location"] == "/dashboard"
+    gone = mine.get("/login/code")
+    assert gone.status_code == 303 and gone.headers["Location"] == "/login"
+    assert submit_code(theirs, their_code).headers["Location"] == "/dashboard"
+
+
+def test_wrong_codes_spread_over_many_sign_ins_still_lock_the_account(app, world, smtp):
+    """Whoever holds the password cannot guess codes forever by stopping short of the fifth
+    wrong try and signing in again (SPEC §2: at most 5 tries, lockout after 5 failures)."""
+    operator = world.grid_operator
+    for round_ in range(5):
+        browser = app.test_client()  # each round from another address: the per-address limit is not what stops it
+        browser.environ_base["REMOTE_ADDR"] = f"198.51.100.{round_ + 1}"
+        assert submit_password(browser, operator.login_id).status_code == 303, round_
+        for _ in range(4):
+            assert submit_code(browser, "000000" if smtp.code_for(operator.email) != "000000" else "111111"
+                               ).status_code == 401
+    last = app.test_client()
+    last.environ_base["REMOTE_ADDR"] = "198.51.100.9"
+    refused = submit_password(last, operator.login_id)
+    assert refused.status_code == 401  # the one answer of every failure: the account is locked
+    assert reload(operator).is_locked
+    assert "locked" in smtp.last_to(operator.email).subject.lower() or "ロック" in smtp.last_to(operator.email).subject
 
 
 def test_code_expires_after_five_minutes(client, world, smtp, clock):
@@ -170,3 +193,19 @@ def test_code_of_a_user_suspended_meanwhile_does_not_sign_in(client, world, smtp
     db.session.commit()
     assert submit_code(client, code).status_code == 401
     assert client.get("/dashboard").status_code == 303
+
+
+def test_wrong_codes_from_one_address_meet_the_per_address_limit(make_app, world_factory, smtp):
+    """Wrong codes count against the address like wrong passwords, and the code step itself
+    stops that address once it is over the limit (SPEC §2: per-IP limits)."""
+    app = make_app(PORTAL_IP_FAILURE_LIMIT=3)
+    with app.app_context():
+        world = world_factory()
+        browser = app.test_client()
+        assert submit_password(browser, world.grid_operator.login_id).status_code == 303
+        code = smtp.code_for(world.grid_operator.email)
+        wrong = "000000" if code != "000000" else "111111"
+        assert [submit_code(browser, wrong).status_code for _ in range(3)] == [401, 401, 401]
+        blocked = submit_code(browser, code)
+        assert blocked.status_code == 429 and blocked.headers["Retry-After"]
+        assert reload(world.grid_operator).last_login_at is None

@@ -105,6 +105,10 @@ def make_blueprint() -> Blueprint:
             return _code_page(pending, _("Enter the 6-digit code."), 400)
         try:
             user = service.verify_code(pending, form.code.data, origin())
+        except service.TooManyAttempts as blocked:
+            page, status = _code_page(pending, _(
+                "Too many failed sign-ins from this network. Please wait a while and try again."), 429)
+            return page, status, {"Retry-After": str(blocked.retry_after)}
         except service.CodeRefused as refused:
             if refused.reason == "wrong":
                 return _code_page(pending, _("The code is not correct."), 401)

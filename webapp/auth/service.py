@@ -43,6 +43,11 @@ _PENDING = PendingLogin.__table__
 _VOID_BROWSER_PENDING = update(_PENDING).where(
     _PENDING.c.session_id.in_(bindparam("session_ids", expanding=True)),
     _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
+# The account's other sign-ins waiting for a code: one at a time, so that wrong codes cannot be
+# spread over many of them; one that saw wrong codes counts as a failed sign-in when replaced.
+_VOID_OTHER_PENDING = update(_PENDING).where(
+    _PENDING.c.user_id == bindparam("account"), _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None),
+).returning(_PENDING.c.attempts)
 _INSERT_PENDING = insert(_PENDING)
 _UPDATE_PENDING = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
 _PENDING_BY_ID = select(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
@@ -138,14 +143,25 @@ def _lock(user: User, origin: Origin) -> None:
                            user=user, person=person, at=clock.now_jst(), ip=origin.ip)
 
 
-def count_failure(user: User, origin: Origin) -> None:
-    """One more failed sign-in in a row; the threshold locks the account until an unlock."""
+def count_failure(user: User, origin: Origin) -> bool:
+    """One more failed sign-in in a row; the threshold locks the account until an unlock.
+    True when the account is locked now."""
     failures = db.session.execute(
         update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
         .returning(User.failed_logins).execution_options(synchronize_session="fetch")
     ).scalar_one()
     if failures >= current_app.config["PORTAL_LOCKOUT_THRESHOLD"]:
         _lock(user, origin)
+        return True
+    return False
+
+
+def _replace_waiting_sign_ins(user: User, origin: Origin) -> bool:
+    """One sign-in waiting for a code per account: a right password voids the others, so wrong
+    codes cannot be spread over many browsers, and one that saw wrong codes (given up short of
+    the last try) counts as a failed sign-in. False when that failure locked the account."""
+    replaced = db.session.execute(_VOID_OTHER_PENDING, {"account": user.id, "voided_at": clock.now()}).scalars().all()
+    return not (any(replaced) and count_failure(user, origin))
 
 
 # Issued IDs are short; Sekisho passwords are 15+ characters. A long "ID" that matches nobody
@@ -207,6 +223,8 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
     # was right (a code page instead of the one answer for every failure).
     if db.session.scalar(_STILL_OPEN, {"user_id": user.id}) is None:
         raise _refuse("locked_meanwhile", origin, user, attempted)
+    if not _replace_waiting_sign_ins(user, origin):
+        raise _refuse("locked_by_codes", origin, user, attempted)
     return user
 
 
@@ -218,7 +236,8 @@ def second_factor_method(user: User) -> str:
 
 def start_pending_login(user: User, session_id: str, origin: Origin, replaces_session_id: str | None = None,
                         remember: Callable[[int], None] | None = None) -> PendingStep:
-    """Password accepted: void this browser's older pending logins and send a fresh code.
+    """Password accepted (the account's other pending logins are void by now, see
+    check_password): void this browser's older ones and send a fresh code.
 
     The failure count is NOT reset here: it resets only when the whole sign-in
     succeeds, so someone holding the password cannot guess codes forever.
@@ -361,6 +380,7 @@ def verify_code(pending: Row[Any], code: str, origin: Origin) -> User:
     """The second step for a pending login of this browser (pending_for). Returns the user on
     success (caller commits); wrong codes count towards voiding. The row may be stale by now:
     consuming it is conditional, so a code is used once however many requests carry it."""
+    ratelimit.check_ip_allowed(origin)  # wrong codes count against the address like wrong passwords
     user = lookup.user_by_id(pending.user_id)
     assert user is not None
     now = clock.now()
