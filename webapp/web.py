@@ -15,7 +15,10 @@ def origin() -> Origin:
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request that swaps a fragment. Restoring history (Back with no cached page)
+    sends HX-Request too, but swaps the whole body: it needs the whole page."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
 
 
 def redirect_to(location: str, code: int = 303) -> BaseResponse:

@@ -93,6 +93,20 @@ def test_pages_of_fifty_without_repeats_and_htmx_gets_the_fragment(browser_for, 
     assert "<html" not in second_response.get_data(as_text=True)
 
 
+def test_back_after_htmx_paging_gets_the_whole_page(browser_for, world, records):
+    """With no history cache, htmx restores Back by asking again with HX-Request *and*
+    HX-History-Restore-Request, then swaps the answer into <body>: it must be the whole page."""
+    restored = browser_for(world.grid_operator).get("/records?page=2", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true", "HX-Current-URL": "http://localhost/records?page=3"})
+    html = restored.get_data(as_text=True)
+    assert "<html" in html and 'aria-label="Main"' in html and shown_ids(html)
+
+
+def test_switching_the_language_keeps_the_filters(browser_for, world, records):
+    html = browser_for(world.grid_operator).get("/records?energy=wind&sort=capacity_kw").get_data(as_text=True)
+    assert "/lang/ja?next=/records?energy%3Dwind%26sort%3Dcapacity_kw" in html.replace("&amp;", "&")
+
+
 def test_sorting_by_capacity_descending(browser_for, world, records):
     rows = table(browser_for(world.grid_operator).get("/records?sort=-capacity_kw").get_data(as_text=True))
     capacities = [float(row["Capacity (kW)"].replace(",", "")) for row in rows]
