@@ -25,6 +25,13 @@ _INSERT = insert(_TABLE)
 _RECORD_ATTEMPT = update(_TABLE).where(_TABLE.c.id == bindparam("mail_id"), _TABLE.c.state == "queued")
 
 
+# Mail whose body is a credential (a one-time code, an activation or reissue link): once the
+# relay has it, the copy in the database is blanked, so that the database or a backup of it does
+# not hand out sign-ins. The development outbox keeps them: its page is where codes are read.
+SECRET_TEMPLATES = frozenset({"login_code", "activation"})
+DELIVERED_SECRET = "(removed after delivery: it held a one-time code or a link)"
+
+
 @dataclass
 class QueuedMail:
     """What this request queued, kept so that it can be sent without reading it back."""
@@ -34,6 +41,7 @@ class QueuedMail:
     subject: str
     body_text: str
     body_html: str
+    template: str = ""
     attempts: int = 0
 
 
@@ -46,6 +54,7 @@ def enqueue(recipient: str, subject: str, template: str, **context: Any) -> Queu
         subject=str(subject),
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
+        template=template,
     )
     item.id = db.session.execute(_INSERT, {
         "recipient": item.recipient, "subject": item.subject, "body_text": item.body_text,
@@ -129,6 +138,8 @@ def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict
             }
         else:
             values = {"attempts": attempts, "state": done_state, "sent_at": now, "last_error": ""}
+            if done_state == "sent" and item.template in SECRET_TEMPLATES:
+                values.update(body_text=DELIVERED_SECRET, body_html="")
         # Conditional on still being queued, so two flushers never both count one mail.
         db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, **values})
     db.session.commit()
