@@ -23,6 +23,7 @@ from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 from webapp.hours import display, service
 from webapp.hours.calendar import WARNING_MINUTES, Status
+from webapp.mail import outbox
 from webapp.ui import Banner
 from webapp.web import origin, redirect_to
 
@@ -91,7 +92,9 @@ def _note_exemption(user: User, status: Status) -> None:
 
 
 def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
-    """Sign-in check, run after the password was right (it reveals hours, not accounts)."""
+    """Sign-in check, run after the password was right (it reveals hours, not accounts). The
+    owner is mailed, as the code mail would have told them in hours: a right password from
+    someone else must not go unnoticed because the system happened to be closed."""
     status = current_status(user)
     if status.is_open:
         return None
@@ -101,6 +104,8 @@ def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
         return None
     audit.record("hours.refused", origin=where, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, **_audit_details(user, status))
+    outbox.enqueue(user.email, _("Sekisho: a sign-in with your password was refused (system closed)"),
+                   "sign_in_refused_hours", user=user, at=clock.now_jst(), ip=where.ip)
     return display.closed_message(status)
 
 
