@@ -38,3 +38,28 @@ def test_operator_searches_pages_and_exports_records(live_server, page, smtp):
     assert body.startswith(b"\xef\xbb\xbf") and len(lines) == 2 and lines[1].startswith("MARK-KANAGAWA,")
     assert total != count.inner_text()
     assert not csp_errors
+
+
+def test_a_column_sort_survives_a_filter_change_and_back_restores_the_page(live_server, page, smtp):
+    """The sort chosen by a column heading stays when a filter changes next; Back after htmx
+    swaps brings the whole page back, not the bare results."""
+    server = live_server()
+    with server.app.app_context():
+        from tests.records.helpers import add_records
+        from tests.support.world import build_world
+
+        world = build_world()
+        add_records(600)
+        operator = world.grid_operator
+    browser_sign_in(page, server, smtp, operator, TEST_PASSWORD)
+    page.wait_for_url("**/dashboard")
+    page.goto(server.url + "/records")
+    page.locator("thead a", has_text="認定日").click()
+    page.wait_for_url("**/records?sort=certified_on")
+    page.get_by_label("エネルギー源").select_option("solar")
+    page.wait_for_url("**energy=solar**")
+    assert "sort=certified_on" in page.url
+    page.go_back()
+    page.wait_for_url("**/records?sort=certified_on")
+    expect(page.locator("nav.menu")).to_be_visible()
+    expect(page.locator("#filter-q")).to_be_visible()

@@ -108,3 +108,20 @@ def test_editing_an_organisation_is_audited(world, browser_for):
         "security_manager_name": "x", "security_manager_contact": "y"})
     assert taken.status_code == 400
     assert sysadmin.get("/admin/organisations/999999/edit").status_code == 404
+
+
+def test_the_users_table_of_an_organisation_links_to_the_user_list_instead_of_swapping_into_the_page(world,
+                                                                                                    browser_for):
+    """Sorting it swapped /users results into the organisation's page and put /users in the
+    address bar: reloading then showed another page. Its headings are plain links to the list."""
+    html = browser_for(world.sysadmin).get(f"/admin/organisations/{world.grid.id}").get_data(as_text=True)
+    table = html.split('data-testid="user-count"', 1)[1]
+    assert f'<a href="/users?organisation={world.grid.id}&amp;sort=login_id">' in table
+    assert "hx-get" not in table and "hx-push-url" not in table
+
+
+def test_an_htmx_list_fragment_carries_its_sort_to_the_filter_form(world, browser_for):
+    fragment = browser_for(world.sysadmin).get("/users?sort=-name", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="filter-sort" name="sort" value="-name" hx-swap-oob="true"' in fragment
+    page = browser_for(world.sysadmin).get("/users?sort=-name").get_data(as_text=True)
+    assert page.count('id="filter-sort"') == 1 and "hx-swap-oob" not in page

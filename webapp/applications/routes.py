@@ -78,7 +78,7 @@ def make_blueprint() -> Blueprint:
         page = queries.list_applications(current_user, flt)
         context = {"page": page, "flt": flt, **_labels()}
         if is_htmx():
-            return render_template("applications/_rows.html", **context)
+            return render_template("applications/_rows.html", fragment=True, **context)
         organisations = (db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
                          if current_user.is_sysadmin else [])
         return render_template("applications/index.html", organisations=organisations, **context)

@@ -81,7 +81,7 @@ def _user_routes(bp: Blueprint) -> None:
         flt = accounts.UserFilter.from_args(request.args)
         context = {"page": accounts.list_users(current_user, flt), "flt": flt, **_labels()}
         if is_htmx():
-            return render_template("orgs/_user_rows.html", **context)
+            return render_template("orgs/_user_rows.html", fragment=True, **context)
         organisations = (db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
                          if current_user.is_sysadmin else [])
         return render_template("orgs/users.html", organisations=organisations, **context)

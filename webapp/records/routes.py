@@ -30,7 +30,7 @@ def _page(found: scope.Scope, flt: RecordFilter, error: str | None = None, statu
     context = {"page": page, "flt": flt, "scope": found, "fields": fields, "rows_html": rows_html,
                "energy_sources": ENERGY_SOURCES, "error": error}
     if is_htmx() and error is None:
-        return render_template("records/_results.html", **context), status
+        return render_template("records/_results.html", fragment=True, **context), status
     return render_template("records/index.html", **context), status
 
 
