@@ -202,3 +202,15 @@ def test_profile_choices_for_the_organisation_form(admin, world):
     choices = service.profile_choices(include_system_default=True)
     assert [value for value, _label in choices] == ["", "renewable", "capacity", "always", "night-shift"]
     assert "capacity" in choices[0][1]
+
+
+def test_the_system_wide_profile_is_named_not_coded(admin):
+    from flask_babel import force_locale
+
+    from webapp.hours import service
+
+    page = text_of(admin.get("/admin/hours"))  # the administrator reads English
+    with admin.application.test_request_context(), force_locale("en"):
+        code = service.system_profile_name()
+        label = str(dict(service.profile_choices())[code])
+    assert label != code and f"Now: {label}." in page
