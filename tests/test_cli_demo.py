@@ -28,8 +28,6 @@ def test_passwords_differ_between_installations(make_app, tmp_path):
     first = _demo(make_app())
     second_app = make_app(PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}")
     with second_app.app_context():
-        from webapp.extensions import db
-
         from tests.support.schema import create_current_schema
 
         create_current_schema()
