@@ -51,6 +51,10 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def refuse_unreadable_forms() -> None:
+        try:  # a raw byte that is no UTF-8 (another WSGI server may pass it) breaks request.args
+            request.query_string.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UnreadableForm("encoding") from None
         if request.method not in ("POST", "PUT", "PATCH"):
             return
         if request.mimetype == "application/x-www-form-urlencoded" and _undecodable(request.get_data(cache=True)):

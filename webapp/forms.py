@@ -11,15 +11,16 @@ from wtforms.fields.choices import SelectChoice
 class CleanText:
     """Refuses NUL and other control characters and over-long values with a readable message."""
 
-    def __init__(self, max_length: int = 200, allow_newlines: bool = False) -> None:
+    def __init__(self, max_length: int = 200, allow_newlines: bool = False, shown: bool = True) -> None:
         self.max_length = max_length
         self.allow_newlines = allow_newlines
+        self.shown = shown  # False for secrets (passwords): nobody reads them, any character goes
 
     def __call__(self, _form: Any, field: Any) -> None:
         value = field.data or ""
         if not isinstance(value, str):
             return
-        problem = text_problem(value, self.max_length, self.allow_newlines)
+        problem = text_problem(value, self.max_length, self.allow_newlines, self.shown)
         if problem is not None:
             raise ValidationError(problem)
 
@@ -29,12 +30,14 @@ class CleanText:
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def text_problem(value: str, max_length: int, allow_newlines: bool = False) -> Any:
-    """Why a text cannot be stored (a lazy message), or None; services check their input with it too."""
+def text_problem(value: str, max_length: int, allow_newlines: bool = False, shown: bool = True) -> Any:
+    """Why a text cannot be stored (a lazy message), or None; services check their input with it too.
+    `shown`: people will read it, so direction overrides are refused too."""
     if len(value) > max_length:
         return _l("Please enter at most %(n)d characters.", n=max_length)
     allowed = {"\n", "\r", "\t"} if allow_newlines else set()
-    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 or ch in BIDI_CONTROLS for ch in value):
+    refused = BIDI_CONTROLS if shown else frozenset()
+    if any((ord(ch) < 32 and ch not in allowed) or ord(ch) == 127 or ch in refused for ch in value):
         return _l("The input contains characters that cannot be used.")
     if "\ufffd" in value:
         return _l("The input is not valid text (check the character encoding).")

@@ -14,6 +14,13 @@ def origin() -> Origin:
     return Origin(ip=request.remote_addr or "", user_agent=(request.user_agent.string or "")[:300])
 
 
+def current_path() -> str:
+    """This page's path and query, for a `next` link back to it. Werkzeug's full_path decodes
+    the query strictly; a raw byte that is no UTF-8 must not turn every page into a 500."""
+    query = request.query_string.decode("utf-8", "replace")
+    return f"{request.path}?{query}" if query else request.path
+
+
 def is_htmx() -> bool:
     """An htmx request that swaps a fragment. Restoring history (Back with no cached page)
     sends HX-Request too, but swaps the whole body: it needs the whole page."""

@@ -209,3 +209,42 @@ def test_wrong_codes_from_one_address_meet_the_per_address_limit(make_app, world
         blocked = submit_code(browser, code)
         assert blocked.status_code == 429 and blocked.headers["Retry-After"]
         assert reload(world.grid_operator).last_login_at is None
+
+
+def test_right_passwords_sent_at_once_leave_one_sign_in_waiting(app, world, smtp):
+    """On PostgreSQL each of several simultaneous password steps would miss the others' new
+    sign-ins (not yet committed) and all stay open, giving 4 code guesses each: the account's
+    row is locked while one replaces the others."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from tests.support.races import needs_overlapping_writers
+    from webapp.auth.models import PendingLogin
+    from webapp.extensions import db
+
+    needs_overlapping_writers(app)
+    operator = world.grid_operator
+    browsers = []
+    for n in range(6):
+        browser = app.test_client()
+        browser.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
+        browser.get("/login")
+        browsers.append(browser)
+    start = threading.Barrier(len(browsers))
+    statuses: list[int] = []
+
+    def password_step(browser) -> None:  # type: ignore[no-untyped-def]
+        start.wait()
+        statuses.append(submit_password(browser, operator.login_id).status_code)
+
+    threads = [threading.Thread(target=password_step, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303] * len(browsers)
+    db.session.expire_all()
+    waiting = db.session.scalar(select(func.count()).select_from(PendingLogin).where(
+        PendingLogin.user_id == operator.id, PendingLogin.voided_at.is_(None), PendingLogin.consumed_at.is_(None)))
+    assert waiting == 1

@@ -63,3 +63,28 @@ def test_direction_overrides_are_refused_where_people_read_what_others_wrote(bro
                                                   "title": "お知らせ\u202e済認承", "body": "本文"})
     assert response.status_code == 400 and "characters that cannot be used" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_a_raw_byte_that_is_no_utf8_in_the_query_is_no_500(client, caplog):
+    """Another WSGI server may pass such a byte through (waitress answers 400 itself): a 400 that
+    says so, and the error page's own links back to the page do not fail on it either."""
+    caplog.set_level(logging.ERROR)
+    for path in ("/hours", "/login", "/no-such-page", "/dashboard"):
+        response = client.get(path, environ_overrides={"QUERY_STRING": "a=\xff"})
+        assert response.status_code in (400, 404), path
+        assert "文字コード" in response.get_data(as_text=True) or response.status_code == 404
+    assert caplog.records == []
+
+
+def test_a_password_may_hold_any_character_even_a_direction_override(app, smtp):
+    """Nobody reads a password: the refusal of direction overrides is for text people read."""
+    from tests.auth.steps import is_signed_in, sign_in_with_code
+    from tests.support.world import build_world, make_active
+
+    world = build_world()
+    password = "右から左へ\u202e読まれる合言葉 2026 \u2066秘密\u2069"
+    make_active(world.grid_operator, password)
+    db.session.commit()
+    browser = app.test_client()
+    sign_in_with_code(browser, smtp, world.grid_operator, password)
+    assert is_signed_in(browser)

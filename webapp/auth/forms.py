@@ -18,7 +18,7 @@ def _required() -> DataRequired:
 
 class LoginForm(FlaskForm):
     login_id = StringField(_l("User ID"), validators=[_required(), CleanText(100)], filters=[strip_filter])
-    password = PasswordField(_l("Password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX)])
+    password = PasswordField(_l("Password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX, shown=False)])
 
 
 class CodeForm(FlaskForm):
@@ -26,14 +26,14 @@ class CodeForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX)])
+    password = PasswordField(_l("New password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX, shown=False)])
     password_confirm = PasswordField(_l("New password (again)"),
-                                     validators=[_required(), CleanText(PASSWORD_FIELD_MAX)])
+                                     validators=[_required(), CleanText(PASSWORD_FIELD_MAX, shown=False)])
 
 
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Current password"),
-                                     validators=[_required(), CleanText(PASSWORD_FIELD_MAX)])
+                                     validators=[_required(), CleanText(PASSWORD_FIELD_MAX, shown=False)])
     end_other_sessions = BooleanField(_l("Sign out my other sessions"), default=True)
 
 
@@ -41,11 +41,11 @@ class AuthenticatorForm(FlaskForm):
     """Switching the app on: the code it shows proves the secret arrived; the password proves who asks."""
 
     code = StringField(_l("Code shown by the app"), validators=[_required(), CleanText(20)], filters=[strip_filter])
-    password = PasswordField(_l("Current password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX)])
+    password = PasswordField(_l("Current password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX, shown=False)])
 
 
 class ReauthenticateForm(FlaskForm):
-    password = PasswordField(_l("Current password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX)])
+    password = PasswordField(_l("Current password"), validators=[_required(), CleanText(PASSWORD_FIELD_MAX, shown=False)])
 
 
 class EmptyForm(FlaskForm):

@@ -18,7 +18,7 @@ from webapp.auth import service
 from webapp.auth.models import User
 from webapp.extensions import db, login_manager
 from webapp.guard import add_gate
-from webapp.web import redirect_to
+from webapp.web import current_path, redirect_to
 
 
 @login_manager.user_loader
@@ -44,8 +44,8 @@ def require_signed_in(user: Any) -> BaseResponse | None:
         return None
     if session.get("_expired"):
         flash(session_ended_message(), "info")
-    target = request.full_path if request.method == "GET" else None
-    next_arg = {"next": target.rstrip("?")} if target and not request.headers.get("HX-Request") else {}
+    target = current_path() if request.method == "GET" else None
+    next_arg = {"next": target} if target and not request.headers.get("HX-Request") else {}
     return redirect_to(url_for("auth.login", **next_arg))
 
 

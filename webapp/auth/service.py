@@ -158,10 +158,15 @@ def count_failure(user: User, origin: Origin) -> bool:
 
 def _replace_waiting_sign_ins(user: User, origin: Origin) -> bool:
     """One sign-in waiting for a code per account: a right password voids the others, so wrong
-    codes cannot be spread over many browsers, and one that saw wrong codes (given up short of
-    the last try) counts as a failed sign-in. False when that failure locked the account."""
+    codes cannot be spread over many browsers, and each one that saw wrong codes (given up short
+    of the last try) counts as a failed sign-in. False when that locked the account.
+
+    The account's row is locked until the new sign-in is committed: on PostgreSQL, right
+    passwords sent at once would otherwise each miss the others' uncommitted sign-ins and all
+    stay open (SQLite's BEGIN IMMEDIATE already runs them one after another)."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     replaced = db.session.execute(_VOID_OTHER_PENDING, {"account": user.id, "voided_at": clock.now()}).scalars().all()
-    return not (any(replaced) and count_failure(user, origin))
+    return not any(count_failure(user, origin) for attempts in replaced if attempts)
 
 
 # Issued IDs are short; Sekisho passwords are 15+ characters. A long "ID" that matches nobody

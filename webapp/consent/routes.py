@@ -12,7 +12,7 @@ from webapp.consent.acceptance import ConsentRefused, Shown, Submission
 from webapp.consent.models import KINDS
 from webapp.consent.texts import PUBLIC_PATHS, kind_label
 from webapp.guard import exempt_from, public
-from webapp.web import is_htmx, origin, redirect_to, safe_next
+from webapp.web import current_path, is_htmx, origin, redirect_to, safe_next
 
 NEXT_KEY = "consent_next"
 
@@ -22,7 +22,7 @@ def require_consent(user) -> BaseResponse | None:
     if not user.is_authenticated or not acceptance.pending(user):
         return None
     if request.method == "GET" and not is_htmx():
-        session[NEXT_KEY] = request.full_path.rstrip("?")
+        session[NEXT_KEY] = current_path()
     return redirect_to(url_for("consent.page"))
 
 
