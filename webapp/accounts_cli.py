@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from webapp.applications.drafts import EMAIL_PATTERN
 from webapp.audit import service as audit
 from webapp.auth import credentials
 from webapp.auth.models import User
@@ -15,8 +16,8 @@ def create_sysadmin(login_id: str, name: str, email: str) -> str:
     normalised = normalise_login_id(login_id)
     if not normalised or len(normalised) > 40 or not normalised.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise ValueError("login ID must be 1-40 letters, digits, '-', '_' or '.'")
-    if "@" not in email or len(email) > 254:
-        raise ValueError("a personal e-mail address is required")
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise ValueError("a personal e-mail address (ASCII letters, like name@example.jp) is required")
     if db.session.scalar(select(User.id).where(User.login_id == normalised)) is not None:
         raise ValueError(f"login ID {normalised} is already taken")
     user = orgs.create_user(orgs.operator_organisation(), name=name, email=email, roles="sysadmin")

@@ -75,3 +75,22 @@ def test_a_decision_without_csrf_token_changes_nothing(world, browser_for):
                             headers={"HX-Request": "true"})
     assert htmx.status_code == 400 and "<html" not in text_of(htmx)
     assert steps.application(application_id).state == "submitted"
+
+
+def test_an_address_mail_cannot_carry_is_refused_where_it_is_typed(world, browser_for):
+    """Full-width letters from an IME or a Japanese domain: the relay is spoken to in plain
+    SMTP, so such an account would never get its activation mail. Refused, nothing filed."""
+    admin = browser_for(world.grid_admin)
+    for address in ("ｔａｒｏ@example.jp", "taro@例え.jp"):
+        refused = file(admin, **add_user_fields(email=address))
+        assert refused.status_code == 400 and "e-mail" in steps.errors_of(refused).lower(), address
+    assert steps.count_applications() == 0
+
+
+def test_a_new_responsible_person_needs_an_emergency_phone(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    refused = file(admin, **add_user_fields(email="resp2@test.example", role=["responsible"]))
+    assert refused.status_code == 400 and "emergency phone" in steps.errors_of(refused)
+    assert steps.count_applications() == 0
+    filed_id(file(admin, **add_user_fields(email="resp2@test.example", role=["responsible"],
+                                           emergency_phone="03-1234-5678")))

@@ -120,8 +120,10 @@ def test_an_organisation_without_responsible_person_routes_to_the_system_adminis
 
 def test_changing_who_is_responsible_needs_the_system_administrator(world, smtp, browser_for):
     admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    no_phone = file(admin, kind="change", target=world.grid_operator.login_id, role=["operator", "responsible"])
+    assert no_phone.status_code == 400 and "emergency phone" in text_of(no_phone)  # SPEC §1
     application_id = filed_id(file(admin, kind="change", target=world.grid_operator.login_id,
-                                   role=["operator", "responsible"]))
+                                   role=["operator", "responsible"], emergency_phone="03-1234-5678"))
     application = steps.application(application_id)
     assert application.requires_sysadmin is True
     assert "Approve and execute" not in text_of(responsible.get(f"/applications/{application_id}"))

@@ -180,3 +180,22 @@ def test_delivered_codes_and_activation_links_are_not_kept_in_the_database(app, 
     db.session.expire_all()
     stored = " ".join(m.body_text + m.body_html for m in db.session.scalars(select(OutboxMail)))
     assert code not in stored and token not in stored
+
+
+def test_a_mail_smtp_cannot_carry_fails_alone_and_blocks_no_other(app, world, smtp):
+    """An address stored before it was refused at input (「ｔａｒｏ@…」): that mail is recorded as
+    failed like a refused recipient; the mail after it is delivered, now and on later runs."""
+    from webapp.mail import outbox
+
+    outbox.enqueue("ｔａｒｏ@example.jp", "notice", "account_notice", user=world.grid_operator, headline="x", reason="")
+    outbox.enqueue(world.grid_operator.email, "notice", "account_notice", user=world.grid_operator,
+                   headline="y", reason="")
+    db.session.commit()
+    outbox.take_committed_ids()
+    assert outbox.deliver() == (1, 1)
+    assert smtp.last_to(world.grid_operator.email)
+    db.session.expire_all()
+    stored = {m.recipient: m for m in db.session.scalars(select(OutboxMail))}
+    assert stored["ｔａｒｏ@example.jp"].state == "queued" and stored["ｔａｒｏ@example.jp"].attempts == 1
+    assert "Unicode" in stored["ｔａｒｏ@example.jp"].last_error or "ascii" in stored["ｔａｒｏ@example.jp"].last_error
+    assert stored[world.grid_operator.email].state == "sent"

@@ -20,7 +20,9 @@ from webapp.auth.service import normalise_login_id
 from webapp.extensions import db
 from webapp.orgs.service import email_in_use
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# ASCII only: the mail relay is spoken to in plain SMTP (no SMTPUTF8), so 「ｔａｒｏ@…」 or a
+# Japanese domain could never be delivered; refused where it is typed instead.
+EMAIL_PATTERN = re.compile(r"^[!-?A-~]+@[!-?A-~]+\.[!-?A-~]+$", re.ASCII)
 # Which account states each kind can act on.
 TARGET_STATES = {
     "change": {"pending", "active", "suspended"},
@@ -31,6 +33,8 @@ TARGET_STATES = {
     "reissue": {"active", "pending"},
 }
 PROFILE_FIELDS = ("name", "department", "email", "emergency_phone")
+# SPEC §1: a responsible person is registered with an emergency phone number.
+_NEEDS_PHONE = _l("A responsible person needs an emergency phone number: enter it in the application.")
 
 
 @dataclass
@@ -135,6 +139,8 @@ def _check_add(draft: Draft, exclude_application: int | None) -> Checked:
         problems += _check_email(draft.email, None, exclude_application)
     if not draft.roles:
         problems.append(_l("Choose at least one role."))
+    elif "responsible" in draft.roles and not draft.emergency_phone:
+        problems.append(_NEEDS_PHONE)
     if not draft.natural_person:
         problems.append(_l("Confirm that the user is a natural person with a personal e-mail address "
                            "(shared or group mailboxes cannot hold an account)."))
@@ -156,6 +162,8 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
         payload["roles"] = _check_roles(draft.roles)
     if not payload:
         raise Invalid(_l("The application changes nothing: enter at least one new value."))
+    if "responsible" in payload.get("roles", []) and not payload.get("emergency_phone", before["emergency_phone"]):
+        raise Invalid(_NEEDS_PHONE)
     if "email" in payload:
         problems = _check_email(payload["email"], target.id, exclude_application)
         if problems:

@@ -168,8 +168,13 @@ def _send_on(host: smtplib.SMTP, sender: str, items: list[Mail], errors: dict[in
     for item in items:
         try:
             data = build_message(sender, item)
+        except (BadHeader, ValueError) as exc:  # an address or header SMTP cannot carry (UnicodeError is one)
+            errors[item.id] = f"{type(exc).__name__}: {exc}"
+            done.add(item.id)
+            continue
+        try:
             host.sendmail(envelope_from, [parseaddr(item.recipient)[1] or item.recipient], data)
-        except (BadHeader, smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             errors[item.id] = f"{type(exc).__name__}: {exc}"
         done.add(item.id)
 
