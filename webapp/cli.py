@@ -27,13 +27,12 @@ def _warn_doubts() -> None:
     for doubt in doubts(current_app.config):
         click.echo(f"warning: {doubt}", err=True)
     if not is_development(current_app.config):
-        from webapp.consent.acceptance import current_version_ids
+        from webapp.consent.acceptance import kinds_not_in_force
 
         documents = {"terms": "terms of use", "privacy": "privacy policy", "items": "consent items"}
-        in_force = current_version_ids()
-        missing = [name for kind, name in documents.items() if kind not in in_force]
+        missing = kinds_not_in_force()
         if missing:
-            names = ", ".join(missing)
+            names = ", ".join(documents[kind] for kind in missing)
             click.echo(f"warning: not in force: {names}. Until they are, signed-in users reach the data without "
                        "the consent gate; publish them with `portal terms publish`", err=True)
 

@@ -16,7 +16,8 @@ def origin() -> Origin:
 
 def current_path() -> str:
     """This page's path and query, for a `next` link back to it. Werkzeug's full_path decodes
-    the query strictly; a raw byte that is no UTF-8 must not turn every page into a 500."""
+    the query strictly: a query that is no UTF-8 is refused (converters.py), and the error page
+    saying so links back here too."""
     query = request.query_string.decode("utf-8", "replace")
     return f"{request.path}?{query}" if query else request.path
 

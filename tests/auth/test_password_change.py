@@ -104,9 +104,13 @@ def test_no_maximum_age_by_default(client, world, sign_in, clock):
 
 def _try_the_code(intruder, code: str) -> None:
     """The code page is gone (back to the sign-in), and a code sent anyway signs nobody in."""
+    from tests.conftest import csrf_from
+
     page = intruder.get("/login/code")
     assert page.status_code == 303 and page.headers["Location"].startswith("/login")
-    intruder.post("/login/code", data={"code": code})
+    token = csrf_from(intruder.get("/login").get_data(as_text=True))
+    sent = intruder.post("/login/code", data={"code": code, "csrf_token": token})
+    assert sent.status_code == 303 and sent.headers["Location"] == "/login"
     assert not is_signed_in(intruder)
 
 

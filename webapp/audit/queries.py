@@ -242,7 +242,7 @@ def _walk(plan: _Plan, position: tuple[int, datetime] | None, older: bool, limit
 def _text_condition(q: str) -> ColumnElement[bool]:
     # SQLite's LIKE is already case-blind for ASCII; its ILIKE would only add a lower() per row.
     return listing.contains_text((AuditEvent.target, AuditEvent.details), q,
-                         case_blind=db.session.get_bind().dialect.name != "sqlite")
+                                 case_blind=db.session.get_bind().dialect.name != "sqlite")
 
 
 _ROW_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.kind, AuditEvent.ip, AuditEvent.user_agent,

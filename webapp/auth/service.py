@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth import lookup, passwords, ratelimit
+from webapp.auth import lookup, passwords, ratelimit, sessions
 from webapp.auth.models import PendingLogin, User
 from webapp.auth.ratelimit import TooManyAttempts  # noqa: F401  (part of this module's interface)
 from webapp.extensions import db
@@ -43,11 +43,6 @@ _PENDING = PendingLogin.__table__
 _VOID_BROWSER_PENDING = update(_PENDING).where(
     _PENDING.c.session_id.in_(bindparam("session_ids", expanding=True)),
     _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
-# The account's other sign-ins waiting for a code: one at a time, so that wrong codes cannot be
-# spread over many of them; one that saw wrong codes counts as a failed sign-in when replaced.
-_VOID_OTHER_PENDING = update(_PENDING).where(
-    _PENDING.c.user_id == bindparam("account"), _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None),
-).returning(_PENDING.c.attempts)
 _INSERT_PENDING = insert(_PENDING)
 _UPDATE_PENDING = update(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
 _PENDING_BY_ID = select(_PENDING).where(_PENDING.c.id == bindparam("pending_id"))
@@ -165,7 +160,7 @@ def _replace_waiting_sign_ins(user: User, origin: Origin) -> bool:
     passwords sent at once would otherwise each miss the others' uncommitted sign-ins and all
     stay open (SQLite's BEGIN IMMEDIATE already runs them one after another)."""
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
-    replaced = db.session.execute(_VOID_OTHER_PENDING, {"account": user.id, "voided_at": clock.now()}).scalars().all()
+    replaced = sessions.void_sign_ins_in_progress(user.id)
     return not any(count_failure(user, origin) for attempts in replaced if attempts)
 
 

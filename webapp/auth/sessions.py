@@ -243,12 +243,13 @@ def end_session(session: PortalSession) -> None:
     session.ended = True
 
 
-def void_sign_ins_in_progress(user_id: int) -> None:
-    """Sign-ins past the password but not yet the code stop too: whoever entered the password
+def void_sign_ins_in_progress(user_id: int) -> list[int]:
+    """Void the user's sign-ins past the password but not yet the code; returns the wrong-code
+    counts they had. When the password is set or the sessions end, whoever entered the password
     (the code mail says to change it) must not finish with the code after all."""
-    db.session.execute(update(PendingLogin).where(
+    return list(db.session.execute(update(PendingLogin).where(
         PendingLogin.user_id == user_id, PendingLogin.voided_at.is_(None), PendingLogin.consumed_at.is_(None),
-    ).values(voided_at=clock.now()))
+    ).values(voided_at=clock.now()).returning(PendingLogin.attempts)).scalars())
 
 
 def end_all_sessions(user_id: int, except_sid: str | None = None) -> int:

@@ -107,6 +107,12 @@ def current_version_ids(now: datetime | None = None) -> dict[str, int]:
     return {kind: version_id for version_id, kind, effective_at in _published() if effective_at <= now}
 
 
+def kinds_not_in_force(now: datetime | None = None) -> list[str]:
+    """Which documents (terms, privacy, items) have no version in force: the gate cannot ask for them."""
+    in_force = current_version_ids(now)
+    return [kind for kind in ("terms", "privacy", "items") if kind not in in_force]
+
+
 def upcoming_versions(now: datetime | None = None) -> list[DocumentVersion]:
     """Published but not yet in force: announced, not enforced."""
     now = now or clock.now()
