@@ -35,6 +35,10 @@ _DELETE_BY_ID = delete(_TABLE).where(_TABLE.c.id == bindparam("sid"))
 _INSERT = insert(_TABLE)
 # The columns to SET are the parameters given when executing (id too, when the row moves).
 _UPDATE_ROW = update(_TABLE).where(_TABLE.c.id == bindparam("row_sid"))
+_PENDING = PendingLogin.__table__
+_VOID_USER_PENDING = update(_PENDING).where(
+    _PENDING.c.user_id == bindparam("owner_id"), _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None),
+).values(voided_at=bindparam("voided_at")).returning(_PENDING.c.attempts)
 _WRITTEN_MARK = "sekisho.session_written"  # dropped by a rollback: what was written is gone
 
 
@@ -247,9 +251,7 @@ def void_sign_ins_in_progress(user_id: int) -> list[int]:
     """Void the user's sign-ins past the password but not yet the code; returns the wrong-code
     counts they had. When the password is set or the sessions end, whoever entered the password
     (the code mail says to change it) must not finish with the code after all."""
-    return list(db.session.execute(update(PendingLogin).where(
-        PendingLogin.user_id == user_id, PendingLogin.voided_at.is_(None), PendingLogin.consumed_at.is_(None),
-    ).values(voided_at=clock.now()).returning(PendingLogin.attempts)).scalars())
+    return list(db.session.execute(_VOID_USER_PENDING, {"owner_id": user_id, "voided_at": clock.now()}).scalars())
 
 
 def end_all_sessions(user_id: int, except_sid: str | None = None) -> int:
