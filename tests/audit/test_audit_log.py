@@ -249,3 +249,42 @@ def test_markup_in_the_log_is_shown_as_text(browser_for, world):
     assert html.escape(hostile) in row  # the target, as text
     assert 'title="' + html.escape(hostile * 2) + '"' in row  # the whole user agent in the title
     assert html.escape(hostile[:31]) + "…" in row  # the cell shows its first characters
+
+
+def test_each_entry_says_in_words_what_happened_beside_its_kind(world, admin, clock):
+    from webapp.i18n import LOCALE_COOKIE
+
+    add("login.failed", world.grid_operator, target=world.grid_operator.login_id, reason="wrong_password")
+    clock.advance(minutes=1)
+    add("application.approved", world.grid_responsible, target="42")
+    clock.advance(minutes=1)
+    add("future.kind", world.grid_operator)  # a kind this version has no words for: the code alone
+    english = admin.get(PAGE).get_data(as_text=True)
+    rows = english.split('data-entry-id="')[1:4]
+    assert "<code>future.kind</code>" in rows[0] and "<br>" not in rows[0].split("</td>")[1]
+    assert "Application approved" in rows[1] and "<code>application.approved</code>" in rows[1]
+    assert "Sign-in failed" in rows[2] and "<code>login.failed</code>" in rows[2]
+    assert '<option value="login.failed" label="Sign-in failed">' in english  # the kind field's suggestions
+    admin.set_cookie(LOCALE_COOKIE, "ja")
+    japanese = admin.get(PAGE).get_data(as_text=True)
+    assert "申請承認" in japanese and "ログイン失敗" in japanese
+
+
+def test_every_kind_the_portal_writes_has_words():
+    """Kinds are literals at the call sites (one is built from an application's decision)."""
+    from pathlib import Path
+
+    from webapp.applications.models import DECISIONS
+    from webapp.audit.kinds import KIND_LABELS
+
+    call = re.compile(r"(?:audit\.record|\b_audit|\b_record|\brecord)\(\s*\"([a-z_]+(?:\.[a-z_]+)?)\"")
+    conditional = re.compile(r"\"([a-z]+\.[a-z_]+)\" if [^\n]+ else \"([a-z]+\.[a-z_]+)\"")
+    written = set()
+    for source in Path(service.__file__).parents[1].rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        written.update(call.findall(text))
+        for pair in conditional.findall(text):
+            written.update(kind for kind in pair if kind.split(".")[0] in {"session", "hours"})
+    written.update(f"application.{state}" for state in DECISIONS.values())
+    assert {"login.succeeded", "logout", "session.expired", "hours.custom_profile_created"} <= written
+    assert sorted(written - set(KIND_LABELS)) == []

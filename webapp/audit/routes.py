@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from webapp.audit import queries
+from webapp.audit import kinds, queries
 from webapp.audit.browse import browse
 from webapp.audit.table import rows_html
 from webapp.guard import requires_role
@@ -24,6 +24,6 @@ def make_blueprint() -> Blueprint:
                       with_form=not fragment)
         template = "audit/_results.html" if fragment else "audit/index.html"
         return render_template(template, page=view.page, flt=flt, organisations=view.organisations,
-                               kinds=view.kinds, rows_html=rows_html)
+                               kinds=view.kinds, kind_label=kinds.label, rows_html=rows_html)
 
     return bp

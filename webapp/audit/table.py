@@ -10,6 +10,7 @@ from typing import Sequence
 
 from markupsafe import Markup
 
+from webapp.audit.kinds import label
 from webapp.audit.queries import AuditRow
 from webapp.ui import format_jst
 
@@ -23,12 +24,18 @@ def _agent(agent: str) -> str:
     return f'<small title="{escape(agent)}">{escape(shown)}</small>'
 
 
+def _kind(kind: str) -> str:
+    words = label(kind)
+    code = f"<code>{escape(kind)}</code>"
+    return f"{escape(words)}<br><small>{code}</small>" if words else code
+
+
 def _row(e: AuditRow) -> str:
     actor = f"{escape(e.actor_name)} <small>({escape(e.actor_login_id)})</small>" if e.actor_login_id else ""
     details = f'<code class="wrap">{escape(e.details)}</code>' if e.details != "{}" else ""
     return (f'<tr data-entry-id="{e.id}">'
             f'<td><time datetime="{e.at.isoformat()}">{format_jst(e.at, "%Y-%m-%d %H:%M:%S")}</time></td>'
-            f"<td><code>{escape(e.kind)}</code></td><td>{actor}</td><td>{escape(e.organisation_name)}</td>"
+            f"<td>{_kind(e.kind)}</td><td>{actor}</td><td>{escape(e.organisation_name)}</td>"
             f"<td>{escape(e.ip)}</td><td>{_agent(e.user_agent)}</td>"
             f'<td><code class="wrap">{escape(e.target)}</code></td><td>{details}</td></tr>\n')
 
