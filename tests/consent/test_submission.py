@@ -143,7 +143,12 @@ def test_the_user_sees_what_they_accepted_and_when(client, world, sign_in):
     accept_everything(client)
     page = client.get("/consent/history").get_data(as_text=True)
     assert "2025-06-10 10:00" in page
-    assert "purpose, credentials, grid-no-retail" in page
+    # The statements ticked, in the words they were shown in; the documents themselves whole.
+    ticked = page.split('<ul class="ticked">')[1].split("</ul>")[0]
+    assert ticked.count("<li>") == 3
+    assert "本システムを目的の範囲内でのみ利用します。" in ticked and "閲覧した設備情報を小売事業に利用しません。" in ticked
+    assert "grid-no-retail" not in page
+    assert page.count("全文") == 2  # terms and privacy (this client reads Japanese)
     assert page.count("<tr>") == 4  # header + three documents
 
 

@@ -246,10 +246,27 @@ def accept(user, submission: Submission, origin: Origin) -> list[ConsentAcceptan
     return rows
 
 
-def history(user_id: int) -> list[tuple[ConsentAcceptance, DocumentVersion]]:
-    return list(db.session.execute(
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One acceptance as the user's own history shows it: the statements ticked in words
+    (the keys are what the form sent); empty for a terms or privacy document, whose one box
+    stands for the whole text."""
+
+    evidence: ConsentAcceptance
+    version: DocumentVersion
+    statements: list[str]
+
+
+def history(user_id: int) -> list[HistoryEntry]:
+    rows = db.session.execute(
         select(ConsentAcceptance, DocumentVersion)
         .join(DocumentVersion, DocumentVersion.id == ConsentAcceptance.version_id)
         .where(ConsentAcceptance.user_id == user_id)
         .order_by(ConsentAcceptance.accepted_at.desc(), ConsentAcceptance.id.desc())
-    ).all())
+    ).all()
+    item_versions = {version.id for _evidence, version in rows if version.kind == "items"}
+    texts = {(item.version_id, item.item_key): item.text for item in db.session.scalars(
+        select(ConsentItem).where(ConsentItem.version_id.in_(item_versions)))} if item_versions else {}
+    return [HistoryEntry(evidence, version, [texts.get((version.id, key), key) for key in evidence.item_list]
+                         if version.kind == "items" else [])
+            for evidence, version in rows]
