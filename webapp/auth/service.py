@@ -131,12 +131,14 @@ def _lock(user: User, origin: Origin) -> None:
         return
     audit.record("account.locked", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, failures=user.failed_logins)
-    outbox.enqueue(user.email, _("Your Sekisho account has been locked"), "account_locked",
+    # Sent by the scheduler's next mail run, not before this answer: the fifth wrong password
+    # must take as long for an existing ID as for an unknown one.
+    outbox.enqueue(user.email, _("Your Sekisho account has been locked"), "account_locked", with_response=False,
                    user=user, person=user, at=clock.now_jst(), ip=origin.ip)
     for person in responsible_people(user.organisation_id):
         if person.id != user.id:
             outbox.enqueue(person.email, _("A user of your organisation has been locked out"), "account_locked",
-                           user=user, person=person, at=clock.now_jst(), ip=origin.ip)
+                           with_response=False, user=user, person=person, at=clock.now_jst(), ip=origin.ip)
 
 
 def count_failure(user: User, origin: Origin) -> bool:

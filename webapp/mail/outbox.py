@@ -45,8 +45,12 @@ class QueuedMail:
     attempts: int = 0
 
 
-def enqueue(recipient: str, subject: str, template: str, **context: Any) -> QueuedMail:
-    """Render mail/<template>.txt and .html and add them to the current transaction."""
+def enqueue(recipient: str, subject: str, template: str, *, with_response: bool = True, **context: Any) -> QueuedMail:
+    """Render mail/<template>.txt and .html and add them to the current transaction.
+
+    The request delivers what it queued before it answers, unless `with_response` is False:
+    then the scheduler's next mail run (or `portal mail flush`) does, so that the answer takes
+    no longer for having queued it (a lockout must not show by its timing which IDs exist)."""
     now = clock.now()
     item = QueuedMail(
         id=0,
@@ -60,8 +64,9 @@ def enqueue(recipient: str, subject: str, template: str, **context: Any) -> Queu
         "recipient": item.recipient, "subject": item.subject, "body_text": item.body_text,
         "body_html": item.body_html, "template": template, "next_attempt_at": now, "created_at": now,
     }).inserted_primary_key[0]
-    db.session.info.setdefault(_NEW_IDS, []).append(item.id)
-    db.session.info.setdefault(_ITEMS, {})[item.id] = item
+    if with_response:
+        db.session.info.setdefault(_NEW_IDS, []).append(item.id)
+        db.session.info.setdefault(_ITEMS, {})[item.id] = item
     return item
 
 
