@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_MAIL_PASSWORD": None,
     "PORTAL_MAIL_SENDER": "sekisho@localhost",
     "PORTAL_MAIL_TIMEOUT_SECONDS": 10,
-    "PORTAL_MAIL_MAX_ATTEMPTS": 8,
+    "PORTAL_MAIL_MAX_ATTEMPTS": 8,  # refusals for good (5xx) before a mail is given up; an outage never gives up
     "PORTAL_BASE_URL": "http://127.0.0.1:8000",
     "PORTAL_HOURS_PROFILE": "always",
     "PORTAL_YEAR_END_CLOSURE": "12-29..01-03",

@@ -59,6 +59,7 @@ KIND_LABELS = {
     "login.rate_limited": _l("Sign-in attempts limited"),
     "login.succeeded": _l("Sign-in completed"),
     "logout": _l("Signed out"),
+    "mail.failed": _l("Mail given up (refused by the relay)"),
     "notice.posted": _l("Notice posted"),
     "organisation.onboarded": _l("Organisation registered"),
     "organisation.resumed": _l("Organisation resumed"),

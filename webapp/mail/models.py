@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.database import Base, UTCDateTime
 
-# queued -> sent (smtp) | kept (outbox backend, development) ; failed after the last attempt.
+# queued -> sent (smtp) | kept (outbox backend, development); failed once the relay has refused it
+# PORTAL_MAIL_MAX_ATTEMPTS times (an unreachable relay keeps it queued, however long).
 MAIL_STATES = ("queued", "sent", "kept", "failed")
 
 

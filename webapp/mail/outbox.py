@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Sequence
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,14 @@ _ITEMS = "sekisho.mail_items"  # id -> QueuedMail queued by this session
 _TABLE = OutboxMail.__table__
 _INSERT = insert(_TABLE)
 _RECORD_ATTEMPT = update(_TABLE).where(_TABLE.c.id == bindparam("mail_id"), _TABLE.c.state == "queued")
+
+# Whoever sends a mail holds it first, by moving its next attempt this far ahead: the request
+# that queued it (from the start), or the scheduler and `portal mail flush` (by a conditional
+# update), so that two of them never send one mail. A sender that dies mid-way lets it go
+# when the lease runs out; the next run sends it then.
+LEASE = timedelta(minutes=2)
+# Longest wait between two tries while the relay is unreachable or says "later".
+LONGEST_BACKOFF = timedelta(hours=1)
 
 
 # Mail whose body is a credential (a one-time code, an activation or reissue link): once the
@@ -43,6 +51,7 @@ class QueuedMail:
     body_html: str
     template: str = ""
     attempts: int = 0
+    leased: bool = False  # held by this request from the start (see LEASE)
 
 
 def enqueue(recipient: str, subject: str, template: str, *, with_response: bool = True, **context: Any) -> QueuedMail:
@@ -50,8 +59,10 @@ def enqueue(recipient: str, subject: str, template: str, *, with_response: bool 
 
     The request delivers what it queued before it answers, unless `with_response` is False:
     then the scheduler's next mail run (or `portal mail flush`) does, so that the answer takes
-    no longer for having queued it (a lockout must not show by its timing which IDs exist)."""
+    no longer for having queued it (a lockout must not show by its timing which IDs exist).
+    A request holds the mail it will send from the start; a command's is due at once."""
     now = clock.now()
+    leased = with_response and has_request_context()
     item = QueuedMail(
         id=0,
         recipient=recipient,
@@ -59,10 +70,12 @@ def enqueue(recipient: str, subject: str, template: str, *, with_response: bool 
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
         template=template,
+        leased=leased,
     )
     item.id = db.session.execute(_INSERT, {
         "recipient": item.recipient, "subject": item.subject, "body_text": item.body_text,
-        "body_html": item.body_html, "template": template, "next_attempt_at": now, "created_at": now,
+        "body_html": item.body_html, "template": template, "created_at": now,
+        "next_attempt_at": now + LEASE if leased else now,
     }).inserted_primary_key[0]
     if with_response:
         db.session.info.setdefault(_NEW_IDS, []).append(item.id)
@@ -89,15 +102,15 @@ def take_committed_ids() -> list[int]:
 
 
 def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+    return min(timedelta(seconds=30 * 2 ** min(max(attempts - 1, 0), 20)), LONGEST_BACKOFF)
 
 
-def _send_smtp(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, str]:
-    """Send each item; return the error text of those that failed."""
+def _send_smtp(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, smtp.Failure]:
+    """Send each item; return why those that failed did."""
     return smtp.send_all(items)
 
 
-def _keep_local(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, str]:
+def _keep_local(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, smtp.Failure]:
     for item in items:
         print(
             f"\n--- mail to {item.recipient}: {item.subject}\n{item.body_text}\n--- end of mail",
@@ -107,27 +120,43 @@ def _keep_local(items: Sequence[OutboxMail | QueuedMail]) -> dict[int, str]:
     return {}
 
 
+def _claim(ids: list[int], now: Any) -> list[OutboxMail]:
+    """Hold these mails for this sender (those still queued and due: nobody else holds them)."""
+    claimed = list(db.session.execute(
+        update(OutboxMail).where(OutboxMail.id.in_(ids), OutboxMail.state == "queued",
+                                 OutboxMail.next_attempt_at <= now)
+        .values(next_attempt_at=now + LEASE).returning(OutboxMail.id)
+        .execution_options(synchronize_session=False)).scalars())
+    items = list(db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(claimed)).order_by(OutboxMail.id)
+                                    .execution_options(populate_existing=True)))
+    db.session.commit()  # the claim is visible to other senders; and never hold the write lock while talking to SMTP
+    return items
+
+
 def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, int]:
-    """Deliver queued mail (the given ids, or every due one). Returns (delivered, failed)."""
+    """Deliver queued mail that is due (among the given ids, or any). Returns (delivered, failed).
+
+    Each is claimed first (see LEASE): the scheduler, cron's flush and requests never send one
+    mail twice, and mail that another sender holds is left to it."""
     now = clock.now()
-    query = select(OutboxMail).where(OutboxMail.state == "queued")
+    query = select(OutboxMail.id).where(OutboxMail.state == "queued", OutboxMail.next_attempt_at <= now)
     if ids is not None:
-        id_list = list(ids)
-        if not id_list:
-            return 0, 0
-        query = query.where(OutboxMail.id.in_(id_list))
-    else:
-        query = query.where(OutboxMail.next_attempt_at <= now)
-    items = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
-    db.session.commit()  # never hold the write lock while talking to SMTP
+        query = query.where(OutboxMail.id.in_(list(ids)))
+    due = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
+    items = _claim(due, now) if due else []
     if not items:
+        db.session.commit()
         return 0, 0
     errors = _send_and_record(items, now)
     return len(items) - len(errors), len(errors)
 
 
-def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict[int, str]:
-    """Send, then record each outcome in one transaction; returns the errors by id."""
+def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict[int, smtp.Failure]:
+    """Send, then record each outcome in one transaction; returns the errors by id.
+
+    While the relay is unreachable or says "later", a mail is tried again and again (at most an
+    hour apart) until it goes; only a relay's refusal for good, PORTAL_MAIL_MAX_ATTEMPTS times,
+    gives it up, with an audit entry (`mail.failed`)."""
     backend = current_app.config["PORTAL_MAIL_BACKEND"]
     errors = _send_smtp(items) if backend == "smtp" else _keep_local(items)
     max_attempts = current_app.config["PORTAL_MAIL_MAX_ATTEMPTS"]
@@ -135,12 +164,16 @@ def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict
     for item in items:
         attempts = item.attempts + 1
         if item.id in errors:
+            failure = errors[item.id]
+            given_up = failure.permanent and attempts >= max_attempts
             values: dict[str, Any] = {
                 "attempts": attempts,
-                "last_error": errors[item.id][:500],
+                "last_error": failure.text[:500],
                 "next_attempt_at": now + _backoff(attempts),
-                "state": "failed" if attempts >= max_attempts else "queued",
+                "state": "failed" if given_up else "queued",
             }
+            if given_up:
+                _record_given_up(item, failure)
         else:
             values = {"attempts": attempts, "state": done_state, "sent_at": now, "last_error": ""}
             if done_state == "sent" and item.template in SECRET_TEMPLATES:
@@ -152,27 +185,51 @@ def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict
 
 
 def deliver_now(ids: Iterable[int]) -> set[int]:
-    """Deliver mail this session queued and committed, without reading it back (the sign-in
-    code path); returns the ids delivered. Ids it did not queue go the general way."""
+    """Deliver mail this session queued and committed, and return the ids delivered: what this
+    request holds is sent without reading it back (the sign-in code path); the rest is claimed."""
     id_list = sorted(set(ids))
     known = db.session.info.get(_ITEMS, {})
-    if not all(item_id in known for item_id in id_list):
-        deliver(id_list)
-        return {item_id for item_id in id_list if was_delivered(item_id)}
+    held = [known.pop(item_id) for item_id in id_list if item_id in known and known[item_id].leased]
+    others = [item_id for item_id in id_list if item_id not in {item.id for item in held}]
     if db.session.in_transaction():
         db.session.commit()  # never hold the write lock while talking to SMTP
-    items = [known.pop(item_id) for item_id in id_list]
-    errors = _send_and_record(items, clock.now())
-    return {item.id for item in items if item.id not in errors}
+    delivered: set[int] = set()
+    if held:
+        errors = _send_and_record(held, clock.now())
+        delivered.update(item.id for item in held if item.id not in errors)
+    if others:
+        deliver(others)
+        delivered.update(item_id for item_id in others if was_delivered(item_id))
+    return delivered
 
 
-def deliver_committed(cap: int = 20) -> None:
-    """After a request commits: deliver what it queued, unless there is a lot (the scheduler takes it)."""
+def _record_given_up(item: OutboxMail | QueuedMail, failure: smtp.Failure) -> None:
+    from webapp.audit import service as audit  # the audit log does not depend on mail
+
+    audit.record("mail.failed", origin=audit.SYSTEM, target=item.recipient, mail_id=item.id,
+                 template=item.template, error=failure.text[:200])
+
+
+def deliver_committed(cap: int = 20) -> tuple[int, int]:
+    """After a request commits: deliver what it queued, unless there is a lot (then the
+    scheduler takes it at once). Returns (delivered, not delivered yet)."""
     ids = take_committed_ids()
-    if ids and len(ids) <= cap:
-        deliver(ids)
+    if not ids:
+        return 0, 0
+    if len(ids) > cap:
+        release(ids)
+        return 0, 0
+    delivered = deliver_now(ids)
+    return len(delivered), len(set(ids) - delivered)
+
+
+def release(ids: list[int]) -> None:
+    """Let the scheduler's next run send mail that this request queued but will not send."""
+    db.session.info.get(_ITEMS, {}).clear()
+    db.session.execute(update(OutboxMail).where(OutboxMail.id.in_(ids), OutboxMail.state == "queued")
+                       .values(next_attempt_at=clock.now()).execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def was_delivered(item_id: int) -> bool:
-    item = db.session.get(OutboxMail, item_id)
-    return item is not None and item.state in {"sent", "kept"}
+    return db.session.scalar(select(OutboxMail.state).where(OutboxMail.id == item_id)) in {"sent", "kept"}

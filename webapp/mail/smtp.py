@@ -162,26 +162,43 @@ def _kept_connection(key: tuple[Any, ...]) -> smtplib.SMTP | None:
     return None
 
 
-def _send_on(host: smtplib.SMTP, sender: str, items: list[Mail], errors: dict[int, str], done: set[int]) -> None:
+@dataclass(frozen=True)
+class Failure:
+    """Why a mail did not go. Permanent: the relay refused it for good (a 5xx answer) or it
+    cannot be written at all; otherwise the relay was unreachable or said "later" (4xx)."""
+
+    text: str
+    permanent: bool
+
+
+def _refusal(exc: Exception) -> Failure:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return Failure(f"{type(exc).__name__}: {exc}", bool(codes) and min(codes) >= 500)
+    code = getattr(exc, "smtp_code", 0)
+    return Failure(f"{type(exc).__name__}: {exc}", isinstance(code, int) and code >= 500)
+
+
+def _send_on(host: smtplib.SMTP, sender: str, items: list[Mail], errors: dict[int, Failure], done: set[int]) -> None:
     """Refusals of one mail are that mail's error; a lost connection raises (the rest unsent)."""
     envelope_from = parseaddr(sender)[1] or sender
     for item in items:
         try:
             data = build_message(sender, item)
         except (BadHeader, ValueError) as exc:  # an address or header SMTP cannot carry (UnicodeError is one)
-            errors[item.id] = f"{type(exc).__name__}: {exc}"
+            errors[item.id] = Failure(f"{type(exc).__name__}: {exc}", permanent=True)
             done.add(item.id)
             continue
         try:
             host.sendmail(envelope_from, [parseaddr(item.recipient)[1] or item.recipient], data)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-            errors[item.id] = f"{type(exc).__name__}: {exc}"
+            errors[item.id] = _refusal(exc)
         done.add(item.id)
 
 
-def send_all(items: list[Mail]) -> dict[int, str]:
-    """Send each item; return the error text of those that failed."""
-    errors: dict[int, str] = {}
+def send_all(items: list[Mail]) -> dict[int, Failure]:
+    """Send each item; return why those that failed did."""
+    errors: dict[int, Failure] = {}
     done: set[int] = set()
     sender = current_app.config["PORTAL_MAIL_SENDER"]
     key = _server_key()
@@ -203,7 +220,7 @@ def send_all(items: list[Mail]) -> dict[int, str]:
             _close(host)
         for item in rest:
             if item.id not in done:
-                errors[item.id] = f"{type(exc).__name__}: {exc}"
+                errors[item.id] = Failure(f"{type(exc).__name__}: {exc}", permanent=False)
         return errors
     _kept.connection = _Kept(key, host, time.monotonic())
     return errors

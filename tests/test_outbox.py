@@ -1,0 +1,136 @@
+"""The outbox's promises (SPEC §11, faults lose nothing): a mail goes once however many senders
+run at the same moment, an outage of the relay loses nothing however long it lasts, and a mail
+the relay refuses for good is given up with a trace in the audit log."""
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.auth.steps import audit_events
+from tests.support.smtp import SmtpSink, _Handler, free_port
+from webapp.extensions import db
+from webapp.mail import outbox
+from webapp.mail.models import OutboxMail
+
+ADDRESS = "someone@test.example"
+
+
+class _SlowRelay(_Handler):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        await asyncio.sleep(0.5)  # a relay that scans what it receives
+        return await super().handle_DATA(server, session, envelope)
+
+
+class _RefusingRelay(_Handler):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        return "550 5.1.1 no such mailbox"
+
+
+def relay(handler: _Handler) -> SmtpSink:
+    sink = SmtpSink()
+    sink.handler = handler
+    sink.controller.handler = handler
+    return sink.start()
+
+
+def queue_one(world, **options) -> int:
+    item = outbox.enqueue(ADDRESS, "notice", "account_notice", user=world.grid_operator, headline="hello",
+                          reason="", **options)
+    db.session.commit()
+    outbox.take_committed_ids()
+    return item.id
+
+
+def stored(mail_id: int) -> OutboxMail:
+    db.session.expire_all()
+    return db.session.scalars(select(OutboxMail).where(OutboxMail.id == mail_id)).one()
+
+
+def test_two_senders_at_the_same_moment_send_a_mail_once(make_app):
+    """The scheduler's mail run and cron's `portal mail flush` overlap on a slow relay."""
+    slow = relay(_SlowRelay())
+    try:
+        app = make_app(PORTAL_MAIL_PORT=slow.port)
+        with app.app_context():
+            from tests.support.world import build_world
+
+            queue_one(build_world())
+            db.session.close()
+        start, results = threading.Barrier(3), []
+
+        def sender() -> None:
+            with app.app_context():
+                start.wait()
+                results.append(outbox.deliver())
+
+        senders = [threading.Thread(target=sender) for _ in range(3)]
+        for thread in senders:
+            thread.start()
+        for thread in senders:
+            thread.join(30)
+        assert sorted(results) == [(0, 0), (0, 0), (1, 0)]
+        assert len(slow.to(ADDRESS)) == 1
+    finally:
+        slow.stop()
+
+
+def test_mail_a_request_is_about_to_send_is_left_to_it_until_it_lets_go(app, world, smtp, clock):
+    """A request holds what it queued from the start; if it dies before sending, the lease runs
+    out and the scheduler sends it."""
+    with app.test_request_context("/"):
+        mail_id = queue_one(world)
+    assert outbox.deliver() == (0, 0) and not smtp.to(ADDRESS)
+    clock.advance(seconds=outbox.LEASE.total_seconds() + 1)
+    assert outbox.deliver() == (1, 0)
+    assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"
+
+
+def test_a_day_without_a_relay_loses_nothing(make_app, smtp, clock):
+    """Far more tries than PORTAL_MAIL_MAX_ATTEMPTS: an unreachable relay never gives a mail up;
+    the tries come at most an hour apart, and the mail goes once the relay is back."""
+    down = make_app(PORTAL_MAIL_PORT=free_port())  # nothing listens there
+    smtp.clear()  # the sink is shared by the tests of a worker
+    with down.app_context():
+        from tests.support.world import build_world
+
+        mail_id = queue_one(build_world())
+        for _hour in range(24):
+            assert outbox.deliver() == (0, 1)
+            mail = stored(mail_id)
+            assert mail.state == "queued"
+            assert mail.next_attempt_at - clock.now() <= timedelta(hours=1)
+            clock.advance(hours=1)
+        assert stored(mail_id).attempts == 24
+        db.session.close()
+    up = make_app(PORTAL_MAIL_PORT=smtp.port)
+    with up.app_context():
+        result = up.test_cli_runner().invoke(args=["mail", "flush"])
+        assert result.exit_code == 0 and "delivered 1" in result.output
+        assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"
+        assert not audit_events("mail.failed")
+
+
+def test_a_mail_the_relay_refuses_for_good_is_given_up_after_the_last_try_and_audited(make_app, clock):
+    refusing = relay(_RefusingRelay())
+    try:
+        app = make_app(PORTAL_MAIL_PORT=refusing.port, PORTAL_MAIL_MAX_ATTEMPTS=3)
+        with app.app_context():
+            from tests.support.world import build_world
+
+            mail_id = queue_one(build_world())
+            for _try in range(2):
+                assert outbox.deliver() == (0, 1)
+                assert stored(mail_id).state == "queued"
+                clock.advance(hours=1)
+            assert outbox.deliver() == (0, 1)
+            mail = stored(mail_id)
+            assert mail.state == "failed" and "550" in mail.last_error
+            (entry,) = audit_events("mail.failed")
+            assert entry.target == ADDRESS and '"template": "account_notice"' in entry.details
+            clock.advance(hours=2)
+            assert outbox.deliver() == (0, 0)  # given up: no more tries
+    finally:
+        refusing.stop()
