@@ -93,5 +93,5 @@ def _bind_extensions(app: Flask) -> None:
     def deliver_queued_mail(response: Any) -> Any:
         from webapp.mail import outbox
 
-        outbox.deliver_committed()
+        outbox.deliver_after_request(response)
         return response

@@ -23,6 +23,7 @@ class ConfigError(ValueError):
 DEFAULTS: dict[str, Any] = {
     "PORTAL_ENV": "development",
     "PORTAL_DATABASE_URL": None,  # instance/sekisho.db when unset
+    "PORTAL_DATABASE_BUSY_SECONDS": 15,  # how long a request waits for SQLite's write lock before a 503
     "PORTAL_SECRET_KEY": None,  # generated into instance/secret_key when unset
     "PORTAL_MAIL_BACKEND": None,  # outbox in development, smtp in production
     "PORTAL_MAIL_SERVER": "127.0.0.1",
@@ -192,6 +193,8 @@ def check(settings: Mapping[str, Any]) -> None:
         raise ConfigError("PORTAL_MAIL_BACKEND must be smtp or outbox")
     if not 60 <= settings["PORTAL_CODE_LIFETIME_SECONDS"] <= 600:
         raise ConfigError("PORTAL_CODE_LIFETIME_SECONDS must be between 60 and 600 (never over 10 minutes)")
+    if not 1 <= settings["PORTAL_DATABASE_BUSY_SECONDS"] <= 300:
+        raise ConfigError("PORTAL_DATABASE_BUSY_SECONDS must be between 1 and 300")
     if settings["PORTAL_PASSWORD_MIN_LENGTH"] < 15:
         raise ConfigError("PORTAL_PASSWORD_MIN_LENGTH must be at least 15")
     if settings["PORTAL_PASSWORD_MAX_LENGTH"] < 64:

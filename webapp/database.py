@@ -11,6 +11,7 @@ from typing import Any, Iterator
 from flask import Flask, current_app
 from sqlalchemy import DateTime, create_engine, event, update
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
@@ -39,7 +40,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_seconds: int) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's own transaction handling is off so that BEGIN IMMEDIATE
@@ -49,7 +50,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -97,15 +98,26 @@ def _create_private_file(url: str) -> None:
         pass
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_seconds: int = 15) -> Engine:
     if url.startswith("sqlite"):
         _create_private_file(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds})
+        _configure_sqlite(engine, busy_seconds)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def is_busy(error: BaseException | None) -> bool:
+    """Another writer held the database longer than the wait allows (SQLite's busy timeout,
+    PORTAL_DATABASE_BUSY_SECONDS; PostgreSQL's lock timeout): worth a retry in a moment."""
+    # SQLAlchemy wraps the driver's error, except at BEGIN (on_begin calls the driver itself).
+    found = error.orig if isinstance(error, OperationalError) else error
+    if not any(cls.__name__ == "OperationalError" for cls in type(found).__mro__):
+        return False
+    text = str(found).lower()
+    return "database is locked" in text or "lock timeout" in text
 
 
 class PinnedSession(Session):
@@ -157,7 +169,7 @@ class Database:
     """Per-app engine and thread-scoped session, found through current_app."""
 
     def init_app(self, app: Flask) -> None:
-        state = _State(make_engine(app.config["PORTAL_DATABASE_URL"]))
+        state = _State(make_engine(app.config["PORTAL_DATABASE_URL"], app.config["PORTAL_DATABASE_BUSY_SECONDS"]))
         app.extensions["sekisho.db"] = state
 
         @app.teardown_appcontext

@@ -78,3 +78,33 @@ def test_add_needs_a_role_and_accepts_several(world, browser_for):
     assert forged.status_code == 400 and "roles from the list" in text_of(forged)
     application_id = filed_id(file(admin, **add_user_fields(role=["operator", "org_admin"])))
     assert steps.application(application_id).proposed["roles"] == ["operator", "org_admin"]
+
+
+def test_with_the_mail_server_down_the_approver_is_told_the_activation_mail_has_not_gone(
+        app, world, smtp, browser_for, clock):
+    """SPEC §11: the approval stands, the approver learns that the mail waits, and it goes out once
+    the mail server is back."""
+    from webapp.mail import outbox
+    from webapp.mail.models import OutboxMail
+    from sqlalchemy import select
+    from tests.support.smtp import free_port
+    from webapp.extensions import db
+
+    admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    application_id = filed_id(file(admin, **add_user_fields(email="newbie@test.example")))
+    working_port = app.extensions["mail"].port
+    app.extensions["mail"].port = free_port()  # the mail server goes down now
+    response = decide(responsible, application_id, "approve")
+    assert response.status_code == 303
+    shown = text_of(responsible.get(response.headers["Location"]))
+    assert "Completed" in shown and "could not be sent yet" in shown
+    db.session.expire_all()
+    (activation,) = db.session.scalars(select(OutboxMail).where(OutboxMail.template == "activation"))
+    assert activation.state == "queued" and activation.last_error
+    assert "could not be sent" not in text_of(responsible.get("/dashboard"))  # told once
+
+    app.extensions["mail"].port = working_port
+    clock.advance(minutes=5)
+    outbox.deliver()
+    assert "/activate/" in smtp.last_to("newbie@test.example").text
+    assert len(smtp.to("newbie@test.example")) == 1

@@ -23,6 +23,7 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.auth import hooks, lookup
 from webapp.auth.models import PendingLogin, ServerSession, User
+from webapp.database import is_busy
 from webapp.extensions import db
 
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
@@ -66,6 +67,8 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.holder = holder
         # Set by regenerate(): the id the row still has until this transaction's next write moves it.
         self.moved_from: str | None = None
+        # The row could not be read (the database was busy): the request answers 503 and writes nothing.
+        self.unavailable = False
 
     @property
     def sid(self) -> str | None:
@@ -108,6 +111,17 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(cookie_name(app))
         if not token or len(token) > 100:
             return PortalSession()
+        try:
+            return self._read(app, token)
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            db.session.rollback()
+            unavailable = PortalSession()
+            unavailable.unavailable = True  # the first before-request hook answers 503 (errors/)
+            return unavailable
+
+    def _read(self, app: Flask, token: str) -> PortalSession:
         record = db.session.execute(_SELECT_BY_ID, {"sid": _hash(token)}).first()
         if record is None:
             return PortalSession()
@@ -135,6 +149,8 @@ class ServerSessionInterface(SessionInterface):
         return PortalSession(data, token, last_seen_at=record.last_seen_at, holder=holder)
 
     def save_session(self, app: Flask, session: PortalSession, response: Response) -> None:  # type: ignore[override]
+        if session.unavailable:
+            return
         name = cookie_name(app)
         secure = app.config["PORTAL_ENV"] != "development"
         if session.ended:

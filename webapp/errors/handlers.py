@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, session
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.database import is_busy
 from webapp.extensions import db
 from webapp.web import is_htmx
 
 log = logging.getLogger(__name__)
-PAGES = {400, 403, 404, 405, 413, 429, 500}
+PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
+BUSY_RETRY_SECONDS = 5
 # Headers of the original error that tell the client what to do next.
 KEPT_HEADERS = ("Allow", "Retry-After")
 
@@ -21,8 +23,10 @@ KEPT_HEADERS = ("Allow", "Retry-After")
 LAST_RESORT = (
     '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>500 - Sekisho</title></head>'
     "<body><h1>500 システムエラーが発生しました</h1>"
-    "<p>エラーは記録されました。時間をおいて再度お試しください。変更は行われていません。</p>"
-    "<p>An unexpected error occurred. Please try again later; nothing was changed.</p></body></html>"
+    "<p>エラーは記録されました。時間をおいて再度お試しください。保存の操作中だった場合は、"
+    "保存されたかどうかを確認してからやり直してください。</p>"
+    "<p>An unexpected error occurred. Please try again later. If you were saving a change, "
+    "check whether it was saved before you try again.</p></body></html>"
 )
 
 
@@ -54,8 +58,34 @@ def _render(code: int, detail: str | None = None, error: HTTPException | None = 
     return response
 
 
+class Busy(HTTPException):
+    """Raised before any view when the session could not be read for a busy database."""
+
+    code = 503
+
+
+def _busy() -> Response:
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rollback failed")
+    response = _render(503, "busy")
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
+
+
+def refuse_when_the_session_is_unreadable() -> None:
+    """First of all request hooks (before the CSRF check, which reads the session)."""
+    if getattr(session, "unavailable", False):
+        raise Busy()
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("errors", __name__)
+
+    @bp.app_errorhandler(Busy)
+    def busy(_error: Busy) -> Response:
+        return _busy()
 
     @bp.app_errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:
@@ -64,12 +94,19 @@ def make_blueprint() -> Blueprint:
     @bp.app_errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:
         code = error.code or 500
+        # An error before any view (the session is read first) reaches here as a 500 wrapping it.
+        if is_busy(getattr(error, "original_exception", None)):
+            log.warning("database busy: %s", error.original_exception)  # type: ignore[attr-defined]
+            return _busy()
         if code not in PAGES:
             return error
         return _render(code, getattr(error, "detail", None), error=error)
 
     @bp.app_errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
+        if is_busy(error):
+            log.warning("database busy: %s", error)
+            return _busy()
         log.exception("unhandled error", exc_info=error)
         try:
             db.session.rollback()

@@ -1,12 +1,15 @@
 """Queue mail inside the caller's transaction; deliver after commit, retry with back-off."""
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Sequence
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, flash, has_request_context, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -15,6 +18,7 @@ from webapp.extensions import db
 from webapp.mail import smtp
 from webapp.mail.models import OutboxMail
 
+log = logging.getLogger(__name__)
 _NEW_IDS = "sekisho.new_mail_ids"
 _COMMITTED_IDS = "sekisho.committed_mail_ids"
 _ITEMS = "sekisho.mail_items"  # id -> QueuedMail queued by this session
@@ -221,6 +225,24 @@ def deliver_committed(cap: int = 20) -> tuple[int, int]:
         return 0, 0
     delivered = deliver_now(ids)
     return len(delivered), len(set(ids) - delivered)
+
+
+def deliver_after_request(response: Any) -> None:
+    """Send what the request committed to send. Whatever goes wrong here, the request's change
+    is already committed: its answer stands, and what was not sent stays queued for the
+    scheduler. A person sent on to another page is told that their mail has not gone yet."""
+    try:
+        _delivered, waiting = deliver_committed()
+    except Exception:  # a busy database while recording, a relay that broke the protocol...
+        log.exception("mail delivery after the request failed; the scheduler retries it")
+        try:
+            db.session.rollback()
+        except Exception:
+            log.exception("rollback failed")
+        waiting = 1
+    if waiting and 300 <= response.status_code < 400 and current_user.is_authenticated:
+        flash(_("The mail about this could not be sent yet. It stays queued and is sent automatically "
+                "as soon as the mail server accepts it."), "warning")
 
 
 def release(ids: list[int]) -> None:
