@@ -167,3 +167,45 @@ def test_evidence_cannot_be_edited_or_deleted(client, world, sign_in):
     with pytest.raises(PermissionError):
         db.session.flush()
     db.session.rollback()
+
+
+def stored_consents(user_id: int) -> tuple[int, int]:
+    """(evidence rows of this person, consent.accepted entries), as the database holds them now."""
+    from sqlalchemy import func
+
+    from tests.applications.steps import reading
+
+    with reading() as session:
+        rows = session.scalar(select(func.count()).select_from(ConsentAcceptance)
+                              .where(ConsentAcceptance.user_id == user_id))
+        entries = session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.kind == "consent.accepted", AuditEvent.actor_id == user_id))
+    return rows, entries
+
+
+def test_the_form_sent_twice_at_once_is_stored_once(app, world, sign_in):
+    """A double click, or two tabs: one piece of evidence per document, one audit entry."""
+    from tests.support.races import at_once, same_browser
+
+    publish_all()
+    first = app.test_client()
+    sign_in(first, world.grid_operator)
+    page = first.get("/consent").get_data(as_text=True)
+    versions, items = form_values(page)
+    data = {"version": versions, "item": items, "csrf_token": csrf_from(page)}
+    second = same_browser(app, first)
+    answers = at_once(lambda: first.post("/consent", data=data), lambda: second.post("/consent", data=data))
+    assert [answer.status_code for answer in answers] == [303, 303]  # both people see "recorded"
+    assert stored_consents(world.grid_operator.id) == (3, 1)
+
+
+def test_the_form_sent_again_after_it_was_accepted_stores_nothing_more(client, world, sign_in):
+    publish_all()
+    sign_in(client, world.grid_operator)
+    page = client.get("/consent").get_data(as_text=True)
+    versions, items = form_values(page)
+    data = {"version": versions, "item": items, "csrf_token": csrf_from(page)}
+    assert client.post("/consent", data=data).status_code == 303
+    again = client.post("/consent", data=data)  # the browser's back button and a second send
+    assert again.status_code == 303 and again.headers["Location"] == "/dashboard"
+    assert stored_consents(world.grid_operator.id) == (3, 1)

@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
+from webapp.auth.models import User
 from webapp.consent import documents
 from webapp.consent.models import KINDS, ConsentAcceptance, ConsentItem, DocumentVersion
 from webapp.extensions import db
 
 MAX_FORM_VALUES = 200
+_LOCK_PERSON = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id")).with_for_update()
 
 
 @dataclass(frozen=True)
@@ -216,11 +218,16 @@ def _validated(user, submission: Submission) -> list[Requirement]:
     missing = [box for r in chosen for box in r.box_ids if box not in submission.ticked]
     if missing:
         raise ConsentRefused("missing", missing=missing)
-    return chosen
+    # A version accepted meanwhile (the same form sent twice, or from two tabs) is not stored again.
+    return [r for r in chosen if str(r.version_id) in waiting]
 
 
 def accept(user, submission: Submission, origin: Origin) -> list[ConsentAcceptance]:
-    """Store one evidence row per accepted version, or refuse the whole form. Commits."""
+    """Store one evidence row per accepted version, or refuse the whole form. Commits.
+
+    One form of a person at a time (their account's row is locked): the second of two sent at
+    once sees what the first stored, and stores nothing again."""
+    db.session.execute(_LOCK_PERSON, {"user_id": user.id})
     try:
         chosen = _validated(user, submission)
     except ConsentRefused as refused:
@@ -229,6 +236,9 @@ def accept(user, submission: Submission, origin: Origin) -> list[ConsentAcceptan
                      reason=refused.reason, missing=refused.missing, unknown=refused.unknown)
         db.session.commit()
         raise
+    if not chosen:
+        db.session.commit()
+        return []
     now = clock.now()
     pages = shown(chosen)
     rows = []
