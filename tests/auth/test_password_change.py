@@ -138,3 +138,34 @@ def test_ending_the_other_sessions_also_stops_a_sign_in_waiting_for_its_code(app
     sign_in(owner, world.grid_operator)
     assert post_form(owner, "/account/sessions/end-others", {}, page_path="/account/sessions").status_code in (200, 303)
     _try_the_code(intruder, code)
+
+
+def test_the_form_sent_twice_at_once_changes_the_password_once_and_counts_no_failure(app, world, browser_for):
+    from tests.applications.steps import user
+    from tests.auth.steps import audit_events
+    from tests.conftest import csrf_from
+    from tests.support.races import at_once, same_browser
+
+    first = browser_for(world.grid_operator)
+    data = {"current_password": TEST_PASSWORD, "password": "a brand new passphrase 2025 x",
+            "password_confirm": "a brand new passphrase 2025 x",
+            "csrf_token": csrf_from(first.get("/account/password").get_data(as_text=True))}
+    second = same_browser(app, first)
+    answers = at_once(lambda: first.post("/account/password", data=data),
+                      lambda: second.post("/account/password", data=data))
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert len(audit_events("account.password_changed")) == 1
+    assert not audit_events("account.reauthentication_failed")
+    assert user(world.grid_operator.login_id).failed_logins == 0
+
+
+def test_a_wrong_current_password_still_counts_right_after_a_change(client, world, sign_in, clock):
+    """The shortcut for a form sent twice needs the new password to be the one in force."""
+    from tests.applications.steps import user
+
+    sign_in(client, world.grid_operator)
+    assert change(client, current=TEST_PASSWORD, new=NEW[0]).status_code == 303
+    clock.advance(seconds=10)
+    refused = change(client, current="not the password at all", new="another guess at it 2025")
+    assert refused.status_code == 400
+    assert user(world.grid_operator.login_id).failed_logins == 1

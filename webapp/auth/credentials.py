@@ -140,9 +140,28 @@ def confirm_current_password(user: User, password: str, origin: Origin, action: 
     raise PasswordRejected([_("The current password is not correct.")])
 
 
+# A form sent twice arrives within seconds; a minute leaves room for a slow connection.
+SAME_CHANGE_WINDOW = timedelta(minutes=1)
+
+
+def _changed_to_this_just_now(user: User, password: str) -> bool:
+    """Whether the password was set to exactly this a moment ago. Only someone who knows the
+    password now in force can get True, so it tells a guesser nothing; a wrong guess still goes
+    on to the check of the current password and counts as a failure there."""
+    changed_at = user.password_changed_at
+    if changed_at is None or not user.password_hash or clock.now() - changed_at > SAME_CHANGE_WINDOW:
+        return False
+    return passwords.verify_password(user.password_hash, password)
+
+
 def change_password(user: User, current: str, password: str, confirm: str, *, end_others: bool,
                     session_id: str | None, origin: Origin) -> int:
     """Returns how many other sessions were ended."""
+    # One change of an account at a time, on what is stored now (not what this request read at
+    # its start): the second of two forms sent at once sees the first one's password.
+    db.session.refresh(user, with_for_update=True)
+    if not user.is_locked and _changed_to_this_just_now(user, password):
+        return 0  # the same form sent twice (a double click): the first one did it
     confirm_current_password(user, current, origin, "change_password")
     _check_new_password(user, password, confirm)
     _set_password(user, password)
