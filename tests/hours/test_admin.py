@@ -201,7 +201,10 @@ def test_profile_choices_for_the_organisation_form(admin, world):
     post_form(admin, f"{ADMIN}/profiles", night_shift(mon="20:00-24:00"), ADMIN)
     choices = service.profile_choices(include_system_default=True)
     assert [value for value, _label in choices] == ["", "renewable", "capacity", "always", "night-shift"]
-    assert "capacity" in choices[0][1]
+    assert service.profile_label("capacity") in choices[0][1]  # the system-wide profile, in words
+    form = admin.get("/admin/organisations/new").get_data(as_text=True)  # the form offers them in words
+    assert '<option value="night-shift"' in form and "night-shift (custom)" in form
+    assert ">Capacity market: business days and every Tuesday 9:00-18:00</option>" in form
 
 
 def test_the_system_wide_profile_is_named_not_coded(admin):

@@ -49,6 +49,7 @@ def test_onboarding_issues_both_accounts_and_they_activate_from_the_mail(app, wo
 
     detail = text_of(sysadmin.get(f"/admin/organisations/{organisation.id}"))
     assert admin.login_id in detail and responsible.login_id in detail
+    assert "Renewable energy: business days 9:00-21:00" in detail  # the calendar in words, not its code
 
 
 def test_the_same_organisation_is_onboarded_only_once(world, browser_for):

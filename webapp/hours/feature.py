@@ -46,5 +46,6 @@ def init_app(app: Flask) -> None:
     scheduler.add_job("hours", _end_sessions_job)
     ui.add_nav("hours.admin", _l("Business hours"), "sysadmin")
     app.add_template_global(dashboard_panel, "hours_dashboard_panel")
+    app.add_template_global(service.profile_label, "hours_profile_label")
     app.add_template_filter(display.format_moment, "hours_moment")
     app.cli.add_command(hours_group)

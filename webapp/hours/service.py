@@ -97,7 +97,7 @@ def profile_choices(include_system_default: bool = False) -> list[tuple[str, str
     choices = [(name, profile_label(name)) for name in profile_names()]
     if include_system_default:
         system = system_profile_name()
-        choices.insert(0, ("", _("System-wide profile (now: %(name)s)", name=system)))
+        choices.insert(0, ("", _("System-wide profile (now: %(name)s)", name=profile_label(system))))
     return choices
 
 

@@ -20,7 +20,7 @@ from webapp.audit.service import Origin
 from webapp.auth import credentials
 from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
-from webapp.hours.calendar import PROFILES
+from webapp.hours import service as hours
 from webapp.mail import outbox
 from webapp.orgs import networks
 from webapp.orgs import service as orgs
@@ -82,7 +82,7 @@ def _check_organisation(data: OrganisationData, categories: tuple[str, ...], exc
         problems.append(_l("Choose the organisation's category."))
     area, area_problems = _area(data)
     problems += area_problems
-    if data.hours_profile and data.hours_profile not in PROFILES:
+    if data.hours_profile and data.hours_profile not in hours.profile_names():
         problems.append(_l("Choose a calendar profile from the list."))
     if not data.security_manager_name or not data.security_manager_contact:
         problems.append(_l("Enter the security manager's name and emergency contact."))

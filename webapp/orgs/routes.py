@@ -14,7 +14,7 @@ from webapp.applications.labels import KIND_LABELS, STATE_LABELS, USER_STATUS_LA
 from webapp.extensions import db
 from webapp.forms import select_choices
 from webapp.guard import requires_role
-from webapp.hours.calendar import PROFILES
+from webapp.hours import service as hours
 from webapp.orgs import accounts, onboarding
 from webapp.orgs.errors import Invalid, NotFound
 from webapp.orgs.forms import OnboardingForm, OrganisationForm, ReasonForm, StatusForm
@@ -31,7 +31,7 @@ def _choices(form: OrganisationForm, organisation: Organisation | None = None) -
     form.category.choices = select_choices((c, str(CATEGORY_LABELS[c])) for c in categories)
     form.supply_area.choices = select_choices([("", "—")] + [(k, str(v)) for k, v in SUPPLY_AREAS.items()])
     form.prefecture.choices = select_choices([("", "—")] + [(k, str(v)) for k, v in PREFECTURES.items()])
-    form.hours_profile.choices = select_choices([("", _("System default"))] + [(k, k) for k in PROFILES])
+    form.hours_profile.choices = select_choices(hours.profile_choices(include_system_default=True))
 
 
 def _organisation_data(form: OrganisationForm) -> onboarding.OrganisationData:
