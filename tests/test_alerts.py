@@ -165,6 +165,14 @@ def test_one_account_signed_in_from_two_places_at_once_raises_a_sharing_alert(ap
     assert world.grid_operator.login_id in smtp.last_to(world.grid_responsible.email).text
 
 
+def test_the_sharing_alert_says_when_it_was_another_browser_at_the_same_address(app, world, smtp):
+    sign_in_with_code(_browser(app, "198.51.100.1", "Firefox"), smtp, world.grid_operator)
+    sign_in_with_code(_browser(app, "198.51.100.1", "Chromium"), smtp, world.grid_operator)
+    [alert] = _alerts()
+    assert "別のブラウザ" in alert.summary and "別のアドレス" not in alert.summary
+    assert alert.summary.count("198.51.100.1") == 1
+
+
 def test_signing_in_again_from_the_same_browser_or_after_signing_out_raises_nothing(app, world, smtp, clock):
     first = _browser(app, "198.51.100.1")
     sign_in_with_code(first, smtp, world.grid_operator)

@@ -97,7 +97,7 @@ def test_with_the_mail_server_down_the_approver_is_told_the_activation_mail_has_
     response = decide(responsible, application_id, "approve")
     assert response.status_code == 303
     shown = text_of(responsible.get(response.headers["Location"]))
-    assert "Completed" in shown and "could not be sent yet" in shown
+    assert "approved and carried out" in shown and "could not be sent yet" in shown
     db.session.expire_all()
     (activation,) = db.session.scalars(select(OutboxMail).where(OutboxMail.template == "activation"))
     assert activation.state == "queued" and activation.last_error

@@ -13,7 +13,9 @@ def test_returned_application_is_fixed_and_resubmitted_then_approved(world, smtp
     assert without_reason.status_code == 400 and "reason" in text_of(without_reason)
     assert steps.application(application_id).state == "submitted"
 
-    assert decide(responsible, application_id, "return", "氏名の表記を確認してください").status_code == 303
+    answer = decide(responsible, application_id, "return", "氏名の表記を確認してください")
+    assert answer.status_code == 303
+    assert "returned to the applicant for correction" in text_of(responsible.get(answer.headers["Location"]))
     returned = smtp.last_to(world.grid_admin.email)
     assert "Returned" in returned.subject and "氏名の表記を確認してください" in returned.text
     assert steps.application(application_id).state == "returned"
@@ -26,7 +28,11 @@ def test_returned_application_is_fixed_and_resubmitted_then_approved(world, smtp
     assert f"/applications/{application_id}" in smtp.last_to(world.grid_responsible.email).text
     assert steps.application(application_id).proposed["name"] == "正記 太郎"
 
-    assert decide(responsible, application_id, "approve").status_code == 303
+    answer = decide(responsible, application_id, "approve")
+    assert answer.status_code == 303
+    page = text_of(responsible.get(answer.headers["Location"]))
+    assert f"Application No. {application_id} has been approved and carried out." in page
+    assert "Filed" in page and "Resubmitted" in page  # the history in words of events, not states
     assert steps.user_by_email("new.person@test.example").name == "正記 太郎"
     assert steps.timeline(application_id) == ["submitted", "returned", "resubmitted", "approved"]
 

@@ -119,9 +119,15 @@ def test_my_sessions_lists_both_and_ends_the_other(app, world, sign_in):
 
     response = post_form(office, "/account/sessions/end-others", {}, page_path="/account/sessions")
     assert response.headers["Location"] == "/account/sessions"
+    after = office.get("/account/sessions")
+    assert after.get_data(as_text=True).count('data-testid="session-row"') == 1
+    assert "他のセッション1件を終了しました。" in flashes(after)  # this client reads Japanese
     assert is_signed_in(office)
     assert not is_signed_in(laptop)
-    assert office.get("/account/sessions").get_data(as_text=True).count('data-testid="session-row"') == 1
+    office.set_cookie("sekisho_lang", "en")
+    sign_in(laptop, world.grid_operator)
+    post_form(office, "/account/sessions/end-others", {}, page_path="/account/sessions")
+    assert "1 other session was ended." in flashes(office.get("/account/sessions"))
 
 
 def test_ending_one_session_by_its_button(app, world, sign_in):

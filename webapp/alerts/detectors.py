@@ -33,10 +33,16 @@ def account_sharing(user: User, session_id: str, origin: Origin) -> None:
     elsewhere = [o for o in others if o.ip != origin.ip[:64] or o.user_agent != origin.user_agent[:300]]
     if not elsewhere:
         return
-    alerts.raise_alert("account.sharing", alerts.in_japanese(_l(
-        "%(name)s (%(login_id)s) signed in from %(ip)s while a session from %(other_ip)s "
-        "(another address or browser) was still active.",
-        name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", other_ip=elsewhere[0].ip or "?")),
+    other = elsewhere[0]
+    if other.ip == origin.ip[:64]:
+        summary = _l("%(name)s (%(login_id)s) signed in from %(ip)s in another browser while a session of the "
+                     "account in a different browser from the same address was still active.",
+                     name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?")
+    else:
+        summary = _l("%(name)s (%(login_id)s) signed in from %(ip)s while a session from another address, "
+                     "%(other_ip)s, was still active.",
+                     name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", other_ip=other.ip or "?")
+    alerts.raise_alert("account.sharing", alerts.in_japanese(summary),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, other_sessions=len(elsewhere))
 
 

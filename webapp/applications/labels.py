@@ -1,6 +1,7 @@
 """Display names of kinds, states and transitions (codes are data; labels are translated)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 KIND_LABELS = {
@@ -23,7 +24,7 @@ STATE_LABELS = {
 }
 
 TRANSITION_LABELS = {
-    "submitted": _l("Submitted"),
+    "submitted": _l("Filed"),
     "resubmitted": _l("Resubmitted"),
     "approved": _l("Approved and executed"),
     "returned": _l("Returned for correction"),
@@ -48,3 +49,14 @@ USER_STATUS_LABELS = {
     "suspended": _l("Suspended"),
     "closed": _l("Closed"),
 }
+
+
+def decision_message(state: str, application_id: int) -> str:
+    """What the person who decided is told, by the application's state after the decision."""
+    if state == "approved":
+        return _("Application No. %(id)d has been approved and carried out.", id=application_id)
+    if state == "returned":
+        return _("Application No. %(id)d has been returned to the applicant for correction.", id=application_id)
+    if state == "rejected":
+        return _("Application No. %(id)d has been rejected; the applicant is told why.", id=application_id)
+    return _("Application No. %(id)d: %(state)s.", id=application_id, state=STATE_LABELS[state])

@@ -13,7 +13,7 @@ from webapp.applications import policy, queries, service
 from webapp.applications.drafts import Draft
 from webapp.applications.errors import AlreadyDecided, ApplicationError, Forbidden, Invalid, NotFound
 from webapp.applications.forms import ApplicationForm, DecisionForm, WithdrawForm
-from webapp.applications.labels import KIND_LABELS, STATE_LABELS, TRANSITION_LABELS
+from webapp.applications.labels import KIND_LABELS, STATE_LABELS, TRANSITION_LABELS, decision_message
 from webapp.applications.models import Application
 from webapp.applications.views import before_after
 from webapp.extensions import db
@@ -120,8 +120,7 @@ def make_blueprint() -> Blueprint:
             messages = error.messages if isinstance(error, Invalid) else [error.message]
             db.session.rollback()
             return _show_page(_visible_or_404(application_id), messages, status, form)
-        flash(_("Application No. %(id)d: %(state)s.", id=application_id,
-                state=STATE_LABELS[application.state]), "success")
+        flash(decision_message(application.state, application_id), "success")
         return redirect_to(url_for("applications.show", application_id=application_id))
 
     @bp.post("/applications/<int:application_id>/withdraw")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -39,6 +40,10 @@ def _activate(token: str) -> BaseResponse | tuple[str, int]:
     return redirect_to(url_for("auth.login"))
 
 
+def _other_sessions_ended(count: int) -> str:
+    return ngettext("%(n)d other session was ended.", "%(n)d other sessions were ended.", count, n=count)
+
+
 def _change_password() -> BaseResponse | tuple[str, int]:
     form = ChangePasswordForm()
     if request.method != "POST":
@@ -55,7 +60,7 @@ def _change_password() -> BaseResponse | tuple[str, int]:
         return render_template("auth/password.html", form=form, errors=rejected.messages), 400
     message = _("Your password has been changed.")
     if ended:
-        message += " " + _("%(n)d other sessions were ended.", n=ended)
+        message += " " + _other_sessions_ended(ended)
     flash(message, "info")
     return redirect_to(url_for("main.dashboard"))
 
@@ -109,7 +114,7 @@ def _my_sessions() -> str:
 
 def _end_other_sessions() -> BaseResponse:
     ended = sessions.end_others(session, current_user, origin())  # type: ignore[arg-type]
-    flash(_("%(n)d other sessions were ended.", n=ended), "info")
+    flash(_other_sessions_ended(ended), "info")
     return redirect_to(url_for("auth.my_sessions"))
 
 

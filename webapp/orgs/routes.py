@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -210,7 +211,8 @@ def _organisation_routes(bp: Blueprint) -> None:
             return render_template("orgs/organisation.html", org=org, page=accounts.list_users(current_user, flt),
                                    flt=flt, form=form, errors=[str(m) for m in invalid.messages], **_labels()), 400
         if status == "suspended":
-            flash(_("The organisation has been suspended; %(n)d sessions were ended.", n=ended), "success")
+            flash(ngettext("The organisation has been suspended; %(n)d session was ended.",
+                           "The organisation has been suspended; %(n)d sessions were ended.", ended, n=ended), "success")
         else:
             flash(_("The organisation has been resumed."), "success")
         return redirect_to(url_for("orgs.organisation", organisation_id=org.id))
