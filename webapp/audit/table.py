@@ -14,7 +14,7 @@ from webapp.audit.kinds import label
 from webapp.audit.queries import AuditRow
 from webapp.ui import format_jst
 
-AGENT_SHOWN = 32  # characters of the user agent in the cell; the whole one in its title
+AGENT_SHOWN = 24  # characters of the user agent in the cell; the whole one in its title
 
 
 def _agent(agent: str) -> str:
@@ -22,6 +22,10 @@ def _agent(agent: str) -> str:
         return ""
     shown = agent if len(agent) <= AGENT_SHOWN else agent[:AGENT_SHOWN - 1] + "…"
     return f'<small title="{escape(agent)}">{escape(shown)}</small>'
+
+
+def _code(text: str) -> str:
+    return f'<code class="wrap">{escape(text)}</code>' if text else ""
 
 
 def _kind(kind: str) -> str:
@@ -32,12 +36,12 @@ def _kind(kind: str) -> str:
 
 def _row(e: AuditRow) -> str:
     actor = f"{escape(e.actor_name)} <small>({escape(e.actor_login_id)})</small>" if e.actor_login_id else ""
-    details = f'<code class="wrap">{escape(e.details)}</code>' if e.details != "{}" else ""
+    details = _code(e.details) if e.details != "{}" else ""
     return (f'<tr data-entry-id="{e.id}">'
             f'<td><time datetime="{e.at.isoformat()}">{format_jst(e.at, "%Y-%m-%d %H:%M:%S")}</time></td>'
             f"<td>{_kind(e.kind)}</td><td>{actor}</td><td>{escape(e.organisation_name)}</td>"
             f"<td>{escape(e.ip)}</td><td>{_agent(e.user_agent)}</td>"
-            f'<td><code class="wrap">{escape(e.target)}</code></td><td>{details}</td></tr>\n')
+            f'<td>{_code(e.target)}</td><td>{details}</td></tr>\n')
 
 
 def rows_html(rows: Sequence[AuditRow]) -> Markup:
