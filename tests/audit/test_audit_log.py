@@ -248,7 +248,9 @@ def test_markup_in_the_log_is_shown_as_text(browser_for, world):
     row = page.split('data-entry-id="')[1].split("</tr>")[0]
     assert html.escape(hostile) in row  # the target, as text
     assert 'title="' + html.escape(hostile * 2) + '"' in row  # the whole user agent in the title
-    assert html.escape(hostile[:31]) + "…" in row  # the cell shows its first characters
+    from webapp.audit.table import AGENT_SHOWN
+
+    assert html.escape(hostile[:AGENT_SHOWN - 1]) + "…" in row  # the cell shows its first characters
 
 
 def test_each_entry_says_in_words_what_happened_beside_its_kind(world, admin, clock):
