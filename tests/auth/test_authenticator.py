@@ -18,6 +18,15 @@ def shown_secret(client) -> str:
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
     uri = re.search(r'data-testid="totp-uri">([^<]+)<', html).group(1)
     assert uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
+    # The QR code to scan is that very address (segno draws the same matrix for the same text).
+    import html as markup
+
+    import segno
+
+    figure = re.search(r'<figure class="totp-qr" data-testid="totp-qr">(.*?)</figure>', html, re.S).group(1)
+    drawn = re.search(r'<path class="qrline"[^>]* d="([^"]+)"', figure).group(1)
+    expected = segno.make(markup.unescape(uri), error="m").svg_inline(scale=4, border=4)
+    assert drawn == re.search(r' d="([^"]+)"', expected).group(1)
     return secret
 
 
