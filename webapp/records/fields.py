@@ -4,6 +4,7 @@ The order here is the order of columns on the page, in exports and in the import
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
@@ -152,11 +153,16 @@ def formatter(fields: list[Field]) -> Callable[[Any], list[str]]:
 
 
 def header_names() -> dict[str, str]:
-    """Column names the importer accepts for each key: the key, the English and the Japanese label."""
+    """Column names the importer accepts for each key: the key, the English and the Japanese label,
+    compared in NFKC (full-width and half-width brackets alike: 発電出力（kW） is 発電出力(kW))."""
     names: dict[str, str] = {}
     for field in FIELDS:
         names[field.key] = field.key
         for locale in ("en", "ja"):
             with force_locale(locale):
-                names[str(field.label)] = field.key
+                names[heading_key(str(field.label))] = field.key
     return names
+
+
+def heading_key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name.strip().lstrip("\ufeff"))

@@ -12,7 +12,7 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.extensions import db
 from webapp.records import generator, search_index
-from webapp.records.fields import BY_KEY, FIELDS, FieldError, header_names, parse
+from webapp.records.fields import BY_KEY, FIELDS, FieldError, header_names, heading_key, parse
 from webapp.records.models import FacilityRecord
 
 BATCH = 1000
@@ -35,7 +35,7 @@ class ImportReport:
 
 def _columns(header: list[str], report: ImportReport) -> list[str | None]:
     names = header_names()
-    columns = [names.get(name.strip().lstrip("\ufeff")) for name in header]
+    columns = [names.get(heading_key(name)) for name in header]
     for key in REQUIRED_COLUMNS:
         if key not in columns:
             report.fail(f"line 1: the column {key!r} ({BY_KEY[key].label}) is missing")
