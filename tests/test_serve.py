@@ -55,3 +55,17 @@ def test_a_port_out_of_range_or_taken_is_refused_with_a_message(tmp_path):
         taken = portal(env, "serve", "--port", base.rsplit(":", 1)[1])
     assert taken.returncode == 1
     assert "error: cannot listen on 127.0.0.1" in taken.stderr and "Traceback" not in taken.stderr
+
+
+def test_a_production_portal_serves_its_pages_at_once(tmp_path):
+    """The start-up checks of production read the database: they must not leave SQLite's write
+    lock held by the command while requests wait for it (every page hung, then failed)."""
+    import urllib.request
+
+    env = portal_env(tmp_path / "portal.db", PORTAL_ENV="production", PORTAL_MAIL_BACKEND="smtp",
+                     PORTAL_BASE_URL="https://sekisho.example.jp", PORTAL_DATABASE_BUSY_SECONDS="3")
+    assert portal(env, "init").returncode == 0
+    with served(env) as (base, _server):
+        for path in ("/login", "/terms", "/hours"):  # a held lock answers 503 after 3 s
+            with urllib.request.urlopen(base + path, timeout=30) as answer:
+                assert answer.status == 200

@@ -29,8 +29,15 @@ def _warn_doubts() -> None:
     if not is_development(current_app.config):
         from webapp.consent.acceptance import kinds_not_in_force
 
+        from webapp.extensions import db
+
         documents = {"terms": "terms of use", "privacy": "privacy policy", "items": "consent items"}
-        missing = kinds_not_in_force()
+        try:
+            missing = kinds_not_in_force()
+        finally:
+            # On SQLite every transaction holds the write lock: one left open in the command's
+            # context would keep every request of `portal serve` waiting for it.
+            db.session.close()
         if missing:
             names = ", ".join(documents[kind] for kind in missing)
             click.echo(f"warning: not in force: {names}. Until they are, signed-in users reach the data without "
@@ -117,6 +124,9 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     except OSError as refused:
         click.echo(f"error: cannot listen on {host}:{port}: {refused.strerror or refused}", err=True)
         sys.exit(1)
+    from webapp.extensions import db
+
+    db.session.close()  # nothing of the command's own context may stay open while requests run
     if app.config["PORTAL_SCHEDULER"]:
         scheduler.start(app)
     click.echo(f"Sekisho on http://{host}:{port}/ ({app.config['PORTAL_ENV']})")
