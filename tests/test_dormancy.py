@@ -103,6 +103,18 @@ def test_a_malformed_day_is_refused_with_a_clear_message(app, world):
         assert "YYYY-MM-DD" in result.output
 
 
+def test_only_a_dry_run_may_look_ahead(app, world, smtp):
+    """A real sweep as of a later day would suspend people who were never warned and may still
+    sign in before then (found by review: everyone active today was suspended and told so)."""
+    smtp.clear()
+    ahead = _sweep(app, "--as-of", "2027-06-01")  # the clock stands at 2025-06-10
+    assert ahead.exit_code == 2 and "--dry-run" in ahead.output
+    assert _fresh(world.grid_operator).status == "active" and smtp.mails == []
+    looked = _sweep(app, "--as-of", "２０２７-０６-０１", "--dry-run")  # typed in full width
+    assert looked.exit_code == 0 and f"would suspend\t{world.grid_operator.login_id}" in looked.output
+    assert _fresh(world.grid_operator).status == "active"
+
+
 def test_the_in_process_scheduler_sweeps_without_anyone_running_the_command(app, world, clock):
     from webapp import scheduler
 

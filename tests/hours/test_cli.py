@@ -34,6 +34,9 @@ def portal(app):
     (["--at", "2025-06-10T17:59:59"], "open business-hours next-close 2025-06-10T18:00:00+09:00"),
     (["--at", "2025-06-10T18:00:00"], "closed after_hours next-open 2025-06-11T09:00:00+09:00 （提供時間終了）"),
     (["--at", "2025-06-10T12:00", "--profile", "always"], "open business-hours"),
+    # Typed in full width, as a Japanese input method may: read like every other command's dates.
+    (["--at", "２０２５-０２-１１Ｔ１０：００", "--profile", "capacity"],
+     "open business-hours next-close 2025-02-11T18:00:00+09:00 （建国記念の日）"),
 ])
 def test_status_first_line(portal, args, first_line):
     result = portal("status", *args)

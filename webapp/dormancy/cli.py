@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from datetime import date
 
 import click
@@ -19,7 +20,7 @@ def _parse_date(text: str | None) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        return date.fromisoformat(unicodedata.normalize("NFKC", text).strip())
     except ValueError:
         click.echo(f"error: malformed date {text!r}: use YYYY-MM-DD (a day in Japan)", err=True)
         sys.exit(2)
@@ -31,9 +32,16 @@ def _parse_date(text: str | None) -> date | None:
 @with_appcontext
 def sweep_dormant_command(as_of: str | None, dry_run: bool) -> None:
     """Warn, then suspend, accounts without a sign-in for PORTAL_DORMANT_DAYS."""
+    from webapp import clock
     from webapp.dormancy.service import sweep
 
-    report = sweep(_parse_date(as_of), dry_run=dry_run)
+    day = _parse_date(as_of)
+    if day is not None and day > clock.now_jst().date() and not dry_run:
+        click.echo(f"error: --as-of {day.isoformat()} is in the future: only a dry run may look ahead (a real "
+                   "sweep would suspend people who have not been warned and may still sign in); add --dry-run",
+                   err=True)
+        sys.exit(2)
+    report = sweep(day, dry_run=dry_run)
     verb = ("would suspend", "would warn") if dry_run else ("suspended", "warned")
     for label, entries in ((verb[0], report.suspended), (verb[1], report.warned), ("kept", report.kept)):
         for entry in entries:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from datetime import datetime
 
 import click
@@ -31,7 +32,7 @@ def _fail(message: str) -> None:
 def parse_instant(text: str) -> datetime:
     """ISO 8601; without an offset the time is Japan time (never the server's zone)."""
     try:
-        parsed = datetime.fromisoformat(text.strip())
+        parsed = datetime.fromisoformat(unicodedata.normalize("NFKC", text).strip())
     except ValueError:
         raise ValueError(f"malformed instant {text!r}: use ISO 8601, e.g. 2025-02-11T09:00 "
                          "(Japan time) or 2025-02-11T00:00:00+00:00") from None
