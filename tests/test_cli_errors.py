@@ -22,6 +22,8 @@ def portal(tmp_path: Path, *args: str, **settings: str):  # type: ignore[no-unty
      "the database cannot be used (unable to open database file); check PORTAL_DATABASE_URL"),
     (("demo", "--json"), {"PORTAL_DATABASE_URL": f"postgresql://sekisho@127.0.0.1:{free_port()}/sekisho"}, 1,
      "the database cannot be used (connection failed"),
+    (("init",), {"PORTAL_DATABASE_URL": "bogus://x"}, 2, "PORTAL_DATABASE_URL is not a database address"),
+    (("hours", "status"), {"PORTAL_DATABASE_URL": "not a url"}, 2, "PORTAL_DATABASE_URL is not a database address"),
 ])
 def test_a_wrong_setting_or_an_unreachable_database_is_one_clear_line(tmp_path, args, settings, status, said):
     result = portal(tmp_path, *args, **settings)
@@ -36,14 +38,40 @@ def test_with_the_setting_put_right_the_same_command_works(tmp_path):
     assert portal(tmp_path, "init", PORTAL_ENV="development").returncode == 0
 
 
+def flask_wsgi(tmp_path: Path, *args: str, **settings: str):  # type: ignore[no-untyped-def]
+    """The same commands as `flask --app wsgi ...` (SPEC §10: also reachable that way)."""
+    import subprocess
+    import sys
+
+    from tests.support.served import ROOT
+
+    flask = str(Path(sys.executable).parent / "flask")
+    return subprocess.run([flask, "--app", "wsgi", *args], env=portal_env(tmp_path / "portal.db", **settings),
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("run", [portal, flask_wsgi], ids=["portal", "flask --app wsgi"])
 @pytest.mark.parametrize("args", [("demo", "--json"), ("audit", "verify"), ("mail", "flush"), ("backup", "copy.db"),
                                   ("records", "generate", "1"), ("serve", "--port", "1"), ("create-sysadmin", "--login-id",
                                   "ops", "--name", "運用 太郎", "--email", "ops@example.jp")])
-def test_before_portal_init_every_command_says_to_run_it_and_leaves_nothing(tmp_path, args):
+def test_before_portal_init_every_command_says_to_run_it_and_leaves_nothing(tmp_path, run, args):
     args = tuple(str(tmp_path / a) if a == "copy.db" else a for a in args)
-    result = portal(tmp_path, *args)
+    result = run(tmp_path, *args)
     assert result.returncode == 1
     assert result.stderr.strip() == "portal: the database has no Sekisho schema yet: run `portal init` first"
     assert not (tmp_path / "copy.db").exists()
     assert portal(tmp_path, "init").returncode == 0
     assert portal(tmp_path, "audit", "verify").returncode == 0
+
+
+def test_flask_wsgi_says_a_wrong_setting_in_one_line_too(tmp_path):
+    result = flask_wsgi(tmp_path, "hours", "status", PORTAL_HOURS_PROFILE="bogus")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "portal: configuration error: PORTAL_HOURS_PROFILE must be one of always, capacity, renewable"
+
+
+def test_an_address_the_server_cannot_listen_on_is_one_line(tmp_path):
+    assert portal(tmp_path, "init").returncode == 0
+    result = portal(tmp_path, "serve", "--host", "256.1.1.1", "--port", "8111")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: cannot listen on 256.1.1.1:8111" in result.stderr

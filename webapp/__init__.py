@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ui.install(app)
     cli.register(app)
     init_features(app)
+    cli.guard_commands(app)
     return app
 
 

@@ -1,13 +1,19 @@
 """The `portal` command (also `flask --app wsgi ...`): thin over the services."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
+from typing import Any, Callable, Iterator
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+
+from webapp.database import is_busy
 
 
 @click.command("init")
@@ -121,8 +127,9 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
         # hops of them and ignores them when it is 0 (waitress's own clearing would drop them always).
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="sekisho",
                                         clear_untrusted_proxy_headers=False)
-    except OSError as refused:
-        click.echo(f"error: cannot listen on {host}:{port}: {refused.strerror or refused}", err=True)
+    except (OSError, ValueError) as refused:  # taken, not an address of this machine, no such host
+        reason = getattr(refused, "strerror", None) or refused
+        click.echo(f"error: cannot listen on {host}:{port}: {reason}", err=True)
         sys.exit(1)
     from webapp.extensions import db
 
@@ -188,37 +195,64 @@ def _create_app() -> Flask:
     return create_app()
 
 
-class PortalGroup(FlaskGroup):
-    """Every command but `portal init` needs the schema this code expects: without it, one line
-    saying to run `portal init` instead of a failure half-way (a backup file left, a traceback)."""
+SCHEMA_FREE = frozenset({"init"})
+_GUARDED = "_sekisho_guarded"
 
-    SCHEMA_FREE = frozenset({"init"})
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
-        name, command, rest = super().resolve_command(ctx, args)
-        if name not in self.SCHEMA_FREE and not ctx.resilient_parsing and "--help" not in rest:
-            from flask.cli import ScriptInfo
+def guard_commands(app: Flask) -> None:
+    """Every command but `init`, through `portal` or `flask --app wsgi` alike: without the schema
+    this code expects, one line saying to run `portal init` instead of a failure half-way (a
+    backup file left, a traceback); a database that cannot be reached is one line too."""
+    def leaves(group: click.Group) -> Iterator[click.Command]:
+        for command in group.commands.values():
+            if isinstance(command, click.Group):
+                yield from leaves(command)
+            elif command.name not in SCHEMA_FREE:
+                yield command
 
-            from webapp import migrate
+    for command in leaves(app.cli):
+        if command.callback is not None and not getattr(command.callback, _GUARDED, False):
+            command.callback = _with_schema(command.callback)
 
-            app = ctx.ensure_object(ScriptInfo).load_app()
+
+def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from flask.cli import ScriptInfo
+
+        from webapp import migrate
+
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        try:
             with app.app_context():
                 problem = migrate.schema_problem()
             if problem:
                 state = "has no Sekisho schema yet" if problem == "uninitialised" else "has an older schema"
                 click.echo(f"portal: the database {state}: run `portal init` first", err=True)
-                ctx.exit(1)
-        return name, command, rest
+                sys.exit(1)
+            return callback(*args, **kwargs)
+        except SQLAlchemyError as failed:
+            if is_busy(failed):
+                raise
+            orig = getattr(failed, "orig", None)
+            reason = str(orig or failed).strip().splitlines()[0]
+            if isinstance(failed, (OperationalError, InterfaceError)) and "no such table" not in reason:
+                click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that "
+                           "the database server is running", err=True)
+            else:  # a table missing or not as expected: a schema that was changed by hand or not migrated
+                click.echo(f"portal: the database is not ready ({reason}); run `portal init`", err=True)
+            sys.exit(1)
+
+    setattr(run, _GUARDED, True)
+    return run
 
 
 def main() -> None:
     """`portal`: a wrong setting or a database that cannot be reached is one line on standard
     error and exit status 2 or 1, not a stack trace."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
-
     from webapp.config import ConfigError
 
-    cli = PortalGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False,
                      load_dotenv=False, help="Sekisho (関所) portal commands.")
     try:
         cli.main(prog_name="portal")

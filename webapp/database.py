@@ -99,6 +99,18 @@ def _create_private_file(url: str) -> None:
 
 
 def make_engine(url: str, busy_seconds: int = 15) -> Engine:
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    from webapp.config import ConfigError
+
+    try:
+        return _make_engine(url, busy_seconds)
+    except (ArgumentError, NoSuchModuleError, ValueError) as wrong:
+        raise ConfigError(f"PORTAL_DATABASE_URL is not a database address this portal can use ({wrong}); "
+                          "use sqlite:///PATH or postgresql://USER@HOST/NAME") from None
+
+
+def _make_engine(url: str, busy_seconds: int) -> Engine:
     if url.startswith("sqlite"):
         _create_private_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_seconds})

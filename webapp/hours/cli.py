@@ -13,7 +13,6 @@ from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import clock
 from webapp.hours import calendar, service
@@ -50,18 +49,7 @@ def _profile(name: str | None) -> HoursProfile:
         raise  # unreachable: _fail exits
 
 
-class _HoursGroup(click.Group):
-    """Turns a database that is not ready into one line, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except SQLAlchemyError as exc:
-            click.echo(f"error: the database is not ready ({type(exc).__name__}); run `portal init`", err=True)
-            sys.exit(1)
-
-
-@click.group("hours", cls=_HoursGroup)
+@click.group("hours")
 def hours_group() -> None:
     """Business hours (機能提供時間) in Japan time."""
 
