@@ -42,3 +42,18 @@ def test_demo_loads_once_and_alongside_a_hand_made_sysadmin(app):
     assert len(_demo(app)) == 9
     assert _demo(app) == []
     assert "already loaded" in runner.invoke(args=["demo"]).output
+
+
+def test_create_sysadmin_checks_the_name_and_the_address_as_the_forms_do(app):
+    runner = app.test_cli_runner()
+
+    def create(login_id: str, name: str, email: str):
+        return runner.invoke(args=["create-sysadmin", "--login-id", login_id, "--name", name, "--email", email])
+
+    for name, said in (("", "full name is required"), ("   ", "full name is required"),
+                       ("長" * 201, "at most 200 characters"), ("運用\x00太郎", "cannot be used")):
+        refused = create("ops2", name, "ops2@example.jp")
+        assert refused.exit_code == 2 and said in refused.output, (name[:5], refused.output)
+    assert create("ops", "運用 太郎", "ops@example.jp").exit_code == 0
+    twice = create("ops3", "運用 次郎", "ops@example.jp")
+    assert twice.exit_code == 2 and "already the address of another open account" in twice.output
