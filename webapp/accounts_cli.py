@@ -24,7 +24,7 @@ def create_sysadmin(login_id: str, name: str, email: str) -> str:
     name = name.strip()
     if not name:
         raise ValueError("the person's full name is required (--name)")
-    problem = text_problem(name, NAME_MAX_LENGTH)
+    problem = text_problem(name, NAME_MAX_LENGTH, markup=False)
     if problem is not None:
         with force_locale("en"):
             raise ValueError(f"--name: {problem}")

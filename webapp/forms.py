@@ -11,16 +11,18 @@ from wtforms.fields.choices import SelectChoice
 class CleanText:
     """Refuses NUL and other control characters and over-long values with a readable message."""
 
-    def __init__(self, max_length: int = 200, allow_newlines: bool = False, shown: bool = True) -> None:
+    def __init__(self, max_length: int = 200, allow_newlines: bool = False, shown: bool = True,
+                 markup: bool = True) -> None:
         self.max_length = max_length
         self.allow_newlines = allow_newlines
         self.shown = shown  # False for secrets (passwords): nobody reads them, any character goes
+        self.markup = markup  # False for names and titles: "<" and ">" belong to no name
 
     def __call__(self, _form: Any, field: Any) -> None:
         value = field.data or ""
         if not isinstance(value, str):
             return
-        problem = text_problem(value, self.max_length, self.allow_newlines, self.shown)
+        problem = text_problem(value, self.max_length, self.allow_newlines, self.shown, self.markup)
         if problem is not None:
             raise ValidationError(problem)
 
@@ -30,9 +32,11 @@ class CleanText:
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def text_problem(value: str, max_length: int, allow_newlines: bool = False, shown: bool = True) -> Any:
+def text_problem(value: str, max_length: int, allow_newlines: bool = False, shown: bool = True,
+                 markup: bool = True) -> Any:
     """Why a text cannot be stored (a lazy message), or None; services check their input with it too.
-    `shown`: people will read it, so direction overrides are refused too."""
+    `shown`: people will read it, so direction overrides are refused too. Without `markup`, a name
+    or title: HTML there is an attack or a slip, never a name (free text keeps it, shown escaped)."""
     if len(value) > max_length:
         return _l("Please enter at most %(n)d characters.", n=max_length)
     allowed = {"\n", "\r", "\t"} if allow_newlines else set()
@@ -41,7 +45,14 @@ def text_problem(value: str, max_length: int, allow_newlines: bool = False, show
         return _l("The input contains characters that cannot be used.")
     if "\ufffd" in value:
         return _l("The input is not valid text (check the character encoding).")
+    if not markup and ("<" in value or ">" in value):
+        return _l("Names and titles cannot contain < or >.")
     return None
+
+
+def name_text(max_length: int = 200) -> CleanText:
+    """The validator of a person's or an organisation's name, a department, a title."""
+    return CleanText(max_length, markup=False)
 
 
 def strip_filter(value: Any) -> Any:

@@ -13,6 +13,8 @@ from tests.applications.steps import add_user_fields, decide, file, filed_id, te
     ("email", "a@b", "valid personal e-mail"),
     ("email", "共用 <shared@test.example>", "valid personal e-mail"),
     ("department", "\x1b[31m", "cannot be used"),
+    ("name", "<script>alert(1)</script>", "cannot contain < or >"),
+    ("department", '総務部"><img src=x onerror=alert(1)>', "cannot contain < or >"),
     ("note", "x" * 2001, "at most 2000"),
     ("kind", "promote", "kind of application"),
     ("target", "'; DROP TABLE users; --", "no user"),
@@ -45,8 +47,9 @@ def test_invalid_utf8_never_reaches_the_database_as_broken_text(world, browser_f
     assert steps.count_applications() == 0
 
 
-def test_markup_is_shown_as_text(world, browser_for):
-    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(name="<script>alert(1)</script>")))
+def test_markup_in_free_text_is_shown_as_text(world, browser_for):
+    """A note may quote markup (it is free text); it is shown as typed, never run."""
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(note="<script>alert(1)</script>")))
     page = browser_for(world.grid_responsible).get(f"/applications/{application_id}").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 

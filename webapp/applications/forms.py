@@ -6,7 +6,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 
 from webapp.applications.labels import KIND_LABELS
 from webapp.applications.models import GRANTABLE_ROLES
-from webapp.forms import CleanText, select_choices, strip_filter
+from webapp.forms import CleanText, name_text, select_choices, strip_filter
 from webapp.ui import ROLE_LABELS
 
 
@@ -16,8 +16,8 @@ class ApplicationForm(FlaskForm):
     # Choices are checked by the service, so a forged value gets its clear message instead of WTForms' one.
     kind = SelectField(_l("Kind of application"), choices=select_choices(KIND_LABELS.items()), validate_choice=False)
     target = StringField(_l("User ID of the user concerned"), validators=[CleanText(100)], filters=[strip_filter])
-    name = StringField(_l("Full name"), validators=[CleanText(200)], filters=[strip_filter])
-    department = StringField(_l("Department and title"), validators=[CleanText(200)], filters=[strip_filter])
+    name = StringField(_l("Full name"), validators=[name_text(200)], filters=[strip_filter])
+    department = StringField(_l("Department and title"), validators=[name_text(200)], filters=[strip_filter])
     email = StringField(_l("E-mail"), validators=[CleanText(254)], filters=[strip_filter])
     emergency_phone = StringField(_l("Emergency phone (responsible person)"), validators=[CleanText(40)],
                                   filters=[strip_filter])

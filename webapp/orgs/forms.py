@@ -4,11 +4,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
-from webapp.forms import CleanText, strip_filter
+from webapp.forms import CleanText, name_text, strip_filter
 
 
 def _text(label: object, length: int = 200) -> StringField:
-    return StringField(label, validators=[CleanText(length)], filters=[strip_filter])
+    return StringField(label, validators=[name_text(length)], filters=[strip_filter])
 
 
 class OrganisationForm(FlaskForm):
