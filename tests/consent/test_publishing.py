@@ -82,6 +82,8 @@ def test_cli_errors_are_one_line_and_store_nothing(app, tmp_path):
         ([good, "--kind", "terms", "--version", "1.0", "--effective", "2025-07-01", "--summary", "x"], "1.0"),
         ([good, "--kind", "terms", "--version", "0.9", "--effective", "2025-07-01", "--summary", "x"], "higher"),
         ([good, "--kind", "terms", "--version", "v2", "--effective", "2025-07-01", "--summary", "x"], "version"),
+        # 1.05 would read as 1.5: leading zeros make two spellings of one number.
+        ([good, "--kind", "terms", "--version", "1.05", "--effective", "2025-07-01", "--summary", "x"], "leading zeros"),
         ([good, "--kind", "terms", "--version", "2.0", "--effective", "2025-06-09", "--summary", "x"], "past"),
         ([good, "--kind", "terms", "--version", "2.0", "--effective", "2025-02-30", "--summary", "x"], "date"),
         ([good, "--kind", "terms", "--version", "2.0", "--effective", "9999-12-31", "--summary", "x"], "2099-12-31"),

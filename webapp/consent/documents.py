@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from webapp.forms import BIDI_CONTROLS
 from webapp.orgs.models import CATEGORIES
 
-VERSION_PATTERN = re.compile(r"^[0-9]{1,4}(\.[0-9]{1,4}){0,3}$")
+VERSION_PATTERN = re.compile(r"^(0|[1-9][0-9]{0,3})(\.(0|[1-9][0-9]{0,3})){0,3}$")  # no leading zeros: 1.05 would read as 1.5
 ITEM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 # The per-document boxes use these as their `item` values, so consent items cannot.
 DOCUMENT_BOX_IDS = ("terms", "privacy")

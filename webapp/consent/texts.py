@@ -36,7 +36,8 @@ def document_error(code: str, details: dict[str, Any]) -> str:
     """The message for a DocumentError or PublishRefused code."""
     messages = {
         "kind": lambda: _("Choose the terms of use, the privacy policy or the consent items."),
-        "version": lambda: _("The version number must look like 3 or 3.2 (digits separated by dots)."),
+        "version": lambda: _("The version number must look like 3 or 3.2 (numbers separated by dots, "
+                             "without leading zeros)."),
         "date": lambda: _("The effective date must be a date written as YYYY-MM-DD."),
         "date_range": lambda: _("The effective date must lie between 2000-01-01 and 2099-12-31."),
         "characters": lambda: _("The text contains characters that cannot be used."),
