@@ -55,3 +55,20 @@ def test_a_form_sent_while_the_database_is_held_changes_nothing_and_says_busy(ap
     assert response.status_code == 503 and not audit_events("login.password_ok")
     assert "システムが混み合っています" in response.get_data(as_text=True)  # Japanese by default
     assert submit_password(client, world.grid_operator.login_id).status_code == 303
+
+
+def test_pages_of_a_database_without_its_schema_say_to_run_portal_init(make_app):
+    """Before `portal init` (or after an upgrade without it), /healthz says so to monitoring;
+    a person asking for a page is told too, instead of a server error."""
+    from tests.support.schema import drop_schema
+
+    app = make_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with app.app_context():
+        drop_schema()
+    client = app.test_client()
+    for path in ("/login", "/hours", "/terms"):
+        page = client.get(path)
+        assert page.status_code == 503, path
+        assert "portal init" in page.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 503

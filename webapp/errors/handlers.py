@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, render_template, session
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.database import is_busy
@@ -29,6 +30,15 @@ LAST_RESORT = (
     "check whether it was saved before you try again.</p></body></html>"
 )
 
+
+# The database has no schema, or an older one: no page can be drawn (each reads the session).
+NOT_READY = (
+    '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>503 - Sekisho</title></head>'
+    "<body><h1>503 準備中です</h1><p>データベースの準備ができていません。運用担当者が "
+    "<code>portal init</code> を実行すると利用できるようになります。</p>"
+    "<p>The portal's database is not ready: its operator runs <code>portal init</code> to set it up.</p>"
+    "</body></html>"
+)
 
 BAD_HOST = (
     '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>400 - Sekisho</title></head>'
@@ -80,6 +90,23 @@ def refuse_when_the_session_is_unreadable() -> None:
         raise Busy()
 
 
+def _schema_not_ready(error: BaseException | None) -> Response | None:
+    """A 503 saying to run `portal init` when a database error comes from a missing schema."""
+    if not isinstance(error, SQLAlchemyError):
+        return None
+    try:
+        db.session.rollback()
+        from webapp import migrate
+
+        problem = migrate.schema_problem()
+    except Exception:  # the database itself is gone: the usual error page
+        return None
+    if problem is None:
+        return None
+    log.warning("the database is %s: run `portal init`", problem)
+    return Response(NOT_READY, status=503, mimetype="text/html", headers={"Retry-After": "60"})
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("errors", __name__)
 
@@ -95,9 +122,13 @@ def make_blueprint() -> Blueprint:
     def http_error(error: HTTPException) -> Response | HTTPException:
         code = error.code or 500
         # An error before any view (the session is read first) reaches here as a 500 wrapping it.
-        if is_busy(getattr(error, "original_exception", None)):
-            log.warning("database busy: %s", error.original_exception)  # type: ignore[attr-defined]
+        original = getattr(error, "original_exception", None)
+        if is_busy(original):
+            log.warning("database busy: %s", original)
             return _busy()
+        not_ready = _schema_not_ready(original)
+        if not_ready is not None:
+            return not_ready
         if code not in PAGES:
             return error
         return _render(code, getattr(error, "detail", None), error=error)
@@ -107,6 +138,9 @@ def make_blueprint() -> Blueprint:
         if is_busy(error):
             log.warning("database busy: %s", error)
             return _busy()
+        not_ready = _schema_not_ready(error)
+        if not_ready is not None:
+            return not_ready
         log.exception("unhandled error", exc_info=error)
         try:
             db.session.rollback()
