@@ -217,3 +217,16 @@ def test_the_system_wide_profile_is_named_not_coded(admin):
         code = service.system_profile_name()
         label = str(dict(service.profile_choices())[code])
     assert label != code and f"Now: {label}." in page
+
+
+def test_an_empty_closure_form_names_every_missing_field_beside_the_form(admin):
+    """The page is long: the message stands above the closure form, names all three fields, and
+    the fields themselves are marked for assistive technology."""
+    response = add_closure(admin, "", "", "")
+    assert response.status_code == 400
+    message = element(response, r'id="hours-error"')
+    for label in ("Start (Japan time)", "End (Japan time)", "Reason (shown to every user)"):
+        assert label in message
+    page = response.get_data(as_text=True)
+    assert page.index('id="hours-error"') > page.index('id="closures-title"')
+    assert page.count('aria-invalid="true"') == 3

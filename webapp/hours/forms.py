@@ -83,12 +83,11 @@ class CustomProfileForm(FlaskForm):
         return [self[key] for key in WEEKDAY_KEYS]
 
 
-def first_error(form: FlaskForm) -> str:
-    """One readable message for a refused form: the field's label and what is wrong."""
+def form_errors(form: FlaskForm) -> str:
+    """Every field's problem in one readable message: the field's label and what is wrong."""
+    found = []
     for field in form:
         if field.errors:
             message = field.errors[0]
-            if field.name == "csrf_token":
-                return str(message)
-            return f"{field.label.text}: {message}"
-    return ""
+            found.append(str(message) if field.name == "csrf_token" else f"{field.label.text}: {message}")
+    return " ".join(found)

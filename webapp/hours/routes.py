@@ -13,12 +13,13 @@ from webapp.auth.forms import EmptyForm
 from webapp.guard import public, requires_role
 from webapp.hours import calendar_page, service
 from webapp.hours.errors import ClosureNotFound, HoursError
-from webapp.hours.forms import ClosureForm, CustomProfileForm, SystemProfileForm, first_error
+from webapp.hours.forms import ClosureForm, CustomProfileForm, SystemProfileForm, form_errors
 from webapp.hours.profiles import WEEKDAY_KEYS, parse_day_windows
 from webapp.web import is_htmx, origin, redirect_to
 
 
 def _admin_page(status: int = 200, error: str | None = None, **forms: Any) -> tuple[str, int]:
+    """The error is shown beside the form that was sent (the page is long), or on top."""
     context = {
         "profile_form": forms.get("profile_form") or SystemProfileForm(formdata=None),
         "closure_form": forms.get("closure_form") or ClosureForm(formdata=None),
@@ -30,6 +31,7 @@ def _admin_page(status: int = 200, error: str | None = None, **forms: Any) -> tu
         "custom_profiles": [service.describe(p) for p in service.custom_profiles()],
         "weekday_keys": WEEKDAY_KEYS,
         "error": error,
+        "failed": next(iter(forms), None),
     }
     return render_template("hours/admin.html", **context), status
 
@@ -60,7 +62,7 @@ def make_blueprint() -> Blueprint:
     def set_system_profile() -> BaseResponse | tuple[str, int]:
         form = SystemProfileForm()
         if not form.validate():
-            return _admin_page(400, first_error(form), profile_form=form)
+            return _admin_page(400, form_errors(form), profile_form=form)
         try:
             service.set_system_profile(form.profile.data, current_user, origin())
         except HoursError as refused:
@@ -73,7 +75,7 @@ def make_blueprint() -> Blueprint:
     def create_closure() -> BaseResponse | tuple[str, int]:
         form = ClosureForm()
         if not form.validate():
-            return _admin_page(400, first_error(form), closure_form=form)
+            return _admin_page(400, form_errors(form), closure_form=form)
         try:
             service.create_closure(form.start.data, form.end.data, form.reason.data, current_user, origin())
         except HoursError as refused:
@@ -98,7 +100,7 @@ def make_blueprint() -> Blueprint:
     def define_profile() -> BaseResponse | tuple[str, int]:
         form = CustomProfileForm()
         if not form.validate():
-            return _admin_page(400, first_error(form), custom_form=form)
+            return _admin_page(400, form_errors(form), custom_form=form)
         try:
             windows = {i: parse_day_windows(form[key].data, str(form[key].label.text))
                        for i, key in enumerate(WEEKDAY_KEYS)}
