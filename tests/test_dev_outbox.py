@@ -23,6 +23,7 @@ def test_development_shows_the_outbox_to_this_machine(app, client):
     _request_a_code(client, operator)
     page = client.get("/dev/mail")
     assert page.status_code == 200 and operator.email in page.get_data(as_text=True)
+    assert "ここに保存（送信なし）" in page.get_data(as_text=True)  # the state in words, not "kept"
 
 
 @pytest.mark.parametrize("address", ["192.0.2.10", "10.0.0.5", "2001:db8::1"])

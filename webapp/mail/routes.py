@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -12,6 +13,8 @@ from webapp.mail.models import OutboxMail
 
 
 _PROXY_HEADERS = {"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"}
+STATE_LABELS = {"queued": _l("waiting to be sent"), "sent": _l("sent"), "kept": _l("kept here (not sent)"),
+                "failed": _l("given up")}
 
 
 def make_blueprint() -> Blueprint:
@@ -28,7 +31,7 @@ def make_blueprint() -> Blueprint:
                 or _PROXY_HEADERS & set(request.headers.keys())):
             abort(404)
         mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
-        return render_template("mail/outbox.html", mails=mails)
+        return render_template("mail/outbox.html", mails=mails, mail_state_labels=STATE_LABELS)
 
     return bp
 
