@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from webapp import agents
 from webapp.clock import JST
 from webapp.web import current_path
 
@@ -63,6 +64,7 @@ def format_jst(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def install(app: Flask) -> None:
     app.add_template_filter(format_jst, "jst")
+    app.add_template_filter(agents.describe, "agent")
     app.add_template_global(current_path, "current_path")
 
     @app.context_processor

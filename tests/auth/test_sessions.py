@@ -115,7 +115,7 @@ def test_my_sessions_lists_both_and_ends_the_other(app, world, sign_in):
 
     page = office.get("/account/sessions").get_data(as_text=True)
     assert page.count('data-testid="session-row"') == 2
-    assert "LaptopBrowser/1.0" in page
+    assert 'title="LaptopBrowser/1.0">LaptopBrowser/1.0<' in page  # unknown: shown as it came
 
     response = post_form(office, "/account/sessions/end-others", {}, page_path="/account/sessions")
     assert response.headers["Location"] == "/account/sessions"
@@ -170,3 +170,12 @@ def test_the_id_used_before_the_password_no_longer_reaches_the_pending_sign_in(a
     stale.get("/login")
     assert session_cookie(stale) != old_id, "the old ID is no session any more: a new one is issued"
     assert submit_code(client, smtp.code_for(world.grid_operator.email)).headers["Location"] == "/dashboard"
+
+
+def test_each_session_names_its_browser_in_words(app, world, sign_in):
+    office = app.test_client()
+    office.environ_base["HTTP_USER_AGENT"] = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                                              "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
+    sign_in(office, world.grid_operator)
+    page = office.get("/account/sessions").get_data(as_text=True)
+    assert ">Edge / Windows</span>" in page and 'title="Mozilla/5.0 (Windows NT 10.0' in page
