@@ -20,6 +20,10 @@ def fresh_app(tmp_path, **settings):
     ({"PORTAL_BASE_URL": "https://sekisho.example.jp", "PORTAL_MAIL_BACKEND": "outbox"},
      ["PORTAL_MAIL_BACKEND is outbox"]),
     ({"PORTAL_BASE_URL": "https://sekisho.example.jp"}, []),
+    ({"PORTAL_BASE_URL": "https://sekisho.example.jp", "PORTAL_MAIL_USERNAME": "sekisho",
+      "PORTAL_MAIL_PASSWORD": "secret"}, ["PORTAL_MAIL_USERNAME is set without PORTAL_MAIL_USE_TLS"]),
+    ({"PORTAL_BASE_URL": "https://sekisho.example.jp", "PORTAL_MAIL_USERNAME": "sekisho",
+      "PORTAL_MAIL_PASSWORD": "secret", "PORTAL_MAIL_USE_TLS": True}, []),
 ])
 def test_init_warns_a_production_operator(tmp_path, settings, warned):
     app = fresh_app(tmp_path, PORTAL_ENV="production", **settings)

@@ -179,6 +179,9 @@ def doubts(settings: Mapping[str, Any]) -> list[str]:
                      "applications, reviews) point there; set the https address users reach the portal at")
     if settings["PORTAL_MAIL_BACKEND"] == "outbox":
         found.append("PORTAL_MAIL_BACKEND is outbox: no mail leaves the server, so nobody receives a sign-in code")
+    if settings["PORTAL_MAIL_USERNAME"] and not (settings["PORTAL_MAIL_USE_TLS"] or settings["PORTAL_MAIL_USE_SSL"]):
+        found.append("PORTAL_MAIL_USERNAME is set without PORTAL_MAIL_USE_TLS or PORTAL_MAIL_USE_SSL: the mail "
+                     "password, and every code and link mailed, cross the network unencrypted")
     return found
 
 
