@@ -72,3 +72,39 @@ def test_pages_of_a_database_without_its_schema_say_to_run_portal_init(make_app)
         assert page.status_code == 503, path
         assert "portal init" in page.get_data(as_text=True)
     assert client.get("/healthz").status_code == 503
+
+
+def test_an_approval_committed_before_the_database_became_busy_still_answers_as_done(
+        app, world, smtp, browser_for, monkeypatch):
+    """The approval commits and its mail is sent; then another writer takes the lock before the
+    delivery is recorded. The approver is sent on as for any approval (found by review: a 503 page
+    saying "system error" for a change that was made); what could not be written back then (the
+    record of the delivery, the next page's message) is what is lost."""
+    from tests.applications import steps
+    from tests.applications.steps import add_user_fields, decide, file, filed_id
+    from webapp.mail import outbox
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    application_id = filed_id(file(admin, **add_user_fields(email="newbie@test.example")))
+    held, send = [], outbox._send_smtp
+
+    def send_then_another_writer_takes_the_lock(items):
+        errors = send(items)
+        holder = sqlite3.connect(app.config["PORTAL_DATABASE_URL"].removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        held.append(holder)
+        return errors
+
+    monkeypatch.setattr(outbox, "_send_smtp", send_then_another_writer_takes_the_lock)
+    try:
+        response = decide(responsible, application_id, "approve")
+    finally:
+        for holder in held:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert response.status_code == 303
+    assert steps.application(application_id).state == "approved"
+    assert responsible.get(response.headers["Location"]).status_code == 200

@@ -7,6 +7,7 @@ closing time), which a signed-cookie session cannot do.
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from webapp.auth.models import PendingLogin, ServerSession, User
 from webapp.database import is_busy
 from webapp.extensions import db
 
+log = logging.getLogger(__name__)
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 _TABLE = ServerSession.__table__
 
@@ -170,13 +172,22 @@ class ServerSessionInterface(SessionInterface):
             return  # nothing to write
         data = session.payload() if changed else None
         written = session.written if db.session.info.get(_WRITTEN_MARK) else None
-        if not (data is not None and data == written and recently_seen and session.stored):
-            if not _write(session, data, now):
-                db.session.commit()
-                response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
-                return
-        # else: regenerate / mark_authenticated wrote this very data in the request's transaction
-        db.session.commit()
+        try:
+            if not (data is not None and data == written and recently_seen and session.stored):
+                if not _write(session, data, now):
+                    db.session.commit()
+                    response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
+                    return
+            # else: regenerate / mark_authenticated wrote this very data in the request's transaction
+            db.session.commit()
+        except Exception as error:
+            if not is_busy(error):
+                raise
+            # The request's own change is committed; only this write-back (a message for the next
+            # page, the time last seen) is lost. The answer stands; the cookie stays as it was.
+            db.session.rollback()
+            log.warning("session not saved, the database is busy: %s", error)
+            return
         if session.rotated:
             response.set_cookie(name, session.token, path="/", secure=secure, httponly=True, samesite="Lax")
 

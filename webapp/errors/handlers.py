@@ -74,14 +74,25 @@ class Busy(HTTPException):
     code = 503
 
 
+# The database is held by another writer: this page reads nothing from it (the signed-in
+# person, the navigation), or drawing it would wait for the same lock again.
+BUSY = (
+    '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>503 - Sekisho</title></head>'
+    "<body><h1>503 システムが混み合っています</h1>"
+    "<p>他の処理がデータベースを長く使用していたため、処理できませんでした。数秒後にもう一度お試しください。</p>"
+    "<h1>503 The system is busy</h1>"
+    "<p>Other work held the database for too long. Please try again in a few seconds.</p></body></html>"
+)
+
+
 def _busy() -> Response:
     try:
         db.session.rollback()
     except Exception:
         log.exception("rollback failed")
-    response = _render(503, "busy")
-    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
-    return response
+    if hasattr(session, "unavailable"):
+        session.unavailable = True  # nothing of the session is written back either
+    return Response(BUSY, status=503, mimetype="text/html", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
 def refuse_when_the_session_is_unreadable() -> None:

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Iterable, Sequence
 
-from flask import current_app, flash, has_request_context, render_template
+from flask import current_app, flash, has_request_context, render_template, session
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -240,7 +239,9 @@ def deliver_after_request(response: Any) -> None:
         except Exception:
             log.exception("rollback failed")
         waiting = 1
-    if waiting and 300 <= response.status_code < 400 and current_user.is_authenticated:
+    # The session says who is signed in without reading the account again (a rollback above
+    # expired it, and a busy database would make that read wait once more).
+    if waiting and 300 <= response.status_code < 400 and session.get("_user_id"):
         flash(_("The mail about this could not be sent yet. It stays queued and is sent automatically "
                 "as soon as the mail server accepts it."), "warning")
 
