@@ -169,3 +169,20 @@ def test_a_wrong_current_password_still_counts_right_after_a_change(client, worl
     refused = change(client, current="not the password at all", new="another guess at it 2025")
     assert refused.status_code == 400
     assert user(world.grid_operator.login_id).failed_logins == 1
+
+
+def test_sent_again_to_end_the_other_sessions_it_ends_them(app, world, sign_in, clock):
+    """Changed without ending the other sessions, then back to tick the box and send the same new
+    password: the other sessions end (the password is not set twice)."""
+    from tests.auth.steps import audit_events
+
+    mine, other = app.test_client(), app.test_client()
+    sign_in(mine, world.grid_operator)
+    sign_in(other, world.grid_operator)
+    assert change(mine, current=TEST_PASSWORD, new=NEW[0], end_others=False).status_code == 303
+    assert is_signed_in(other)
+    clock.advance(seconds=20)
+    assert change(mine, current=TEST_PASSWORD, new=NEW[0], end_others=True).status_code == 303
+    assert not is_signed_in(other) and is_signed_in(mine)
+    assert len(audit_events("account.password_changed")) == 1
+    assert audit_events("session.ended_others")

@@ -161,7 +161,14 @@ def change_password(user: User, current: str, password: str, confirm: str, *, en
     # its start): the second of two forms sent at once sees the first one's password.
     db.session.refresh(user, with_for_update=True)
     if not user.is_locked and _changed_to_this_just_now(user, password):
-        return 0  # the same form sent twice (a double click): the first one did it
+        # The same form sent again (a double click, or back to tick "end the other sessions"):
+        # the first one set the password; what this one asks beyond that is still done.
+        ended = sessions.end_all_sessions(user.id, except_sid=session_id) if end_others else 0
+        if ended:
+            audit.record("session.ended_others", origin=origin, actor_id=user.id,
+                         organisation_id=user.organisation_id, ended=ended)
+        db.session.commit()
+        return ended
     confirm_current_password(user, current, origin, "change_password")
     _check_new_password(user, password, confirm)
     _set_password(user, password)
