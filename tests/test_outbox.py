@@ -40,7 +40,7 @@ def queue_one(world, **options) -> int:
     item = outbox.enqueue(ADDRESS, "notice", "account_notice", user=world.grid_operator, headline="hello",
                           reason="", **options)
     db.session.commit()
-    outbox.take_committed_ids()
+    outbox.take_committed_ids()  # the request keeps what it queued; its after-request delivery does not run
     return item.id
 
 
@@ -134,3 +134,22 @@ def test_a_mail_the_relay_refuses_for_good_is_given_up_after_the_last_try_and_au
             assert outbox.deliver() == (0, 0)  # given up: no more tries
     finally:
         refusing.stop()
+
+
+def test_a_request_slower_than_its_hold_leaves_the_mail_to_the_sender_that_claimed_it(app, world, smtp, clock):
+    """Found by review: the hold ran out, the scheduler claimed and sent the mail, and the request
+    then sent it again."""
+    with app.test_request_context("/"):
+        mail_id = queue_one(world)
+        clock.advance(seconds=outbox.LEASE.total_seconds() + 1)  # a long request
+        assert outbox.deliver() == (1, 0)  # the scheduler's run meanwhile
+        assert outbox.deliver_now([mail_id]) == set()  # the request's own send: not again
+    assert len(smtp.to(ADDRESS)) == 1
+
+
+def test_a_request_renews_its_hold_when_it_could_run_out_while_sending(app, world, smtp, clock):
+    with app.test_request_context("/"):
+        mail_id = queue_one(world)
+        clock.advance(seconds=outbox.LEASE.total_seconds() - 20)  # 20 s left: too little to be sure
+        assert outbox.deliver_now([mail_id]) == {mail_id}
+    assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from flask import current_app, flash, has_request_context, render_template, session
@@ -26,6 +26,9 @@ _ITEMS = "sekisho.mail_items"  # id -> QueuedMail queued by this session
 _TABLE = OutboxMail.__table__
 _INSERT = insert(_TABLE)
 _RECORD_ATTEMPT = update(_TABLE).where(_TABLE.c.id == bindparam("mail_id"), _TABLE.c.state == "queued")
+# Conditional on the hold being this sender's still (the time it set), so it never takes over another's.
+_RENEW_HOLD = update(_TABLE).where(_TABLE.c.id == bindparam("mail_id"), _TABLE.c.state == "queued",
+                                   _TABLE.c.next_attempt_at == bindparam("held_until"))
 
 # Whoever sends a mail holds it first, by moving its next attempt this far ahead: the request
 # that queued it (from the start), or the scheduler and `portal mail flush` (by a conditional
@@ -54,7 +57,11 @@ class QueuedMail:
     body_html: str
     template: str = ""
     attempts: int = 0
-    leased: bool = False  # held by this request from the start (see LEASE)
+    leased_until: datetime | None = None  # held by this request from the start until then (see LEASE)
+
+    @property
+    def leased(self) -> bool:
+        return self.leased_until is not None
 
 
 def enqueue(recipient: str, subject: str, template: str, *, with_response: bool = True, **context: Any) -> QueuedMail:
@@ -73,12 +80,12 @@ def enqueue(recipient: str, subject: str, template: str, *, with_response: bool 
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
         template=template,
-        leased=leased,
+        leased_until=now + LEASE if leased else None,
     )
     item.id = db.session.execute(_INSERT, {
         "recipient": item.recipient, "subject": item.subject, "body_text": item.body_text,
         "body_html": item.body_html, "template": template, "created_at": now,
-        "next_attempt_at": now + LEASE if leased else now,
+        "next_attempt_at": item.leased_until or now,
     }).inserted_primary_key[0]
     if with_response:
         db.session.info.setdefault(_NEW_IDS, []).append(item.id)
@@ -198,12 +205,32 @@ def deliver_now(ids: Iterable[int]) -> set[int]:
         db.session.commit()  # never hold the write lock while talking to SMTP
     delivered: set[int] = set()
     if held:
-        errors = _send_and_record(held, clock.now())
+        held = _still_held(held)
+        errors = _send_and_record(held, clock.now()) if held else {}
         delivered.update(item.id for item in held if item.id not in errors)
     if others:
         deliver(others)
         delivered.update(item_id for item_id in others if was_delivered(item_id))
     return delivered
+
+
+def _still_held(items: list[QueuedMail]) -> list[QueuedMail]:
+    """The request's mail it may still send itself. Its hold is renewed when it could run out while
+    they are sent (a long request, a slow relay): a hold that ran out may already have been
+    claimed by the scheduler, and such a mail is left to it."""
+    now = clock.now()
+    needed = timedelta(seconds=30 + current_app.config["PORTAL_MAIL_TIMEOUT_SECONDS"] * len(items))
+    if all(item.leased_until is not None and item.leased_until - now > needed for item in items):
+        return items
+    kept = []
+    for item in items:
+        renewed = db.session.execute(_RENEW_HOLD, {"mail_id": item.id, "held_until": item.leased_until,
+                                                   "next_attempt_at": now + LEASE}).rowcount
+        if renewed:
+            item.leased_until = now + LEASE
+            kept.append(item)
+    db.session.commit()
+    return kept
 
 
 def _record_given_up(item: OutboxMail | QueuedMail, failure: smtp.Failure) -> None:
@@ -247,10 +274,15 @@ def deliver_after_request(response: Any) -> None:
 
 
 def release(ids: list[int]) -> None:
-    """Let the scheduler's next run send mail that this request queued but will not send."""
-    db.session.info.get(_ITEMS, {}).clear()
-    db.session.execute(update(OutboxMail).where(OutboxMail.id.in_(ids), OutboxMail.state == "queued")
-                       .values(next_attempt_at=clock.now()).execution_options(synchronize_session=False))
+    """Let the scheduler's next run send mail that this request queued but will not send (only
+    what it still holds: a hold that ran out may be another sender's claim by now)."""
+    items = db.session.info.get(_ITEMS, {})
+    now = clock.now()
+    for item_id in ids:
+        item = items.pop(item_id, None)
+        if item is not None and item.leased_until is not None:
+            db.session.execute(_RENEW_HOLD, {"mail_id": item_id, "held_until": item.leased_until,
+                                             "next_attempt_at": now})
     db.session.commit()
 
 
