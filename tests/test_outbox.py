@@ -153,3 +153,26 @@ def test_a_request_renews_its_hold_when_it_could_run_out_while_sending(app, worl
         clock.advance(seconds=outbox.LEASE.total_seconds() - 20)  # 20 s left: too little to be sure
         assert outbox.deliver_now([mail_id]) == {mail_id}
     assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"
+
+
+def test_an_outage_then_one_refusal_does_not_give_a_mail_up(make_app, clock):
+    """Found by review: the outage's tries counted towards the refusals for good, so the first
+    5xx after a long outage gave up every mail queued during it."""
+    down = make_app(PORTAL_MAIL_PORT=free_port(), PORTAL_MAIL_MAX_ATTEMPTS=3)
+    with down.app_context():
+        from tests.support.world import build_world
+
+        mail_id = queue_one(build_world())
+        for _hour in range(5):
+            assert outbox.deliver() == (0, 1)
+            clock.advance(hours=1)
+        db.session.close()
+    refusing = relay(_RefusingRelay())
+    try:
+        app = make_app(PORTAL_MAIL_PORT=refusing.port, PORTAL_MAIL_MAX_ATTEMPTS=3)
+        with app.app_context():
+            assert outbox.deliver() == (0, 1)
+            mail = stored(mail_id)
+            assert mail.state == "queued" and mail.attempts == 6 and mail.refusals == 1
+    finally:
+        refusing.stop()

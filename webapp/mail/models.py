@@ -23,6 +23,8 @@ class OutboxMail(Base):
     template: Mapped[str] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Refusals for good (5xx) only: an outage's tries never give a mail up (outbox._send_and_record).
+    refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

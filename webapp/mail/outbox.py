@@ -57,6 +57,7 @@ class QueuedMail:
     body_html: str
     template: str = ""
     attempts: int = 0
+    refusals: int = 0
     leased_until: datetime | None = None  # held by this request from the start until then (see LEASE)
 
     @property
@@ -175,9 +176,11 @@ def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict
         attempts = item.attempts + 1
         if item.id in errors:
             failure = errors[item.id]
-            given_up = failure.permanent and attempts >= max_attempts
+            refusals = item.refusals + (1 if failure.permanent else 0)
+            given_up = failure.permanent and refusals >= max_attempts
             values: dict[str, Any] = {
                 "attempts": attempts,
+                "refusals": refusals,
                 "last_error": failure.text[:500],
                 "next_attempt_at": now + _backoff(attempts),
                 "state": "failed" if given_up else "queued",
