@@ -75,3 +75,18 @@ def test_an_address_the_server_cannot_listen_on_is_one_line(tmp_path):
     result = portal(tmp_path, "serve", "--host", "256.1.1.1", "--port", "8111")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "error: cannot listen on 256.1.1.1:8111" in result.stderr
+
+
+def test_a_database_held_by_another_process_is_one_line(tmp_path):
+    import sqlite3
+
+    assert portal(tmp_path, "init").returncode == 0
+    holder = sqlite3.connect(tmp_path / "portal.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = portal(tmp_path, "mail", "flush", PORTAL_DATABASE_BUSY_SECONDS="1")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("portal: the database is busy")

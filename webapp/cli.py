@@ -231,8 +231,13 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
                 click.echo(f"portal: the database {state}: run `portal init` first", err=True)
                 sys.exit(1)
             return callback(*args, **kwargs)
-        except SQLAlchemyError as failed:
+        except Exception as failed:
             if is_busy(failed):
+                click.echo(f"portal: the database is busy: another process held it longer than "
+                           f"PORTAL_DATABASE_BUSY_SECONDS ({app.config['PORTAL_DATABASE_BUSY_SECONDS']} s); "
+                           "nothing was done, try again", err=True)
+                sys.exit(1)
+            if not isinstance(failed, SQLAlchemyError):
                 raise
             orig = getattr(failed, "orig", None)
             reason = str(orig or failed).strip().splitlines()[0]

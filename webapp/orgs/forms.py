@@ -8,6 +8,7 @@ from webapp.forms import CleanText, name_text, strip_filter
 
 
 def _text(label: object, length: int = 200) -> StringField:
+    """A name, a department, an address or a number: "<" and ">" belong to none of them."""
     return StringField(label, validators=[name_text(length)], filters=[strip_filter])
 
 
@@ -19,7 +20,9 @@ class OrganisationForm(FlaskForm):
     prefecture = SelectField(_l("Prefecture (municipality or ministry)"), validate_choice=False)
     hours_profile = SelectField(_l("Calendar profile"), validate_choice=False)
     security_manager_name = _text(_l("Security manager's name"))
-    security_manager_contact = _text(_l("Security manager's emergency contact"))
+    # A contact may be written "山田 <yamada@example.jp>": free text, shown escaped.
+    security_manager_contact = StringField(_l("Security manager's emergency contact"), validators=[CleanText(200)],
+                                           filters=[strip_filter])
     allowed_networks = TextAreaField(_l("Allowed networks"), validators=[CleanText(2000, allow_newlines=True)],
                                      filters=[strip_filter])
 
