@@ -183,3 +183,17 @@ def world_factory() -> Callable[[], Any]:
     from tests.support.world import build_world
 
     return build_world
+
+
+def same_database_app(app, clock, **overrides):
+    """A second process on the same database (no reset): what cron's `portal mail flush` is."""
+    config = {
+        "INSTANCE_PATH": app.instance_path, "CLOCK": clock,
+        "PORTAL_DATABASE_URL": app.config["PORTAL_DATABASE_URL"],
+        "PORTAL_SECRET_KEY": app.config["PORTAL_SECRET_KEY"],
+        "PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": "127.0.0.1",
+        "PORTAL_SCHEDULER": False, **FAST_HASHING, **overrides,
+    }
+    from webapp import create_app
+
+    return create_app(config)

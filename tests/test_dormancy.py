@@ -124,7 +124,8 @@ def test_the_in_process_scheduler_sweeps_without_anyone_running_the_command(app,
     assert _fresh(world.grid_operator).status == "active"
 
 
-def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(app, world, smtp, monkeypatch):
+def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(app, world, smtp, monkeypatch,
+                                                                                clock):
     """A second sweep (the scheduler and an operator's command at once) suspends it between this
     sweep's reading and its change: no second audit entry or mail, and not in this report."""
     from sqlalchemy import update
@@ -145,7 +146,8 @@ def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(
 
     monkeypatch.setattr(dormancy, "assess", assess_then_the_other_sweep_suspends)
     smtp.clear()
-    result = _sweep(app, "--as-of", "2025-06-30")
+    clock.advance(days=20)  # 2025-06-30: the day it falls dormant
+    result = _sweep(app)
     assert result.exit_code == 0, result.output
     assert world.grid_operator.login_id not in result.output
     assert "0 suspended" in result.output

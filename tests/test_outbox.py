@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.auth.steps import audit_events
+from tests.conftest import same_database_app
 from tests.support.smtp import SmtpSink, _Handler, free_port
 from webapp.extensions import db
 from webapp.mail import outbox
@@ -105,7 +106,7 @@ def test_a_day_without_a_relay_loses_nothing(make_app, smtp, clock):
             clock.advance(hours=1)
         assert stored(mail_id).attempts == 24
         db.session.close()
-    up = make_app(PORTAL_MAIL_PORT=smtp.port)
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)  # the relay back, the data kept
     with up.app_context():
         result = up.test_cli_runner().invoke(args=["mail", "flush"])
         assert result.exit_code == 0 and "delivered 1" in result.output
@@ -169,7 +170,7 @@ def test_an_outage_then_one_refusal_does_not_give_a_mail_up(make_app, clock):
         db.session.close()
     refusing = relay(_RefusingRelay())
     try:
-        app = make_app(PORTAL_MAIL_PORT=refusing.port, PORTAL_MAIL_MAX_ATTEMPTS=3)
+        app = same_database_app(down, clock, PORTAL_MAIL_PORT=refusing.port, PORTAL_MAIL_MAX_ATTEMPTS=3)
         with app.app_context():
             assert outbox.deliver() == (0, 1)
             mail = stored(mail_id)

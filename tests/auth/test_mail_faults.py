@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.auth.steps import is_signed_in, login_error, submit_code, submit_password
-from tests.conftest import FAST_HASHING
+from tests.conftest import same_database_app
 from tests.support.smtp import free_port
-from webapp import create_app
 from webapp.extensions import db
 from webapp.mail.models import OutboxMail
 
@@ -23,18 +22,6 @@ def code_mails(address: str) -> list[OutboxMail]:
     db.session.expire_all()
     return list(db.session.scalars(
         select(OutboxMail).where(OutboxMail.recipient == address, OutboxMail.template == "login_code")))
-
-
-def same_database_app(app, clock, **overrides):
-    """A second process on the same database (no reset): what cron's `portal mail flush` is."""
-    config = {
-        "INSTANCE_PATH": app.instance_path, "CLOCK": clock,
-        "PORTAL_DATABASE_URL": app.config["PORTAL_DATABASE_URL"],
-        "PORTAL_SECRET_KEY": app.config["PORTAL_SECRET_KEY"],
-        "PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": "127.0.0.1",
-        "PORTAL_SCHEDULER": False, **FAST_HASHING, **overrides,
-    }
-    return create_app(config)
 
 
 def test_smtp_down_keeps_the_code_mail_and_flush_delivers_it(make_app, smtp, clock):

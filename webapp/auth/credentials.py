@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -140,6 +140,8 @@ def confirm_current_password(user: User, password: str, origin: Origin, action: 
     raise PasswordRejected([_("The current password is not correct.")])
 
 
+# The account's row alone (FOR UPDATE cannot reach the outer joins that loading a User brings).
+_LOCK_ACCOUNT = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id")).with_for_update()
 # A form sent twice arrives within seconds; a minute leaves room for a slow connection.
 SAME_CHANGE_WINDOW = timedelta(minutes=1)
 
@@ -159,7 +161,8 @@ def change_password(user: User, current: str, password: str, confirm: str, *, en
     """Returns how many other sessions were ended."""
     # One change of an account at a time, on what is stored now (not what this request read at
     # its start): the second of two forms sent at once sees the first one's password.
-    db.session.refresh(user, with_for_update=True)
+    db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    db.session.refresh(user)  # read after the lock: what the other form stored, if it came first
     if not user.is_locked and _changed_to_this_just_now(user, password):
         # The same form sent again (a double click, or back to tick "end the other sessions"):
         # the first one set the password; what this one asks beyond that is still done.
