@@ -165,6 +165,18 @@ def test_one_account_signed_in_from_two_places_at_once_raises_a_sharing_alert(ap
     assert world.grid_operator.login_id in smtp.last_to(world.grid_responsible.email).text
 
 
+def test_each_reader_sees_the_summary_in_the_language_of_their_pages(app, world, smtp, browser_for):
+    from webapp.i18n import LOCALE_COOKIE
+
+    sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.grid_operator)
+    sign_in_with_code(_browser(app, "198.51.100.2"), smtp, world.grid_operator)
+    reader = browser_for(world.grid_responsible)  # English
+    english = reader.get("/alerts").get_data(as_text=True)
+    assert "signed in from 198.51.100.2 while a session from another address, 198.51.100.1" in english
+    reader.set_cookie(LOCALE_COOKIE, "ja")
+    assert "別のアドレス（198.51.100.1）からのセッション" in reader.get("/alerts").get_data(as_text=True)
+
+
 def test_the_sharing_alert_says_when_it_was_another_browser_at_the_same_address(app, world, smtp):
     sign_in_with_code(_browser(app, "198.51.100.1", "Firefox"), smtp, world.grid_operator)
     sign_in_with_code(_browser(app, "198.51.100.1", "Chromium"), smtp, world.grid_operator)

@@ -42,7 +42,7 @@ def account_sharing(user: User, session_id: str, origin: Origin) -> None:
         summary = _l("%(name)s (%(login_id)s) signed in from %(ip)s while a session from another address, "
                      "%(other_ip)s, was still active.",
                      name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", other_ip=other.ip or "?")
-    alerts.raise_alert("account.sharing", alerts.in_japanese(summary),
+    alerts.raise_alert("account.sharing", alerts.in_both_languages(summary),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, other_sessions=len(elsewhere))
 
 
@@ -51,7 +51,7 @@ def outside_allowed_networks(user: User, _session_id: str, origin: Origin) -> No
     organisation = user.organisation
     if networks.allows(organisation.allowed_networks, origin.ip):
         return
-    alerts.raise_alert("login.outside_networks", alerts.in_japanese(_l(
+    alerts.raise_alert("login.outside_networks", alerts.in_both_languages(_l(
         "%(name)s (%(login_id)s) signed in from %(ip)s, outside the networks registered for %(organisation)s.",
         name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", organisation=organisation.name)),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip)
@@ -70,7 +70,7 @@ def outside_allowed_countries(user: User, _session_id: str, origin: Origin) -> N
     country = country_code(str(address)) or "?"
     if country in allowed:
         return
-    alerts.raise_alert("login.outside_country", alerts.in_japanese(_l(
+    alerts.raise_alert("login.outside_country", alerts.in_both_languages(_l(
         "%(name)s (%(login_id)s) signed in from %(ip)s, an address registered in %(country)s, outside the "
         "allowed countries.", name=user.name, login_id=user.login_id, ip=str(address), country=country)),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, country=country)

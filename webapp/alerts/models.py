@@ -20,7 +20,12 @@ class Alert(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True, default=None)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     ip: Mapped[str] = mapped_column(String(64), default="")
-    summary: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(String(300))  # Japanese (the mail and the audit entry carry it)
+    summary_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+
+    def summary_for(self, locale: str) -> str:
+        """The summary in the reader's language (alerts raised before 0010 have Japanese only)."""
+        return self.summary_en if locale == "en" and self.summary_en else self.summary
     details: Mapped[str] = mapped_column(Text, default="{}")
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -8,6 +8,7 @@ REPEAT_AFTER: a burst of failures makes one alert, not one per failure.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -50,12 +51,14 @@ def may_handle(viewer: User, alert: Alert) -> bool:
     return alert.user_id != viewer.id
 
 
-def raise_alert(kind: str, summary: str, *, organisation_id: int | None = None, user_id: int | None = None,
+def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | None = None, user_id: int | None = None,
                 ip: str = "", **details: Any) -> Alert | None:
     """Add the alert and its mail to the current transaction; the caller commits.
 
-    The summary is written by the detector in Japanese (see in_japanese): it is stored, and the
-    people who handle alerts read it long after the request that raised it."""
+    The summary is written by the detector in both languages (see in_both_languages) and stored;
+    the audit entry and the mail carry the Japanese one."""
+    if isinstance(summary, str):
+        summary = Summary(summary, summary)
     now = clock.now()
     repeat = db.session.scalar(select(Alert.id).where(
         Alert.kind == kind, Alert.state != "closed", Alert.raised_at >= now - REPEAT_AFTER,
@@ -67,15 +70,16 @@ def raise_alert(kind: str, summary: str, *, organisation_id: int | None = None, 
         return None
     if user_id is not None and kind in suspending_kinds():
         _suspend(user_id, kind)
-    alert = Alert(kind=kind, organisation_id=organisation_id, user_id=user_id, ip=ip[:64], summary=summary[:300],
+    alert = Alert(kind=kind, organisation_id=organisation_id, user_id=user_id, ip=ip[:64], summary=summary.ja[:300],
+                  summary_en=summary.en[:300],
                   details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str), raised_at=now)
     db.session.add(alert)
     db.session.flush()
     audit.record("alert.raised", organisation_id=organisation_id, target=str(alert.id), alert_kind=kind,
-                 summary=summary[:300], ip=ip[:64])
+                 summary=summary.ja[:300], ip=ip[:64])
     with force_locale("ja"):  # whatever language the request that tripped the detector asked for
         for reader in _readers(organisation_id):
-            outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary[:120]), "alert_raised",
+            outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary.ja[:120]), "alert_raised",
                            reader=reader, alert=alert)
     return alert
 
@@ -97,10 +101,22 @@ def _suspend(user_id: int, kind: str) -> None:
                  detector=kind, ended_sessions=ended)
 
 
-def in_japanese(message: Any) -> str:
-    """A detector's summary (a lazy_gettext string with its variables) in the operators' language."""
+@dataclass(frozen=True)
+class Summary:
+    """A detector's summary, written once in each language: the people who handle alerts read it
+    long after the request that raised it, in the language of their own pages."""
+
+    ja: str
+    en: str
+
+
+def in_both_languages(message: Any) -> Summary:
+    """A lazy_gettext string with its variables, rendered in Japanese and in English."""
     with force_locale("ja"):
-        return str(message)
+        ja = str(message)
+    with force_locale("en"):
+        en = str(message)
+    return Summary(ja, en)
 
 
 def _readers(organisation_id: int | None) -> list[User]:

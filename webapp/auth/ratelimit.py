@@ -59,7 +59,7 @@ def check_ip_allowed(origin: Origin) -> None:
     retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
     audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
     # Spraying or a failure burst (SPEC §7): one alert per burst, not one per refused try.
-    alerts.raise_alert("login.failure_burst", alerts.in_japanese(_l(
+    alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
         "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes; further tries from it are refused for now.",
         n=failures, ip=origin.ip[:64], minutes=max(1, int(_window().total_seconds() // 60)))),
         ip=origin.ip, failures=failures)

@@ -112,7 +112,7 @@ def _suspend(entry: Dormant) -> bool:
         "Your account has been suspended because it was not used for %(days)d days. "
         "Ask your organisation's responsible person to apply for its resumption if you still need it.",
         days=_dormant_days()))
-    alerts.raise_alert("account.dormant_suspended", alerts.in_japanese(_l(
+    alerts.raise_alert("account.dormant_suspended", alerts.in_both_languages(_l(
         "%(name)s (%(login_id)s, %(organisation)s) was suspended: no sign-in for %(days)d days (last activity %(when)s).",
         name=user.name, login_id=user.login_id, organisation=user.organisation.name, days=_dormant_days(),
         when=format_jst(entry.last_activity))), organisation_id=user.organisation_id, user_id=user.id)

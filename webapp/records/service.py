@@ -107,7 +107,7 @@ def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
     records = sum(_shown(details) for details in earlier) + rows
     if exports <= config["PORTAL_BULK_EXPORT_MAX_EXPORTS"] and records <= config["PORTAL_BULK_EXPORT_MAX_RECORDS"]:
         return False
-    alerts.raise_alert("records.bulk_export", alerts.in_japanese(_l(
+    alerts.raise_alert("records.bulk_export", alerts.in_both_languages(_l(
         "%(name)s (%(login_id)s) exported %(records)d records in %(exports)d exports within %(minutes)d minutes.",
         name=user.name, login_id=user.login_id, records=records, exports=exports,
         minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])),
