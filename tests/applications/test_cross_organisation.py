@@ -73,3 +73,33 @@ def test_the_same_story_for_the_system_administrator_is_allowed(world, browser_f
     sysadmin = browser_for(world.sysadmin)
     assert sysadmin.get(f"/applications/{city_application}").status_code == 200
     assert sysadmin.get(f"/users/{world.city_operator.login_id}").status_code == 200
+
+
+def test_whether_an_address_is_in_use_is_told_only_to_a_complete_application_and_recorded(world, browser_for):
+    """Found by review: an incomplete form (no natural-person box) answered "already used" for
+    another organisation's people, filed nothing and left no trace: a silent probe."""
+    from tests.auth.steps import audit_events
+
+    admin = browser_for(world.grid_admin)
+    probe = add_user_fields(email=world.city_responsible.email)
+    del probe["natural_person"]
+    incomplete = file(admin, **probe)
+    assert incomplete.status_code == 400 and "already used" not in text_of(incomplete)
+    assert audit_events("application.address_refused") == []
+    complete = file(admin, **add_user_fields(email=world.city_responsible.email))
+    assert complete.status_code == 400 and "already used by another account" in text_of(complete)
+    (entry,) = audit_events("application.address_refused")
+    assert entry.actor_id == world.grid_admin.id and entry.target == world.city_responsible.email
+    assert steps.count_applications() == 0
+
+
+def test_a_pending_application_of_another_organisation_reserves_no_address(world, browser_for):
+    """Found by review: one organisation could block another's registration of a person by filing
+    first with their address. Whoever is approved first gets it; the other approval is refused."""
+    grid_admin, city_admin = browser_for(world.grid_admin), browser_for(world.city_admin)
+    grid_id = filed_id(file(grid_admin, **add_user_fields(email="future.clerk@test.example")))
+    city_id = filed_id(file(city_admin, **add_user_fields(email="future.clerk@test.example", name="市 職員")))
+    assert decide(browser_for(world.city_responsible), city_id, "approve").status_code == 303
+    late = decide(browser_for(world.grid_responsible), grid_id, "approve")
+    assert late.status_code == 400 and "taken by another account in the meantime" in text_of(late)
+    assert steps.application(grid_id).state == "submitted"

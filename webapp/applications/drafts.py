@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from webapp.applications.errors import Invalid
+from webapp.applications.errors import AddressTaken, Invalid
 from webapp.applications.models import GRANTABLE_ROLES, KINDS, OPEN_STATES, Application
 from webapp.auth.models import User
 from webapp.auth.service import normalise_login_id
@@ -102,13 +102,21 @@ def _check_roles(roles: list[str]) -> list[str]:
     return ordered_roles(roles)
 
 
-def _check_email(email: str, except_user_id: int | None, exclude_application: int | None) -> list[Any]:
-    problems: list[Any] = []
+def _check_email(email: str) -> list[Any]:
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         return [_l("Enter a valid personal e-mail address.")]
+    return []
+
+
+def _check_address_free(email: str, organisation_id: int, except_user_id: int | None,
+                        exclude_application: int | None) -> None:
+    """Last of the checks, once everything else is right (see AddressTaken). A pending application
+    of another organisation does not hold the address: whoever is approved first gets it, and the
+    other approval is refused then (execute.py), so no organisation can reserve another's people."""
     if email_in_use(email, except_user_id=except_user_id):
-        problems.append(_l("This e-mail address is already used by another account."))
+        raise AddressTaken(_l("This e-mail address is already used by another account."), email)
     pending = select(Application.id).where(
+        Application.organisation_id == organisation_id,
         Application.state.in_(OPEN_STATES), func.lower(Application.subject_email) == email.lower(),
         Application.kind.in_(("add", "change")),
     )
@@ -117,8 +125,7 @@ def _check_email(email: str, except_user_id: int | None, exclude_application: in
     if except_user_id is not None:
         pending = pending.where((Application.target_user_id.is_(None)) | (Application.target_user_id != except_user_id))
     if db.session.scalar(pending.limit(1)) is not None:
-        problems.append(_l("Another pending application already uses this e-mail address."))
-    return problems
+        raise AddressTaken(_l("Another pending application already uses this e-mail address."), email)
 
 
 def _pending_for(target: User, exclude_application: int | None) -> int | None:
@@ -129,14 +136,14 @@ def _pending_for(target: User, exclude_application: int | None) -> int | None:
     return db.session.scalar(query.limit(1))
 
 
-def _check_add(draft: Draft, exclude_application: int | None) -> Checked:
+def _check_add(draft: Draft, organisation_id: int, exclude_application: int | None) -> Checked:
     problems: list[Any] = []
     if not draft.name:
         problems.append(_l("Enter the user's full name."))
     if not draft.email:
         problems.append(_l("Enter the user's personal e-mail address."))
     else:
-        problems += _check_email(draft.email, None, exclude_application)
+        problems += _check_email(draft.email)
     if not draft.roles:
         problems.append(_l("Choose at least one role."))
     elif "responsible" in draft.roles and not draft.emergency_phone:
@@ -146,6 +153,7 @@ def _check_add(draft: Draft, exclude_application: int | None) -> Checked:
                            "(shared or group mailboxes cannot hold an account)."))
     if problems:
         raise Invalid(problems)
+    _check_address_free(draft.email, organisation_id, None, exclude_application)
     payload = {"name": draft.name, "department": draft.department, "email": draft.email,
                "emergency_phone": draft.emergency_phone, "roles": _check_roles(draft.roles)}
     return Checked("add", None, payload, {}, draft.name, draft.email, True, draft.note)
@@ -165,9 +173,10 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
     if "responsible" in payload.get("roles", []) and not payload.get("emergency_phone", before["emergency_phone"]):
         raise Invalid(_NEEDS_PHONE)
     if "email" in payload:
-        problems = _check_email(payload["email"], target.id, exclude_application)
+        problems = _check_email(payload["email"])
         if problems:
             raise Invalid(problems)
+        _check_address_free(payload["email"], target.organisation_id, target.id, exclude_application)
     return payload
 
 
@@ -176,7 +185,7 @@ def check(applicant: User, draft: Draft, exclude_application: int | None = None)
     if draft.kind not in KINDS:
         raise Invalid(_l("Choose the kind of application."))
     if draft.kind == "add":
-        return _check_add(draft, exclude_application)
+        return _check_add(draft, applicant.organisation_id, exclude_application)
     if not draft.target:
         raise Invalid(_l("Enter the user ID of the user concerned."))
     target = _target_in_organisation(applicant, draft.target)

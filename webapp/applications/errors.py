@@ -29,3 +29,13 @@ class Invalid(ApplicationError):
         messages = list(messages) if isinstance(messages, (list, tuple)) else [messages]
         super().__init__("; ".join(str(m) for m in messages))
         self.messages = messages
+
+
+class AddressTaken(Invalid):
+    """The address belongs to another open account or to a pending application of this
+    organisation. Asked only of an otherwise complete application, and audited: telling whether
+    an address is in use must not be a silent probe."""
+
+    def __init__(self, messages: Any, email: str) -> None:
+        super().__init__(messages)
+        self.email = email

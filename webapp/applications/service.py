@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from webapp import clock
 from webapp.applications import drafts, notify, policy
-from webapp.applications.errors import AlreadyDecided, Forbidden, Invalid, NotFound
+from webapp.applications.errors import AddressTaken, AlreadyDecided, Forbidden, Invalid, NotFound
 from webapp.applications.execute import execute
 from webapp.applications.models import DECISIONS, OPEN_STATES, Application, ApplicationEvent
 from webapp.audit import service as audit
@@ -71,11 +71,25 @@ def _fill(application: Application, checked: drafts.Checked, applicant: User) ->
     application.expires_at = now + _expiry()
 
 
+def _checked(applicant: User, draft: drafts.Draft, origin: Origin,
+             exclude_application: int | None = None) -> drafts.Checked:
+    """drafts.check, with an address refused as taken recorded: who asked about which address."""
+    try:
+        return drafts.check(applicant, draft, exclude_application=exclude_application)
+    except AddressTaken as taken:
+        db.session.rollback()
+        audit.record("application.address_refused", origin=origin, actor_id=applicant.id,
+                     organisation_id=applicant.organisation_id, target=taken.email[:254],
+                     application_kind=draft.kind)
+        db.session.commit()
+        raise
+
+
 def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
     """File an application for the applicant's own organisation."""
     if not policy.can_file(applicant):
         raise Forbidden(_l("Only an organisation's administrator can file applications."))
-    checked = drafts.check(applicant, draft)
+    checked = _checked(applicant, draft, origin)
     application = Application(organisation_id=applicant.organisation_id, applicant_id=applicant.id,
                               organisation=applicant.organisation, applicant=applicant,
                               state="submitted", created_at=clock.now())
@@ -104,7 +118,7 @@ def resubmit(applicant: User, application_id: int, draft: drafts.Draft, origin: 
     if not policy.can_resubmit(applicant, application):
         raise Forbidden(_l("Only the applicant can fix and resubmit a returned application."))
     draft.kind = application.kind
-    checked = drafts.check(applicant, draft, exclude_application=application.id)
+    checked = _checked(applicant, draft, origin, exclude_application=application.id)
     if not _transition(application, "returned", state="submitted"):
         raise AlreadyDecided(_l("This application is no longer returned; it cannot be resubmitted."))
     _fill(application, checked, applicant)

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "alert.acknowledged": _l("Alert acknowledged"),
     "alert.closed": _l("Alert resolved"),
     "alert.raised": _l("Alert raised"),
+    "application.address_refused": _l("Application refused: address in use"),
     "application.approved": _l("Application approved"),
     "application.expired": _l("Application expired"),
     "application.rejected": _l("Application rejected"),
