@@ -154,6 +154,8 @@ def test_a_request_renews_its_hold_when_it_could_run_out_while_sending(app, worl
         clock.advance(seconds=outbox.LEASE.total_seconds() - 20)  # 20 s left: too little to be sure
         assert outbox.deliver_now([mail_id]) == {mail_id}
     assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"
+    # Held anew for a whole LEASE from the moment it was sent, not the 20 s that were left.
+    assert stored(mail_id).next_attempt_at == clock.now() + outbox.LEASE
 
 
 def test_an_outage_then_one_refusal_does_not_give_a_mail_up(make_app, clock):

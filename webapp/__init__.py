@@ -92,7 +92,15 @@ def _bind_extensions(app: Flask) -> None:
 
     @app.after_request
     def deliver_queued_mail(response: Any) -> Any:
+        from flask import flash, session
+        from flask_babel import gettext as _
+
         from webapp.mail import outbox
 
-        outbox.deliver_after_request(response)
+        waiting = outbox.deliver_committed_safely()
+        # The session says who is signed in without reading the account again (a rollback may
+        # have expired it, and a busy database would make that read wait once more).
+        if waiting and 300 <= response.status_code < 400 and session.get("_user_id"):
+            flash(_("The mail about this could not be sent yet. It stays queued and is sent automatically "
+                    "as soon as the mail server accepts it."), "warning")
         return response

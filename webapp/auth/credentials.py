@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth import passwords, sessions
+from webapp.auth import lookup, passwords, sessions
 from webapp.auth.models import ActivationToken, PasswordHistory, User
 from webapp.database import change_if
 from webapp.extensions import db
@@ -140,8 +140,6 @@ def confirm_current_password(user: User, password: str, origin: Origin, action: 
     raise PasswordRejected([_("The current password is not correct.")])
 
 
-# The account's row alone (FOR UPDATE cannot reach the outer joins that loading a User brings).
-_LOCK_ACCOUNT = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id")).with_for_update()
 # A form sent twice arrives within seconds; a minute leaves room for a slow connection.
 SAME_CHANGE_WINDOW = timedelta(minutes=1)
 
@@ -161,17 +159,15 @@ def change_password(user: User, current: str, password: str, confirm: str, *, en
     """Returns how many other sessions were ended."""
     # One change of an account at a time, on what is stored now (not what this request read at
     # its start): the second of two forms sent at once sees the first one's password.
-    db.session.execute(_LOCK_ACCOUNT, {"user_id": user.id})
+    lookup.lock_account(user.id)
     db.session.refresh(user)  # read after the lock: what the other form stored, if it came first
     if not user.is_locked and _changed_to_this_just_now(user, password):
         # The same form sent again (a double click, or back to tick "end the other sessions"):
         # the first one set the password; what this one asks beyond that is still done.
-        ended = sessions.end_all_sessions(user.id, except_sid=session_id) if end_others else 0
-        if ended:
-            audit.record("session.ended_others", origin=origin, actor_id=user.id,
-                         organisation_id=user.organisation_id, ended=ended)
+        if end_others:
+            return sessions.end_sessions_but(user, session_id, origin)
         db.session.commit()
-        return ended
+        return 0
     confirm_current_password(user, current, origin, "change_password")
     _check_new_password(user, password, confirm)
     _set_password(user, password)

@@ -69,10 +69,10 @@ def _authenticator_page(form: AuthenticatorForm, errors: list[str], status: int 
     secret = session.get(ENROL_SECRET)
     if not totp.is_valid_secret(secret):
         secret = session[ENROL_SECRET] = totp.new_secret()
+    uri = totp.provisioning_uri(current_user, secret)
     return render_template(
         "auth/authenticator.html", form=form, off_form=ReauthenticateForm(), errors=errors,
-        secret=totp.grouped(secret), uri=totp.provisioning_uri(current_user, secret),
-        qr=totp.qr_svg(totp.provisioning_uri(current_user, secret), _("QR code to set up the authenticator app")),
+        secret=totp.grouped(secret), uri=uri, qr=totp.qr_svg(uri, _("QR code to set up the authenticator app")),
         may_use_email=totp.may_use_email(current_user),
     ), status
 

@@ -51,7 +51,6 @@ _COUNT_RESEND = update(_PENDING).where(  # conditional: two resends at once cann
 _CONSUME_PENDING = update(_PENDING).where(
     _PENDING.c.id == bindparam("pending_id"), _PENDING.c.consumed_at.is_(None), _PENDING.c.voided_at.is_(None))
 _RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
-_LOCK_ACCOUNT_ROW = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id")).with_for_update()
 _STILL_OPEN = select(User.__table__.c.id).where(
     User.__table__.c.id == bindparam("user_id"), User.__table__.c.locked_at.is_(None),
     User.__table__.c.status == "active")
@@ -162,7 +161,7 @@ def _replace_waiting_sign_ins(user: User, origin: Origin) -> bool:
     The account's row is locked until the new sign-in is committed: on PostgreSQL, right
     passwords sent at once would otherwise each miss the others' uncommitted sign-ins and all
     stay open (SQLite's BEGIN IMMEDIATE already runs them one after another)."""
-    db.session.execute(_LOCK_ACCOUNT_ROW, {"user_id": user.id})
+    lookup.lock_account(user.id)
     replaced = sessions.void_sign_ins_in_progress(user.id)
     return not any(count_failure(user, origin) for attempts in replaced if attempts)
 

@@ -334,7 +334,12 @@ def sign_out(session: PortalSession, user: User | None, origin: audit.Origin) ->
 
 
 def end_others(session: PortalSession, user: User, origin: audit.Origin) -> int:
-    ended = end_all_sessions(user.id, except_sid=session.sid)
+    return end_sessions_but(user, session.sid, origin)
+
+
+def end_sessions_but(user: User, kept_sid: str | None, origin: audit.Origin) -> int:
+    """End the user's sessions but the one they are using, audited; commits."""
+    ended = end_all_sessions(user.id, except_sid=kept_sid)
     audit.record("session.ended_others", origin=origin, actor_id=user.id,
                  organisation_id=user.organisation_id, ended=ended)
     db.session.commit()

@@ -11,19 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth.models import User
+from webapp.auth import lookup
 from webapp.consent import documents
 from webapp.consent.models import KINDS, ConsentAcceptance, ConsentItem, DocumentVersion
 from webapp.extensions import db
 
 MAX_FORM_VALUES = 200
-_LOCK_PERSON = select(User.__table__.c.id).where(User.__table__.c.id == bindparam("user_id")).with_for_update()
 
 
 @dataclass(frozen=True)
@@ -227,7 +226,7 @@ def accept(user, submission: Submission, origin: Origin) -> list[ConsentAcceptan
 
     One form of a person at a time (their account's row is locked): the second of two sent at
     once sees what the first stored, and stores nothing again."""
-    db.session.execute(_LOCK_PERSON, {"user_id": user.id})
+    lookup.lock_account(user.id)
     try:
         chosen = _validated(user, submission)
     except ConsentRefused as refused:

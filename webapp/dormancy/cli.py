@@ -32,16 +32,15 @@ def _parse_date(text: str | None) -> date | None:
 @with_appcontext
 def sweep_dormant_command(as_of: str | None, dry_run: bool) -> None:
     """Warn, then suspend, accounts without a sign-in for PORTAL_DORMANT_DAYS."""
-    from webapp import clock
-    from webapp.dormancy.service import sweep
+    from webapp.dormancy.service import SweepAhead, sweep
 
-    day = _parse_date(as_of)
-    if day is not None and day > clock.now_jst().date() and not dry_run:
-        click.echo(f"error: --as-of {day.isoformat()} is in the future: only a dry run may look ahead (a real "
-                   "sweep would suspend people who have not been warned and may still sign in); add --dry-run",
+    try:
+        report = sweep(_parse_date(as_of), dry_run=dry_run)
+    except SweepAhead as ahead:
+        click.echo(f"error: --as-of {ahead} is in the future: only a dry run may look ahead (a real sweep "
+                   "would suspend people who have not been warned and may still sign in); add --dry-run",
                    err=True)
         sys.exit(2)
-    report = sweep(day, dry_run=dry_run)
     verb = ("would suspend", "would warn") if dry_run else ("suspended", "warned")
     for label, entries in ((verb[0], report.suspended), (verb[1], report.warned), ("kept", report.kept)):
         for entry in entries:

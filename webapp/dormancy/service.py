@@ -76,9 +76,17 @@ def assess(as_of: date) -> tuple[list[Dormant], list[Dormant]]:
     return to_suspend, to_warn
 
 
+class SweepAhead(ValueError):
+    """A real sweep as of a later day would suspend people who were never warned and may still
+    sign in before then: only a dry run may look ahead."""
+
+
 def sweep(as_of: date | None = None, dry_run: bool = False) -> SweepReport:
     """Warn and suspend as of that day (today in Japan by default); a dry run changes nothing."""
-    as_of = as_of or clock.now_jst().date()
+    today = clock.now_jst().date()
+    as_of = as_of or today
+    if as_of > today and not dry_run:
+        raise SweepAhead(as_of.isoformat())
     to_suspend, to_warn = assess(as_of)
     report = SweepReport(as_of, dry_run)
     active_sysadmins = {u.id for u in policy.active_sysadmins()}

@@ -101,6 +101,14 @@ def refuse_when_the_session_is_unreadable() -> None:
         raise Busy()
 
 
+def _database_answer(error: BaseException | None) -> Response | None:
+    """503 for a database that is busy or has no schema yet: worth a retry, not a fault."""
+    if is_busy(error):
+        log.warning("database busy: %s", error)
+        return _busy()
+    return _schema_not_ready(error)
+
+
 def _schema_not_ready(error: BaseException | None) -> Response | None:
     """A 503 saying to run `portal init` when a database error comes from a missing schema."""
     if not isinstance(error, SQLAlchemyError):
@@ -133,25 +141,18 @@ def make_blueprint() -> Blueprint:
     def http_error(error: HTTPException) -> Response | HTTPException:
         code = error.code or 500
         # An error before any view (the session is read first) reaches here as a 500 wrapping it.
-        original = getattr(error, "original_exception", None)
-        if is_busy(original):
-            log.warning("database busy: %s", original)
-            return _busy()
-        not_ready = _schema_not_ready(original)
-        if not_ready is not None:
-            return not_ready
+        database = _database_answer(getattr(error, "original_exception", None))
+        if database is not None:
+            return database
         if code not in PAGES:
             return error
         return _render(code, getattr(error, "detail", None), error=error)
 
     @bp.app_errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        if is_busy(error):
-            log.warning("database busy: %s", error)
-            return _busy()
-        not_ready = _schema_not_ready(error)
-        if not_ready is not None:
-            return not_ready
+        database = _database_answer(error)
+        if database is not None:
+            return database
         log.exception("unhandled error", exc_info=error)
         try:
             db.session.rollback()

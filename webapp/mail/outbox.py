@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
-from flask import current_app, flash, has_request_context, render_template, session
-from flask_babel import gettext as _
+from flask import current_app, has_request_context, render_template
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -256,24 +255,19 @@ def deliver_committed(cap: int = 20) -> tuple[int, int]:
     return len(delivered), len(set(ids) - delivered)
 
 
-def deliver_after_request(response: Any) -> None:
-    """Send what the request committed to send. Whatever goes wrong here, the request's change
-    is already committed: its answer stands, and what was not sent stays queued for the
-    scheduler. A person sent on to another page is told that their mail has not gone yet."""
+def deliver_committed_safely() -> int:
+    """deliver_committed after a request's change is committed: whatever goes wrong here, that
+    change and its answer stand, and what was not sent stays queued for the scheduler.
+    Returns how many of the request's mails have not gone yet."""
     try:
-        _delivered, waiting = deliver_committed()
+        return deliver_committed()[1]
     except Exception:  # a busy database while recording, a relay that broke the protocol...
         log.exception("mail delivery after the request failed; the scheduler retries it")
         try:
             db.session.rollback()
         except Exception:
             log.exception("rollback failed")
-        waiting = 1
-    # The session says who is signed in without reading the account again (a rollback above
-    # expired it, and a busy database would make that read wait once more).
-    if waiting and 300 <= response.status_code < 400 and session.get("_user_id"):
-        flash(_("The mail about this could not be sent yet. It stays queued and is sent automatically "
-                "as soon as the mail server accepts it."), "warning")
+        return 1
 
 
 def release(ids: list[int]) -> None:
