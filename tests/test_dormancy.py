@@ -153,3 +153,52 @@ def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(
     assert "0 suspended" in result.output
     assert audit_events("account.suspended_dormant") == []
     assert smtp.to(world.grid_operator.email) == []
+
+
+def test_a_resumed_account_starts_a_new_period(app, world, smtp, clock, browser_for):
+    """Found by review: the sweep after an approved resumption suspended the account again, at
+    once and unwarned, because its last sign-in was still the old one."""
+    from tests.applications.steps import decide, file, filed_id
+
+    _last_sign_in(world.grid_operator, clock.now() - timedelta(days=200))
+    assert f"suspended\t{world.grid_operator.login_id}" in _sweep(app).output
+    application_id = filed_id(file(browser_for(world.grid_admin), kind="resume", target=world.grid_operator.login_id))
+    assert decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
+    assert _fresh(world.grid_operator).status == "active"
+
+    assert world.grid_operator.login_id not in _sweep(app).output
+    clock.advance(days=170)
+    warned = _sweep(app)
+    assert f"warned\t{world.grid_operator.login_id}" in warned.output
+    clock.advance(days=10)
+    assert f"suspended\t{world.grid_operator.login_id}" in _sweep(app).output
+
+
+def test_a_suspended_organisation_is_left_alone_and_its_resumption_starts_a_new_period(app, world, smtp, clock,
+                                                                                      sign_in):
+    """Found by review: people who could not sign in (their organisation suspended) were warned
+    to sign in and then suspended one by one, and stayed suspended when it was lifted."""
+    from tests.applications.steps import post
+
+    def sysadmin_browser():
+        browser = app.test_client()
+        sign_in(browser, world.sysadmin)
+        return browser
+
+    _last_sign_in(world.city_operator, clock.now() - timedelta(days=100))
+    sysadmin = sysadmin_browser()
+    path = f"/admin/organisations/{world.city.id}/status"
+    assert post(sysadmin, path, {"action": "suspend", "reason": "調査のため"}).status_code == 303
+    clock.advance(days=120)
+    smtp.clear()
+    looked = _sweep(app, "--dry-run")
+    assert world.city_operator.login_id not in looked.output and world.city_responsible.login_id not in looked.output
+    assert world.city_operator.login_id not in _sweep(app).output
+    assert smtp.to(world.city_operator.email) == []
+
+    sysadmin = sysadmin_browser()  # the clock moved past the session's lifetime
+    assert post(sysadmin, path, {"action": "resume", "reason": ""}).status_code == 303
+    assert world.city_operator.login_id not in _sweep(app).output
+    assert _fresh(world.city_operator).status == "active"
+    clock.advance(days=181)
+    assert f"suspended\t{world.city_operator.login_id}" in _sweep(app).output

@@ -98,6 +98,7 @@ def _resume(application: Application, actor: User, origin: Origin) -> User:
     user = _live_target(application)
     # An account suspended before its first activation goes back to waiting for it.
     user.status = "active" if user.password_hash else "pending"
+    user.resumed_at = clock.now()
     _record("account.resumed", application, actor, origin, user)
     notify.account_status(user, application)
     return user

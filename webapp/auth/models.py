@@ -37,6 +37,9 @@ class User(UserMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # When the warning before a dormancy suspension was mailed; a later sign-in starts a new period.
     dormancy_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # When a suspension of the account or of its organisation was lifted: nobody could sign in
+    # before, so dormancy counts from here, not from a sign-in that was impossible meanwhile.
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

@@ -1,7 +1,8 @@
 """Who is dormant on a given day, and the sweep that warns and suspends them.
 
 An account's last activity is its last sign-in, or its creation when it never
-signed in. Counting is in Japan's calendar days: dormant on the day that is
+signed in, or the lifting of a suspension (its own or its organisation's) when that
+came later. The people of a suspended organisation are left alone: they cannot sign in. Counting is in Japan's calendar days: dormant on the day that is
 PORTAL_DORMANT_DAYS after the last activity, warned PORTAL_DORMANT_WARNING_DAYS
 before. The sweep is idempotent (a warning is mailed once per dormancy period,
 a suspension happens once), so the scheduler may run it as often as it likes
@@ -27,6 +28,7 @@ from webapp.clock import JST
 from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
+from webapp.orgs.models import Organisation
 from webapp.ui import format_jst
 
 
@@ -47,7 +49,8 @@ class SweepReport:
 
 
 def last_activity(user: User) -> datetime:
-    return user.last_login_at or user.created_at
+    since = user.last_login_at or user.created_at
+    return max(since, user.resumed_at) if user.resumed_at else since
 
 
 def _dormant_days() -> int:
@@ -61,7 +64,8 @@ def _warning_days() -> int:
 def assess(as_of: date) -> tuple[list[Dormant], list[Dormant]]:
     """(to suspend, to warn) on that day, oldest activity first; nothing is changed."""
     to_suspend, to_warn = [], []
-    users = db.session.scalars(select(User).where(User.status == "active").order_by(User.id))
+    users = db.session.scalars(select(User).join(User.organisation)
+                               .where(User.status == "active", Organisation.status == "active").order_by(User.id))
     for user in users:
         activity = last_activity(user)
         entry = Dormant(user, activity, activity.astimezone(JST).date() + timedelta(days=_dormant_days()))
@@ -118,7 +122,7 @@ def _suspend(entry: Dormant) -> bool:
                  last_activity=entry.last_activity.isoformat(), days=_dormant_days(), ended_sessions=ended)
     notify.account_mail(user.email, user, _(
         "Your account has been suspended because it was not used for %(days)d days. "
-        "Ask your organisation's responsible person to apply for its resumption if you still need it.",
+        "Ask your organisation's administrator to apply for its resumption if you still need it.",
         days=_dormant_days()))
     alerts.raise_alert("account.dormant_suspended", alerts.in_both_languages(_l(
         "%(name)s (%(login_id)s, %(organisation)s) was suspended: no sign-in for %(days)d days (last activity %(when)s).",

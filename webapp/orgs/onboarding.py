@@ -13,7 +13,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy import update as update_rows
 
+from webapp import clock
 from webapp.applications.drafts import EMAIL_PATTERN
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
@@ -177,6 +179,9 @@ def set_status(actor: User, organisation_id: int, status: str, reason: str, orig
     if status == "suspended":
         members = select(User.id).where(User.organisation_id == organisation.id)
         ended = db.session.execute(delete(ServerSession).where(ServerSession.user_id.in_(members))).rowcount or 0
+    else:
+        db.session.execute(update_rows(User).where(User.organisation_id == organisation.id)
+                           .values(resumed_at=clock.now()))
     audit.record("organisation.suspended" if status == "suspended" else "organisation.resumed", origin=origin,
                  actor_id=actor.id, organisation_id=organisation.id, target=organisation.name,
                  reason=reason, ended_sessions=ended)
