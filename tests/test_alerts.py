@@ -225,11 +225,22 @@ def test_an_alert_kind_can_also_suspend_the_account_at_once(make_app, smtp, worl
     with app.app_context():
         world = world_factory()
         client = _browser(app, "8.8.8.8")
-        sign_in_with_code(client, smtp, world.grid_operator)
+        smtp.clear()
+        stopped = sign_in_with_code(client, smtp, world.grid_operator)
+        assert stopped.headers["Location"].endswith("/login")
+        told = client.get("/login").get_data(as_text=True)
+        assert "アカウントは停止されました" in told  # not a bare login page (found by review)
         assert not is_signed_in(client)
         assert reload(world.grid_operator).status == "suspended"
         [entry] = audit_events("account.suspended_by_detector")
         assert entry.target == world.grid_operator.login_id and "login.outside_country" in entry.details
+        # Everyone who hears of it hears that the account was stopped, the person too.
+        [alert] = _alerts()
+        assert "停止" in alert.summary and "suspended" in alert.summary_en
+        assert "停止" in smtp.last_to(world.grid_responsible.email).text
+        assert "/alerts" in smtp.last_to(world.grid_responsible.email).text
+        owner_mail = smtp.last_to(world.grid_operator.email).text
+        assert "停止" in owner_mail and "8.8.8.8" in owner_mail
         admin = _browser(app, "8.8.4.4")
         sign_in_with_code(admin, smtp, world.sysadmin)  # a rule never locks the system administrators out
         assert is_signed_in(admin) and reload(world.sysadmin).status == "active"

@@ -28,6 +28,7 @@ from webapp.auth.sessions import end_all_sessions
 from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
+from webapp.mail.links import portal_url
 
 REPEAT_AFTER = timedelta(hours=1)
 MAX_COMMENT = 2000
@@ -68,8 +69,10 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     ).limit(1))
     if repeat is not None:
         return None
-    if user_id is not None and kind in suspending_kinds():
-        _suspend(user_id, kind)
+    suspended = user_id is not None and kind in suspending_kinds() and _suspend(user_id, kind, summary)
+    if suspended:
+        summary = _with_suspension(summary)
+        details["suspended"] = True
     alert = Alert(kind=kind, organisation_id=organisation_id, user_id=user_id, ip=ip[:64], summary=summary.ja[:300],
                   summary_en=summary.en[:300],
                   details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str), raised_at=now)
@@ -80,7 +83,7 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     with force_locale("ja"):  # whatever language the request that tripped the detector asked for
         for reader in _readers(organisation_id):
             outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary.ja[:120]), "alert_raised",
-                           reader=reader, alert=alert)
+                           reader=reader, alert=alert, alerts_url=portal_url("alerts.index"))
     return alert
 
 
@@ -89,16 +92,30 @@ def suspending_kinds() -> set[str]:
     return {k.strip() for k in current_app.config["PORTAL_ALERT_SUSPEND"].split(",") if k.strip()}
 
 
-def _suspend(user_id: int, kind: str) -> None:
-    """Stop the account and its sessions within the detector's transaction; audited."""
+def _suspend(user_id: int, kind: str, summary: Summary) -> bool:
+    """Stop the account and its sessions within the detector's transaction; audited, and the
+    person told by mail (the owner of a stolen account learns of it). False when it was not
+    stopped: a system administrator, or suspended meanwhile by another detector or person."""
     user = db.session.get(User, user_id)
     if user is None or user.status != "active" or user.is_sysadmin:  # never lock the operators out by a rule
-        return
+        return False
     if not change_if(db.session, user, User.status == "active", status="suspended"):
-        return  # another detector or person suspended it meanwhile
+        return False
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_by_detector", organisation_id=user.organisation_id, target=user.login_id,
                  detector=kind, ended_sessions=ended)
+    with force_locale("ja"):
+        outbox.enqueue(user.email, _("About your Sekisho account"), "account_notice", user=user, reason="",
+                       headline=_("Your account has been suspended because of this: %(summary)s To use Sekisho "
+                                  "again, ask your organisation's administrator to apply for its resumption.",
+                                  summary=summary.ja))
+    return True
+
+
+def _with_suspension(summary: Summary) -> Summary:
+    said = _l("The account has been suspended (PORTAL_ALERT_SUSPEND); an approved resumption application lifts it.")
+    both = in_both_languages(said)
+    return Summary(f"{summary.ja} {both.ja}", f"{summary.en} {both.en}")
 
 
 @dataclass(frozen=True)

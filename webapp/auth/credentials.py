@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,6 +17,7 @@ from webapp.auth.models import ActivationToken, PasswordHistory, User
 from webapp.database import change_if
 from webapp.extensions import db
 from webapp.mail import outbox
+from webapp.mail.links import portal_url
 
 
 class PasswordRejected(Exception):
@@ -34,10 +35,7 @@ def _token_hash(token: str) -> str:
 
 
 def activation_url(token: str) -> str:
-    """Absolute link for mail and the CLI, where there is no request to take the host from."""
-    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for("auth.activate", token=token, _external=True)
+    return portal_url("auth.activate", token=token)
 
 
 def issue_activation(user: User, purpose: str = "activate", origin: Origin = audit.SYSTEM,

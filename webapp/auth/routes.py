@@ -123,6 +123,11 @@ def make_blueprint() -> Blueprint:
         generate_csrf()  # now, so it is stored with the sign-in rather than by a write on the next page
         login_user(user)
         sessions.complete_sign_in(session, user, origin(), pending.method)  # type: ignore[arg-type]
+        if user.status != "active":  # a detector suspended the account at this very sign-in
+            logout_user()
+            sessions.sign_out(session, None, origin())  # type: ignore[arg-type]
+            flash(_("Your account has been suspended. The e-mail sent to your address says what to do."), "error")
+            return redirect_to(url_for("auth.login"))
         return redirect_to(safe_next(next_url))
 
     @bp.post("/login/code/resend")

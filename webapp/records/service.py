@@ -108,7 +108,8 @@ def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
     if exports <= config["PORTAL_BULK_EXPORT_MAX_EXPORTS"] and records <= config["PORTAL_BULK_EXPORT_MAX_RECORDS"]:
         return False
     alerts.raise_alert("records.bulk_export", alerts.in_both_languages(_l(
-        "%(name)s (%(login_id)s) exported %(records)d records in %(exports)d exports within %(minutes)d minutes.",
+        "%(name)s (%(login_id)s) asked for %(exports)d exports of %(records)d records in all within %(minutes)d "
+        "minutes (this one included).",
         name=user.name, login_id=user.login_id, records=records, exports=exports,
         minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, exports=exports, records=records)

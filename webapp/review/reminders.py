@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
@@ -22,6 +21,7 @@ from webapp.audit import service as audit
 from webapp.auth.models import User
 from webapp.extensions import db
 from webapp.mail import outbox
+from webapp.mail.links import portal_url
 from webapp.orgs.models import Organisation
 from webapp.review import service
 from webapp.review.models import AccessReview
@@ -43,7 +43,7 @@ class ReminderReport:
 
 
 def review_url(review_id: int) -> str:
-    return f"{current_app.config['PORTAL_BASE_URL'].rstrip('/')}/reviews/{review_id}"
+    return portal_url("reviews.show", review_id=review_id)
 
 
 def _unsigned_not_reminded(as_of: date) -> list[AccessReview]:
