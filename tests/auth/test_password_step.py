@@ -132,6 +132,31 @@ def test_spraying_one_password_over_many_ids_is_stopped_per_address(make_app, sm
         assert audit_events("login.rate_limited")
 
 
+def test_an_ipv6_sprayer_is_counted_by_its_64_block_not_by_each_address(make_app, smtp):
+    """Found by review: a host given a /64 changed its address for every try and was never
+    limited. Another /64, and an IPv4 address, are still apart."""
+    app = make_app(PORTAL_IP_FAILURE_LIMIT=3)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+
+        def from_address(address):
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = address
+            return client
+
+        for host in range(1, 4):
+            tried = submit_password(from_address(f"2001:db8:1:2::{host:x}"), world.city_operator.login_id, "Summer2025!Summer2025!")
+            assert tried.status_code == 401
+        blocked = submit_password(from_address("2001:db8:1:2:ffff::9"), world.grid_admin.login_id, TEST_PASSWORD)
+        assert blocked.status_code == 429
+        assert submit_password(from_address("2001:db8:1:3::1"), world.grid_admin.login_id, TEST_PASSWORD).status_code == 303
+        assert submit_password(from_address("192.0.2.10"), world.grid_operator.login_id, TEST_PASSWORD).status_code == 303
+        [entry] = audit_events("alert.raised")
+        assert "2001:db8:1:2::/64" in entry.details
+
+
 def test_hashing_a_password_does_not_hold_the_database(client, world, smtp, app, monkeypatch):
     """argon2 takes tens of milliseconds; other requests must be able to write meanwhile,
     or sign-ins queue one behind the other however many cores the server has."""

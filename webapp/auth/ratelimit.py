@@ -2,10 +2,13 @@
 
 A password sprayer tries one common password against many IDs: per-account
 lockout never fires, so the count that stops them is per address, whatever
-ID each try named. Wrong one-time codes count as well.
+ID each try named. Wrong one-time codes count as well. An IPv6 client is counted by its
+/64, the block one subscriber line or host is given: counting single addresses would let
+anyone with such a block try 2**64 addresses' worth.
 """
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
 from flask import current_app
@@ -30,8 +33,21 @@ class TooManyAttempts(Exception):
         self.retry_after = retry_after
 
 
+def client_network(ip: str) -> str:
+    """The address for IPv4, its /64 for IPv6 (an IPv4-mapped one counts as IPv4)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def _ip_key(origin: Origin) -> str:
-    return FAILURE_PREFIX + origin.ip[:64]
+    return FAILURE_PREFIX + client_network(origin.ip)
 
 
 def _window() -> timedelta:
@@ -59,10 +75,11 @@ def check_ip_allowed(origin: Origin) -> None:
     retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
     audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
     # Spraying or a failure burst (SPEC §7): one alert per burst, not one per refused try.
+    network = client_network(origin.ip)
     alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
         "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes; further tries from it are refused for now.",
-        n=failures, ip=origin.ip[:64], minutes=max(1, int(_window().total_seconds() // 60)))),
-        ip=origin.ip, failures=failures)
+        n=failures, ip=network, minutes=max(1, int(_window().total_seconds() // 60)))),
+        ip=network, failures=failures)
     db.session.commit()
     raise TooManyAttempts(retry_after)
 
