@@ -210,6 +210,9 @@ def test_a_sign_in_from_an_address_registered_abroad_raises_an_alert(app, world,
     assert alert.kind == "login.outside_country" and alert.organisation_id == world.city.id
     assert "8.8.8.8" in alert.summary and "US" in alert.summary
     assert len(smtp.to(world.city_responsible.email)) == 1 and smtp.to(world.grid_responsible.email) == []
+    # Searching the log by the address or the person finds it (found by review: it had neither).
+    [entry] = audit_events("alert.raised")
+    assert (entry.ip, entry.user_agent, entry.actor_id) == ("8.8.8.8", "Mozilla/5.0 (test)", world.city_operator.id)
 
 
 def test_the_allowed_countries_are_a_setting(make_app, smtp, world_factory):

@@ -43,7 +43,7 @@ def account_sharing(user: User, session_id: str, origin: Origin) -> None:
                      "%(other_ip)s, was still active.",
                      name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", other_ip=other.ip or "?")
     alerts.raise_alert("account.sharing", alerts.in_both_languages(summary),
-        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, other_sessions=len(elsewhere))
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin, other_sessions=len(elsewhere))
 
 
 def outside_allowed_networks(user: User, _session_id: str, origin: Origin) -> None:
@@ -73,4 +73,4 @@ def outside_allowed_countries(user: User, _session_id: str, origin: Origin) -> N
     alerts.raise_alert("login.outside_country", alerts.in_both_languages(_l(
         "%(name)s (%(login_id)s) signed in from %(ip)s, an address registered in %(country)s, outside the "
         "allowed countries.", name=user.name, login_id=user.login_id, ip=str(address), country=country)),
-        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, country=country)
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin, country=country)

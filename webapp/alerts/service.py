@@ -53,11 +53,13 @@ def may_handle(viewer: User, alert: Alert) -> bool:
 
 
 def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | None = None, user_id: int | None = None,
-                ip: str = "", **details: Any) -> Alert | None:
+                ip: str = "", origin: Origin | None = None, **details: Any) -> Alert | None:
     """Add the alert and its mail to the current transaction; the caller commits.
 
     The summary is written by the detector in both languages (see in_both_languages) and stored;
-    the audit entry and the mail carry the Japanese one."""
+    the audit entry and the mail carry the Japanese one. `origin` is the request that tripped the
+    detector: its audit entries then carry that address and browser, with the person as actor,
+    so that searching the log by either finds them."""
     if isinstance(summary, str):
         summary = Summary(summary, summary)
     now = clock.now()
@@ -69,7 +71,8 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     ).limit(1))
     if repeat is not None:
         return None
-    suspended = user_id is not None and kind in suspending_kinds() and _suspend(user_id, kind, summary)
+    trail = {"origin": origin, "actor_id": user_id} if origin is not None else {}
+    suspended = user_id is not None and kind in suspending_kinds() and _suspend(user_id, kind, summary, trail)
     if suspended:
         summary = _with_suspension(summary)
         details["suspended"] = True
@@ -79,7 +82,7 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     db.session.add(alert)
     db.session.flush()
     audit.record("alert.raised", organisation_id=organisation_id, target=str(alert.id), alert_kind=kind,
-                 summary=summary.ja[:300], ip=ip[:64])
+                 summary=summary.ja[:300], ip=ip[:64], **trail)
     with force_locale("ja"):  # whatever language the request that tripped the detector asked for
         for reader in _readers(organisation_id):
             outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary.ja[:120]), "alert_raised",
@@ -92,7 +95,7 @@ def suspending_kinds() -> set[str]:
     return {k.strip() for k in current_app.config["PORTAL_ALERT_SUSPEND"].split(",") if k.strip()}
 
 
-def _suspend(user_id: int, kind: str, summary: Summary) -> bool:
+def _suspend(user_id: int, kind: str, summary: Summary, trail: dict[str, Any]) -> bool:
     """Stop the account and its sessions within the detector's transaction; audited, and the
     person told by mail (the owner of a stolen account learns of it). False when it was not
     stopped: a system administrator, or suspended meanwhile by another detector or person."""
@@ -103,7 +106,7 @@ def _suspend(user_id: int, kind: str, summary: Summary) -> bool:
         return False
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_by_detector", organisation_id=user.organisation_id, target=user.login_id,
-                 detector=kind, ended_sessions=ended)
+                 detector=kind, ended_sessions=ended, **trail)
     with force_locale("ja"):
         outbox.enqueue(user.email, _("About your Sekisho account"), "account_notice", user=user, reason="",
                        headline=_("Your account has been suspended because of this: %(summary)s To use Sekisho "

@@ -79,7 +79,7 @@ def check_ip_allowed(origin: Origin) -> None:
     alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
         "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes; further tries from it are refused for now.",
         n=failures, ip=network, minutes=max(1, int(_window().total_seconds() // 60)))),
-        ip=network, failures=failures)
+        ip=network, origin=origin, failures=failures)
     db.session.commit()
     raise TooManyAttempts(retry_after)
 

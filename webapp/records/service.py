@@ -112,7 +112,7 @@ def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
         "minutes (this one included).",
         name=user.name, login_id=user.login_id, records=records, exports=exports,
         minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])),
-        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, exports=exports, records=records)
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin, exports=exports, records=records)
     return user.status == "suspended"
 
 
