@@ -90,7 +90,13 @@ def test_acknowledged_then_closed_with_a_comment(app, world, smtp, clock):
     [closed] = _alerts()
     assert closed.state == "closed" and closed.closed_by_id == world.grid_responsible.id
     assert "異動済み" not in responsible.get("/alerts").get_data(as_text=True)  # gone from the open list
-    assert "異動済み" in responsible.get("/alerts?show=closed").get_data(as_text=True)
+    closed_page = responsible.get("/alerts?show=closed").get_data(as_text=True)
+    assert "異動済み" in closed_page
+    # Who acknowledged and who closed it stay on the page (found by review: only the state was shown).
+    assert closed_page.count(world.grid_responsible.login_id) == 2
+    assert "確認" in closed_page and "クローズ" in closed_page
+    admin_page = _signed_in(app, smtp, world.sysadmin).get("/alerts?show=closed").get_data(as_text=True)
+    assert world.grid.name in admin_page  # a system administrator sees whose alert it is
     assert [e.kind for e in audit_events("alert.raised", "alert.acknowledged", "alert.closed")] == [
         "alert.raised", "alert.acknowledged", "alert.closed"]
 
@@ -266,3 +272,41 @@ def test_the_person_an_alert_is_about_cannot_settle_it(app, world, smtp):
     admin = _signed_in(app, smtp, world.sysadmin)
     assert post_form(admin, f"/alerts/{alert.id}/close", {"comment": "本人に確認済み。"}, page_path="/alerts").status_code == 303
     assert _alerts()[0].state == "closed"
+
+
+def test_older_alerts_are_a_page_further_not_cut_off(app, world, smtp, clock):
+    """Found by review: the page showed the newest 200 and nothing said that more existed."""
+    from webapp.alerts.models import Alert
+    from webapp.alerts.service import PAGE_SIZE
+
+    for n in range(PAGE_SIZE + 3):
+        db.session.add(Alert(kind="login.failure_burst", ip=f"192.0.2.{n % 250}", summary=f"バースト{n:03d}件目",
+                             raised_at=clock.now() - timedelta(minutes=PAGE_SIZE + 3 - n)))
+    db.session.commit()
+    admin = _signed_in(app, smtp, world.sysadmin)
+    first = admin.get("/alerts").get_data(as_text=True)
+    assert f"バースト{PAGE_SIZE + 2:03d}件目" in first and "バースト000件目" not in first
+    assert 'rel="next"' in first
+    second = admin.get("/alerts?page=2").get_data(as_text=True)
+    assert "バースト000件目" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert admin.get("/alerts?page=zzz").status_code == 200
+
+
+def test_the_only_system_administrator_may_settle_an_alert_about_themselves(app, world, smtp):
+    """Found by review: nobody else could, so the alert stayed open for good."""
+    from webapp.auth.models import User
+
+    for person in db.session.scalars(select(User).where(User.id != world.sysadmin.id)):
+        if person.is_sysadmin:
+            person.status = "suspended"
+    db.session.commit()
+    sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.sysadmin)
+    watched = _browser(app, "198.51.100.2")
+    sign_in_with_code(watched, smtp, world.sysadmin)
+    [alert] = _alerts()
+    assert alert.user_id == world.sysadmin.id and alert.organisation_id == world.sysadmin.organisation_id
+    closed = post_form(watched, f"/alerts/{alert.id}/close", {"comment": "本人の二台目の端末。"}, page_path="/alerts")
+    assert closed.status_code == 303
+    assert _alerts()[0].state == "closed"
+    [entry] = audit_events("alert.closed")
+    assert entry.actor_id == world.sysadmin.id

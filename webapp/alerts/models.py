@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.database import Base, UTCDateTime
+from webapp.orgs.models import Organisation
+
+if TYPE_CHECKING:
+    from webapp.auth.models import User
 
 ALERT_STATES = ("open", "acknowledged", "closed")
 
@@ -33,3 +38,8 @@ class Alert(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     close_comment: Mapped[str] = mapped_column(Text, default="")
+
+    # Shown on the alerts page: whose alert it is and who handled it (read with the page's query).
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    acknowledged_by: Mapped["User | None"] = relationship(foreign_keys=[acknowledged_by_id], lazy="joined")
+    closed_by: Mapped["User | None"] = relationship(foreign_keys=[closed_by_id], lazy="joined")

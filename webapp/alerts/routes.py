@@ -15,14 +15,15 @@ from webapp.alerts.models import ALERT_STATES
 from webapp.auth.forms import first_error
 from webapp.auth.models import User
 from webapp.guard import requires_role
+from webapp.listing import page_number
 from webapp.web import origin, redirect_to
 
 SHOWN = {"active": ("open", "acknowledged"), "closed": ("closed",), "all": ALERT_STATES}
 
 
-def _page(shown: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _page(shown: str, error: str | None = None, status: int = 200, number: int = 1) -> tuple[str, int]:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    return render_template("alerts/index.html", alerts=service.visible(user, SHOWN[shown]), shown=shown,
+    return render_template("alerts/index.html", page=service.visible(user, SHOWN[shown], number), shown=shown,
                            error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS,
                            may_handle=lambda alert: service.may_handle(user, alert)), status
 
@@ -49,7 +50,7 @@ def make_blueprint() -> Blueprint:
     @requires_role("sysadmin", "responsible")
     def index() -> tuple[str, int]:
         shown = request.args.get("show", "active")
-        return _page(shown if shown in SHOWN else "active")
+        return _page(shown if shown in SHOWN else "active", number=page_number(request.args))
 
     @bp.post("/alerts/<int:alert_id>/acknowledge")
     @requires_role("sysadmin", "responsible")

@@ -31,6 +31,7 @@ from webapp.mail import outbox
 from webapp.mail.links import portal_url
 
 REPEAT_AFTER = timedelta(hours=1)
+PAGE_SIZE = 50
 MAX_COMMENT = 2000
 
 
@@ -48,8 +49,12 @@ class AboutThemselves(Invalid):
 
 def may_handle(viewer: User, alert: Alert) -> bool:
     """Whoever an alert is about (a responsible person who also exports records, say) does not
-    acknowledge or close it: another responsible person or a system administrator does."""
-    return alert.user_id != viewer.id
+    acknowledge or close it: another responsible person or a system administrator does. When
+    there is nobody else (the only system administrator), they may: an alert nobody can ever
+    close would stay on the page for good; their audit entries say who settled it."""
+    if alert.user_id != viewer.id:
+        return True
+    return not [person for person in _readers(alert.organisation_id) if person.id != viewer.id]
 
 
 def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | None = None, user_id: int | None = None,
@@ -151,13 +156,22 @@ def can_see_alerts(viewer: User) -> bool:
     return viewer.is_sysadmin or viewer.has_role("responsible")
 
 
-def visible(viewer: User, states: tuple[str, ...]) -> list[Alert]:
+@dataclass(frozen=True)
+class AlertPage:
+    alerts: list[Alert]
+    number: int
+    has_older: bool
+
+
+def visible(viewer: User, states: tuple[str, ...], page: int = 1) -> AlertPage:
+    """Newest first, PAGE_SIZE a page; the older ones are a page further, never cut off."""
     if not can_see_alerts(viewer):
         raise NotFound()
     query = select(Alert).where(Alert.state.in_(states)).order_by(Alert.raised_at.desc(), Alert.id.desc())
     if not viewer.is_sysadmin:
         query = query.where(Alert.organisation_id == viewer.organisation_id)
-    return list(db.session.scalars(query.limit(200)))
+    rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).unique())
+    return AlertPage(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
 
 
 def _find(viewer: User, alert_id: int) -> Alert:
