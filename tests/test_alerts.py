@@ -2,6 +2,7 @@
 responsible people, listed on /alerts, acknowledged, then closed with a comment."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -235,10 +236,11 @@ def test_an_alert_kind_can_also_suspend_the_account_at_once(make_app, smtp, worl
         world = world_factory()
         client = _browser(app, "8.8.8.8")
         smtp.clear()
-        stopped = sign_in_with_code(client, smtp, world.grid_operator)
-        assert stopped.headers["Location"].endswith("/login")
-        told = client.get("/login").get_data(as_text=True)
-        assert "アカウントは停止されました" in told  # not a bare login page (found by review)
+        # Stopped at the password already: whoever holds it abroad gets no code, and the one
+        # answer of every failure (the owner learns the rest by mail).
+        stopped = submit_password(client, world.grid_operator.login_id)
+        assert stopped.status_code == 401
+        assert not any(re.search(r"^\s+\d{6}\s*$", mail.text, re.MULTILINE) for mail in smtp.to(world.grid_operator.email))
         assert not is_signed_in(client)
         assert reload(world.grid_operator).status == "suspended"
         [entry] = audit_events("account.suspended_by_detector")
@@ -310,3 +312,22 @@ def test_the_only_system_administrator_may_settle_an_alert_about_themselves(app,
     assert _alerts()[0].state == "closed"
     [entry] = audit_events("alert.closed")
     assert entry.actor_id == world.sysadmin.id
+
+
+def test_the_right_password_from_abroad_is_alerted_before_any_code_is_entered(app, world, smtp):
+    """Found by review: someone abroad holding the password and guessing codes raised nothing,
+    because the detectors ran only when a sign-in completed."""
+    from tests.auth.steps import submit_code
+
+    smtp.clear()
+    abroad = _browser(app, "1.1.1.1")
+    assert submit_password(abroad, world.grid_admin.login_id).status_code == 303
+    for _try in range(2):
+        assert submit_code(abroad, "000000").status_code == 401
+    [alert] = _alerts()
+    assert alert.kind == "login.outside_country" and alert.user_id == world.grid_admin.id
+    assert "1.1.1.1" in alert.summary and "正しいパスワード" in alert.summary
+    assert len(smtp.to(world.grid_responsible.email)) == 1
+    # Completing that sign-in does not raise it a second time.
+    sign_in_with_code(abroad, smtp, world.grid_admin)
+    assert len(_alerts()) == 1

@@ -47,18 +47,21 @@ def account_sharing(user: User, session_id: str, origin: Origin) -> None:
 
 
 def outside_allowed_networks(user: User, _session_id: str, origin: Origin) -> None:
-    """A sign-in from outside the networks the organisation registered."""
+    """A sign-in from outside the networks the organisation registered (its password step, then
+    its completion: the alert is raised once)."""
     organisation = user.organisation
     if networks.allows(organisation.allowed_networks, origin.ip):
         return
     alerts.raise_alert("login.outside_networks", alerts.in_both_languages(_l(
-        "%(name)s (%(login_id)s) signed in from %(ip)s, outside the networks registered for %(organisation)s.",
+        "The right password for %(name)s (%(login_id)s) was entered from %(ip)s, outside the networks registered "
+        "for %(organisation)s.",
         name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?", organisation=organisation.name)),
-        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip)
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin)
 
 
 def outside_allowed_countries(user: User, _session_id: str, origin: Origin) -> None:
-    """A sign-in from a public address registered outside Japan (PORTAL_ALLOWED_COUNTRIES), by the
+    """A sign-in (its password step, then its completion) from a public address registered outside
+    Japan (PORTAL_ALLOWED_COUNTRIES), by the
     Regional Internet Registries' allocations that the iptocc package ships (no network lookup)."""
     allowed = {c.strip().upper() for c in current_app.config["PORTAL_ALLOWED_COUNTRIES"].split(",") if c.strip()}
     try:
@@ -71,6 +74,6 @@ def outside_allowed_countries(user: User, _session_id: str, origin: Origin) -> N
     if country in allowed:
         return
     alerts.raise_alert("login.outside_country", alerts.in_both_languages(_l(
-        "%(name)s (%(login_id)s) signed in from %(ip)s, an address registered in %(country)s, outside the "
-        "allowed countries.", name=user.name, login_id=user.login_id, ip=str(address), country=country)),
+        "The right password for %(name)s (%(login_id)s) was entered from %(ip)s, an address registered in "
+        "%(country)s, outside the allowed countries.", name=user.name, login_id=user.login_id, ip=str(address), country=country)),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin, country=country)

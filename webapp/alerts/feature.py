@@ -13,7 +13,7 @@ from webapp.auth import hooks
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     ui.add_nav("alerts.index", _l("Alerts"), "sysadmin", "responsible")
-    for detector in (detectors.account_sharing, detectors.outside_allowed_networks,
-                     detectors.outside_allowed_countries):
-        if detector not in hooks.SIGNED_IN:
-            hooks.SIGNED_IN.append(detector)
+    where_from = (detectors.outside_allowed_networks, detectors.outside_allowed_countries)
+    for observers, watching in ((hooks.SIGNED_IN, (detectors.account_sharing, *where_from)),
+                                (hooks.PASSWORD_ACCEPTED, where_from)):
+        observers.extend(d for d in watching if d not in observers)

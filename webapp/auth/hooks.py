@@ -18,6 +18,9 @@ SIGN_IN_CHECKS: list[SignInCheck] = []
 # detectors add their alerts to it.
 SignedInObserver = Callable[[User, str, Origin], None]
 SIGNED_IN: list[SignedInObserver] = []
+# Told when a password is right, before the code is sent (user, "", origin), inside the step's
+# transaction: where a sign-in comes from matters before whoever holds the password gets further.
+PASSWORD_ACCEPTED: list[SignedInObserver] = []
 
 
 def first_refusal(user: User, origin: Origin) -> str | None:

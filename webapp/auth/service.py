@@ -28,7 +28,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth import lookup, passwords, ratelimit, sessions
+from webapp.auth import hooks, lookup, passwords, ratelimit, sessions
 from webapp.auth.models import PendingLogin, User
 from webapp.auth.ratelimit import TooManyAttempts  # noqa: F401  (part of this module's interface)
 from webapp.extensions import db
@@ -227,6 +227,10 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
         raise _refuse("locked_meanwhile", origin, user, attempted)
     if not _replace_waiting_sign_ins(user, origin):
         raise _refuse("locked_by_codes", origin, user, attempted)
+    for observer in hooks.PASSWORD_ACCEPTED:
+        observer(user, "", origin)
+    if user.status != "active":  # a detector suspended the account (PORTAL_ALERT_SUSPEND); its mail says so
+        raise _refuse("suspended_by_detector", origin, user, attempted)
     return user
 
 
