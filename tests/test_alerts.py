@@ -331,3 +331,27 @@ def test_the_right_password_from_abroad_is_alerted_before_any_code_is_entered(ap
     # Completing that sign-in does not raise it a second time.
     sign_in_with_code(abroad, smtp, world.grid_admin)
     assert len(_alerts()) == 1
+
+
+def test_slow_spraying_under_the_limit_is_alerted_within_the_day(make_app, smtp, world_factory, clock):
+    """Found by review: two tries fewer than the limit in every window went on for good, unseen."""
+    app = make_app(PORTAL_IP_FAILURE_LIMIT=3, PORTAL_IP_FAILURE_DAILY_ALERT=6)
+    with app.app_context():
+        world_factory()
+        sprayer = _browser(app, SPRAYER)
+        for _window in range(3):
+            for n in range(2):
+                assert submit_password(sprayer, f"u{n:07d}", "Winter2025!Winter2025!").status_code == 401
+            clock.advance(seconds=app.config["PORTAL_IP_FAILURE_WINDOW_SECONDS"] + 1)
+        [alert] = _alerts()
+        assert alert.kind == "login.failures_sustained" and alert.ip == SPRAYER and "6" in alert.summary
+        assert audit_events("login.rate_limited") == []  # never refused: only the day's count saw it
+
+
+def test_the_sharing_detector_can_be_switched_off(make_app, smtp, world_factory):
+    app = make_app(PORTAL_DETECT_ACCOUNT_SHARING=False)
+    with app.app_context():
+        world = world_factory()
+        sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.grid_operator)
+        sign_in_with_code(_browser(app, "198.51.100.2"), smtp, world.grid_operator)
+        assert _alerts() == []

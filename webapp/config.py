@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_LOCKOUT_THRESHOLD": 5,
     "PORTAL_IP_FAILURE_LIMIT": 20,
     "PORTAL_IP_FAILURE_WINDOW_SECONDS": 600,
+    # Failed sign-ins from one address (an IPv6 /64) within 24 hours that raise an alert even when
+    # no window reaches the limit: slow spraying stays under it for good. 0: no such alert.
+    "PORTAL_IP_FAILURE_DAILY_ALERT": 100,
     "PORTAL_ACTIVATION_LIFETIME_HOURS": 72,
     "PORTAL_PASSWORD_MIN_LENGTH": 15,
     "PORTAL_PASSWORD_MAX_LENGTH": 128,
@@ -82,6 +85,8 @@ DEFAULTS: dict[str, Any] = {
     # Sign-ins from addresses registered outside these countries (ISO 3166, comma-separated) raise
     # an alert; empty: no check. The registry data ships with the iptocc package (offline).
     "PORTAL_ALLOWED_COUNTRIES": "JP",
+    # One account signed in from two addresses or browsers at once raises an alert
+    "PORTAL_DETECT_ACCOUNT_SHARING": True,
     # Facility records (SPEC §6) and the bulk-export detector (SPEC §7)
     "PORTAL_RECORDS_EXPORT_MAX": 1000,  # rows per export
     "PORTAL_BULK_EXPORT_WINDOW_MINUTES": 60,

@@ -27,6 +27,8 @@ _OTHER_LIVE_SESSIONS = select(ServerSession.ip, ServerSession.user_agent).where(
 
 def account_sharing(user: User, session_id: str, origin: Origin) -> None:
     """Another live session of this account from another address or browser: possibly shared."""
+    if not current_app.config["PORTAL_DETECT_ACCOUNT_SHARING"]:
+        return
     since = clock.now() - timedelta(minutes=current_app.config["PORTAL_SESSION_IDLE_MINUTES"])
     others = db.session.execute(_OTHER_LIVE_SESSIONS, {"user_id": user.id, "session_id": session_id,
                                                        "since": since}).all()

@@ -9,7 +9,7 @@ anyone with such a block try 2**64 addresses' worth.
 from __future__ import annotations
 
 import ipaddress
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -84,13 +84,34 @@ def check_ip_allowed(origin: Origin) -> None:
     raise TooManyAttempts(retry_after)
 
 
+_DAY = timedelta(hours=24)
+
+
 def note_failure(origin: Origin) -> None:
     """Count a failed password or code from this address (commits with the caller's transaction)."""
-    db.session.add(RateEvent(key=_ip_key(origin), at=clock.now()))
+    now = clock.now()
+    db.session.add(RateEvent(key=_ip_key(origin), at=now))
+    _watch_the_day(origin, now)
+
+
+def _watch_the_day(origin: Origin, now: datetime) -> None:
+    """Slow spraying keeps every window under the limit, for good: its failures of the day raise
+    an alert (once an hour while they go on). Counted on the failure path only."""
+    threshold = current_app.config["PORTAL_IP_FAILURE_DAILY_ALERT"]
+    if threshold <= 0:
+        return
+    failures = db.session.scalar(_RECENT_FAILURES, {"key": _ip_key(origin), "since": now - _DAY}) or 0
+    if failures < threshold:
+        return
+    network = client_network(origin.ip)
+    alerts.raise_alert("login.failures_sustained", alerts.in_both_languages(_l(
+        "%(n)d failed sign-ins from %(ip)s within 24 hours: possibly slow password spraying.",
+        n=failures, ip=network)), ip=network, origin=origin, failures=failures)
 
 
 def prune(older_than: timedelta | None = None) -> int:
     """Drop events no window looks at any more (the table would otherwise only grow)."""
-    keep = max(older_than or timedelta(0), _window(), timedelta(hours=1))
+    keep = max(older_than or timedelta(0), _window(), _DAY if current_app.config["PORTAL_IP_FAILURE_DAILY_ALERT"] > 0
+               else timedelta(hours=1))
     cutoff = clock.now() - keep
     return db.session.execute(delete(RateEvent).where(RateEvent.at < cutoff)).rowcount or 0
