@@ -12,7 +12,7 @@ from flask import Flask, abort, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1
+from webapp.listing import MAX_ID
 
 
 class BoundedIntegerConverter(IntegerConverter):

@@ -17,7 +17,7 @@ def page_number(args: Mapping[str, Any]) -> int:
         return 1
 
 
-MAX_ID = 2**63 - 1  # larger integers overflow the databases' integer columns
+MAX_ID = 2**31 - 1  # the ID columns are 32-bit integers on PostgreSQL: a larger one is an error there
 
 
 def optional_id(args: Mapping[str, Any], key: str) -> int | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
+from webapp.listing import MAX_ID
 from webapp.auth.models import User
 from webapp.consent.models import ConsentAcceptance, ConsentItem, DocumentVersion
 from webapp.consent.texts import kind_label
@@ -56,7 +57,8 @@ def scope_for(viewer: User, organisation_id: str | None) -> Scope:
     """A filter other than the viewer's own organisation is only for system administrators."""
     chosen = None
     if organisation_id:
-        if not organisation_id.isascii() or not organisation_id.isdigit() or len(organisation_id) > 12:
+        if (not organisation_id.isascii() or not organisation_id.isdigit() or len(organisation_id) > 10
+                or int(organisation_id) > MAX_ID):
             raise OutOfScope(organisation_id)
         chosen = db.session.get(Organisation, int(organisation_id))
         if chosen is None or (not viewer.is_sysadmin and chosen.id != viewer.organisation_id):
