@@ -110,3 +110,22 @@ def test_two_people_suspending_one_user_at_once_suspend_and_mail_once(app, world
     assert steps.user(login_id).status == "suspended"
     assert not steps.audit_entries("account.suspended_immediately")
     assert not smtp.to(world.sysadmin.email), "the late click mails nobody"
+
+
+def test_two_suspensions_at_once_suspend_and_mail_once(app, world, smtp, browser_for):
+    """Found by a PostgreSQL trial: both requests read the organisation active, both suspended
+    it, and its people were told twice with two different reasons."""
+    from tests.support.races import at_once, same_browser
+
+    sysadmin = browser_for(world.sysadmin)
+    second = same_browser(app, sysadmin)
+    path = f"/admin/organisations/{world.grid.id}/status"
+    page = sysadmin.get("/admin/organisations").get_data(as_text=True)
+    token = csrf_from(page)
+    smtp.clear()
+    answers = at_once(*(lambda browser=browser, reason=reason: browser.post(
+        path, data={"action": "suspend", "reason": reason, "csrf_token": token})
+        for browser, reason in ((sysadmin, "規約違反の疑い"), (second, "規約違反の疑い2"))))
+    assert sorted(a.status_code for a in answers) == [303, 400]
+    assert len(steps.audit_entries("organisation.suspended")) == 1
+    assert len(smtp.to(world.grid_responsible.email)) == 1

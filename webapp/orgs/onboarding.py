@@ -21,6 +21,7 @@ from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth import credentials
 from webapp.auth.models import ServerSession, User
+from webapp.database import change_if
 from webapp.extensions import db
 from webapp.hours import service as hours
 from webapp.mail import outbox
@@ -172,9 +173,10 @@ def set_status(actor: User, organisation_id: int, status: str, reason: str, orig
         raise Invalid(_l("The portal operator's own organisation cannot be suspended."))
     if status == "suspended" and not reason:
         raise Invalid(_l("Give the reason for the suspension."))
-    if organisation.status == status:
+    # One statement decides: of two requests at once (PostgreSQL runs them side by side), the
+    # second finds the state changed and says so instead of suspending and mailing again.
+    if not change_if(db.session, organisation, Organisation.status != status, status=status):
         raise Invalid(_l("The organisation is already in this state."))
-    organisation.status = status
     ended = 0
     if status == "suspended":
         members = select(User.id).where(User.organisation_id == organisation.id)
