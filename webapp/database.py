@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from flask import Flask, current_app
-from sqlalchemy import DateTime, create_engine, event, update
+from sqlalchemy import DateTime, create_engine, event, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -159,6 +159,19 @@ class _State:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.session = scoped_session(sessionmaker(class_=PinnedSession, engine=engine, expire_on_commit=False))
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# Advisory lock ids: what runs one at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE already
+# runs every writing transaction one at a time).
+AUDIT_CHAIN_LOCK = 7_355_608
+APPLICATIONS_LOCK = 7_355_609
+
+
+def one_at_a_time(session: Session, lock_id: int) -> None:
+    """Wait for, then hold until this transaction ends, the lock of that work on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ADVISORY_LOCK, {"k": lock_id})
 
 
 def change_if(session: Session, row: Any, *conditions: Any, **values: Any) -> bool:

@@ -114,3 +114,19 @@ def test_a_decision_made_on_a_stale_read_executes_nothing(app, world, browser_fo
     assert outcome["result"] == "already decided"
     assert steps.application(application_id).state == "rejected"
     assert steps.user_by_email("stale@test.example") is None
+
+
+def test_the_same_application_filed_twice_at_once_is_filed_once(app, world, smtp, browser_for):
+    """Found by a PostgreSQL trial: two tabs filing the same new person at once both passed the
+    check of what was pending, and approving both made two accounts with one address."""
+    from tests.support.races import at_once, same_browser
+
+    admin = browser_for(world.grid_admin)
+    second_tab = same_browser(app, admin)
+    fields = add_user_fields(email="dup.add@test.example")
+    for kind_fields in (fields, {"kind": "suspend", "target": world.grid_operator.login_id}):
+        page_token = token(admin)
+        answers = at_once(*(lambda browser=browser: browser.post("/applications/new", data={
+            **kind_fields, "csrf_token": page_token}) for browser in (admin, second_tab)))
+        assert sorted(a.status_code for a in answers) == [303, 400], [a.status_code for a in answers]
+    assert steps.count_applications() == 2

@@ -22,7 +22,7 @@ from webapp.applications.models import DECISIONS, OPEN_STATES, Application, Appl
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
-from webapp.database import change_if
+from webapp.database import APPLICATIONS_LOCK, change_if, one_at_a_time
 from webapp.extensions import db
 
 MAX_REASON = 2000
@@ -87,6 +87,7 @@ def _checked(applicant: User, draft: drafts.Draft, origin: Origin,
 
 def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
     """File an application for the applicant's own organisation."""
+    one_at_a_time(db.session, APPLICATIONS_LOCK)  # the checks of what is pending must see the others
     if not policy.can_file(applicant):
         raise Forbidden(_l("Only an organisation's administrator can file applications."))
     checked = _checked(applicant, draft, origin)
@@ -114,6 +115,7 @@ def _transition(application: Application, expected: str | tuple[str, ...], **val
 
 def resubmit(applicant: User, application_id: int, draft: drafts.Draft, origin: Origin) -> Application:
     """The applicant fixes a returned application and files it again."""
+    one_at_a_time(db.session, APPLICATIONS_LOCK)
     application = visible(applicant, application_id)
     if not policy.can_resubmit(applicant, application):
         raise Forbidden(_l("Only the applicant can fix and resubmit a returned application."))
@@ -162,7 +164,11 @@ def _check_decision(actor: User, application: Application, decision: str, reason
 
 
 def decide(actor: User, application_id: int, decision: str, reason: str, origin: Origin) -> Application:
-    """Approve (and execute), return or reject; exactly once however many approvers click."""
+    """Approve (and execute), return or reject; exactly once however many approvers click.
+
+    Applications are filed and decided one at a time (PostgreSQL runs requests side by side):
+    two approvals of two applications for one address must not both find it free."""
+    one_at_a_time(db.session, APPLICATIONS_LOCK)
     application = visible(actor, application_id)
     _check_decision(actor, application, decision, reason)
     new_state = DECISIONS[decision]

@@ -12,18 +12,17 @@ from typing import Any, Iterator
 
 from types import SimpleNamespace
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.audit.models import AuditEvent
+from webapp.database import AUDIT_CHAIN_LOCK, one_at_a_time
 from webapp.extensions import db
 
 GENESIS = "0" * 64
-_CHAIN_LOCK_KEY = 7_355_608  # advisory lock id serialising appends on PostgreSQL
 # Built once (sign-in writes three entries): building costs more than running on SQLite.
 _LAST_HASH_QUERY = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:k)")
 _APPEND = insert(AuditEvent.__table__)
 
 
@@ -83,8 +82,7 @@ def record(
     session = db.session
     prev_hash = session.info.get(_LAST_HASH) if session.in_transaction() else None
     if prev_hash is None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(_LOCK_CHAIN, {"k": _CHAIN_LOCK_KEY})
+        one_at_a_time(session, AUDIT_CHAIN_LOCK)
         prev_hash = session.scalar(_LAST_HASH_QUERY) or GENESIS
     entry = SimpleNamespace(
         at=clock.now(),
