@@ -1,6 +1,8 @@
 """`portal backup PATH` (SPEC §9, §10): an online copy an operator can restore from."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import shutil
 
 import pytest
@@ -65,6 +67,13 @@ def test_a_missing_directory_is_named_and_nothing_is_left_behind(app, world, tmp
     assert result.exit_code == 2
     assert "no-such-dir" in result.output and "does not exist" in result.output
     assert list(backups.iterdir()) == []
+
+
+def test_a_directory_that_cannot_be_written_is_one_line(app, world):
+    """Found by an operator trial: a traceback from the temporary file's creation."""
+    result = _backup(app, Path("/proc/sekisho-backup.db"))
+    assert result.exit_code == 2, result.output
+    assert "cannot write in /proc" in result.output and "Traceback" not in result.output
 
 
 def test_every_backup_is_audited(app, world, tmp_path):

@@ -51,6 +51,9 @@ def test_a_port_out_of_range_or_taken_is_refused_with_a_message(tmp_path):
     assert portal(env, "init").returncode == 0
     out_of_range = portal(env, "serve", "--port", "99999")
     assert out_of_range.returncode == 2 and "99999" in out_of_range.stderr
+    for threads in ("-3", "0"):  # found by an operator trial: -3 served nothing, ever
+        no_threads = portal(env, "serve", "--threads", threads)
+        assert no_threads.returncode == 2 and "--threads" in no_threads.stderr
     with served(env) as (base, _server):
         taken = portal(env, "serve", "--port", base.rsplit(":", 1)[1])
     assert taken.returncode == 1

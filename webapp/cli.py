@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from webapp.database import is_busy
 
@@ -102,7 +102,7 @@ def default_threads() -> int:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=None, type=int,
+@click.option("--threads", default=None, type=click.IntRange(1, 64),
               help="Worker threads (default: twice the cores, at least 4 and at most 8).")
 @with_appcontext
 def serve_command(host: str, port: int, threads: int | None) -> None:
@@ -244,6 +244,9 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(failed, (OperationalError, InterfaceError)) and "no such table" not in reason:
                 click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that "
                            "the database server is running", err=True)
+            elif isinstance(failed, IntegrityError):  # another process wrote the same rows meanwhile
+                click.echo(f"portal: another process wrote the same data at the same time ({reason}); the "
+                           "command stopped without its last change: run it again", err=True)
             else:  # a table missing or not as expected: a schema that was changed by hand or not migrated
                 click.echo(f"portal: the database is not ready ({reason}); run `portal init`", err=True)
             sys.exit(1)

@@ -104,8 +104,11 @@ def make_engine(url: str, busy_seconds: int = 15) -> Engine:
     from webapp.config import ConfigError
 
     try:
+        backend = make_url(url).get_backend_name()
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"{backend} is not supported")
         return _make_engine(url, busy_seconds)
-    except (ArgumentError, NoSuchModuleError, ValueError) as wrong:
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as wrong:
         raise ConfigError(f"PORTAL_DATABASE_URL is not a database address this portal can use ({wrong}); "
                           "use sqlite:///PATH or postgresql://USER@HOST/NAME") from None
 

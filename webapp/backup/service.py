@@ -57,7 +57,10 @@ def backup_to(target: str | os.PathLike[str], database_url: str) -> Backup:
 
 
 def _write_atomically(path: Path, write: Callable[[Path], None], kind: str) -> Backup:
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    except OSError as refused:  # read-only, not writable by this account, a pseudo file system
+        raise BackupError(f"cannot write in {path.parent}: {refused.strerror or refused}") from None
     os.close(handle)
     partial = Path(name)
     try:
