@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from flask import Flask, current_app
 from sqlalchemy import DateTime, create_engine, event, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
@@ -133,6 +133,24 @@ def is_busy(error: BaseException | None) -> bool:
         return False
     text = str(found).lower()
     return "database is locked" in text or "lock timeout" in text
+
+
+def is_unreachable(error: BaseException | None) -> bool:
+    """A connection-level database error, and a new connection fails too: the server is down or
+    the network to it is (worth a retry later, not a fault of the request). Probes only on errors."""
+    if not isinstance(error, DBAPIError) or not isinstance(error, (OperationalError, InterfaceError)):
+        return False
+    from webapp.extensions import db
+
+    try:
+        probe = db.engine.raw_connection()  # the driver's own: no BEGIN IMMEDIATE waiting for a lock
+        try:
+            probe.cursor().execute("SELECT 1")
+        finally:
+            probe.close()
+    except Exception:
+        return True
+    return False
 
 
 class PinnedSession(Session):

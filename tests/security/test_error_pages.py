@@ -117,3 +117,26 @@ def test_healthz_reports_an_unreachable_database(tmp_path, clock):
     assert response.status_code == 503
     assert response.get_json()["database"] != "ok"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_database_server_that_is_down_answers_503_not_an_unexpected_error(tmp_path, clock):
+    """Found by a PostgreSQL trial: with the server stopped every page was the 500 "unexpected
+    error" page (and its traceback in the log). The page says to try again later, in both
+    languages, with the security headers, for a signed-in browser (a session cookie) too."""
+    from tests.support.smtp import free_port
+    from webapp import create_app
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "CLOCK": clock, "PORTAL_SCHEDULER": False,
+                      "PORTAL_SECRET_KEY": "k" * 32,
+                      "PORTAL_DATABASE_URL": f"postgresql://sekisho@127.0.0.1:{free_port()}/sekisho"})
+    browser = app.test_client()
+    browser.set_cookie("sekisho_session", "a-session-token-from-before-the-outage")
+    for client, paths in ((app.test_client(), ("/login", "/hours")), (browser, ("/login", "/dashboard", "/records"))):
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 503, (path, response.status_code)
+            page = response.get_data(as_text=True)
+            assert "一時的に利用できません" in page and "Temporarily unavailable" in page
+            assert response.headers["Retry-After"] and response.headers["X-Content-Type-Options"] == "nosniff"
+    posted = app.test_client().post("/login", data={"login_id": "x", "password": "y"})
+    assert posted.status_code == 503

@@ -24,7 +24,7 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.auth import hooks, lookup
 from webapp.auth.models import PendingLogin, ServerSession, User
-from webapp.database import is_busy
+from webapp.database import is_busy, is_unreachable
 from webapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.holder = holder
         # Set by regenerate(): the id the row still has until this transaction's next write moves it.
         self.moved_from: str | None = None
-        # The row could not be read (the database was busy): the request answers 503 and writes nothing.
-        self.unavailable = False
+        # Why the row could not be read ("busy", "unreachable"): the request answers 503, writes nothing.
+        self.unavailable: str | None = None
 
     @property
     def sid(self) -> str | None:
@@ -116,11 +116,18 @@ class ServerSessionInterface(SessionInterface):
         try:
             return self._read(app, token)
         except Exception as error:
-            if not is_busy(error):
+            if is_busy(error):
+                reason = "busy"
+            elif is_unreachable(error):
+                reason = "unreachable"
+            else:
                 raise
-            db.session.rollback()
+            try:
+                db.session.rollback()
+            except Exception:  # the connection went with the server
+                db.session.close()
             unavailable = PortalSession()
-            unavailable.unavailable = True  # the first before-request hook answers 503 (errors/)
+            unavailable.unavailable = reason  # the first before-request hook answers 503 (errors/)
             return unavailable
 
     def _read(self, app: Flask, token: str) -> PortalSession:

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from webapp.database import is_busy
+from webapp.database import is_busy, is_unreachable
 from webapp.extensions import db
 from webapp.web import is_htmx
 
@@ -74,6 +74,12 @@ class Busy(HTTPException):
     code = 503
 
 
+class Unreachable(HTTPException):
+    """Raised before any view when the session could not be read: the database server is down."""
+
+    code = 503
+
+
 # The database is held by another writer: this page reads nothing from it (the signed-in
 # person, the navigation), or drawing it would wait for the same lock again.
 BUSY = (
@@ -85,27 +91,58 @@ BUSY = (
 )
 
 
+# The database server cannot be reached: nothing of it can be read, not even the session.
+UNREACHABLE = (
+    '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>503 - Sekisho</title></head>'
+    "<body><h1>503 一時的に利用できません</h1>"
+    "<p>データベースに接続できないため、処理できませんでした。しばらくしてからもう一度お試しください。"
+    "続く場合は運用担当者に連絡してください。</p>"
+    "<h1>503 Temporarily unavailable</h1>"
+    "<p>The portal cannot reach its database. Please try again in a while; if this goes on, tell its "
+    "operator.</p></body></html>"
+)
+UNREACHABLE_RETRY_SECONDS = 30
+
+
+def _unreachable(error: BaseException | None) -> Response:
+    reason = str(getattr(error, "orig", None) or error or "").strip().splitlines()
+    log.error("database unreachable: %s", reason[0] if reason else "the session could not be read")
+    try:
+        db.session.close()
+    except Exception:
+        log.exception("closing the session failed")
+    if hasattr(session, "unavailable"):
+        session.unavailable = "unreachable"
+    return Response(UNREACHABLE, status=503, mimetype="text/html",
+                    headers={"Retry-After": str(UNREACHABLE_RETRY_SECONDS)})
+
+
 def _busy() -> Response:
     try:
         db.session.rollback()
     except Exception:
         log.exception("rollback failed")
     if hasattr(session, "unavailable"):
-        session.unavailable = True  # nothing of the session is written back either
+        session.unavailable = "busy"  # nothing of the session is written back either
     return Response(BUSY, status=503, mimetype="text/html", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
 def refuse_when_the_session_is_unreadable() -> None:
     """First of all request hooks (before the CSRF check, which reads the session)."""
-    if getattr(session, "unavailable", False):
+    reason = getattr(session, "unavailable", None)
+    if reason == "unreachable":
+        raise Unreachable()
+    if reason:
         raise Busy()
 
 
 def _database_answer(error: BaseException | None) -> Response | None:
-    """503 for a database that is busy or has no schema yet: worth a retry, not a fault."""
+    """503 for a database that is busy, unreachable or has no schema yet: worth a retry, not a fault."""
     if is_busy(error):
         log.warning("database busy: %s", error)
         return _busy()
+    if is_unreachable(error):
+        return _unreachable(error)
     return _schema_not_ready(error)
 
 
@@ -132,6 +169,10 @@ def make_blueprint() -> Blueprint:
     @bp.app_errorhandler(Busy)
     def busy(_error: Busy) -> Response:
         return _busy()
+
+    @bp.app_errorhandler(Unreachable)
+    def unreachable(_error: Unreachable) -> Response:
+        return _unreachable(None)
 
     @bp.app_errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:
