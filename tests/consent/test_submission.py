@@ -209,3 +209,17 @@ def test_the_form_sent_again_after_it_was_accepted_stores_nothing_more(client, w
     again = client.post("/consent", data=data)  # the browser's back button and a second send
     assert again.status_code == 303 and again.headers["Location"] == "/dashboard"
     assert stored_consents(world.grid_operator.id) == (3, 1)
+
+
+def test_the_form_of_boxes_only_sent_twice_is_not_called_outdated(client, world, sign_in):
+    """SPEC §10 names only the `item` boxes: a client posting them twice (found by a PostgreSQL
+    trial, where the two overlapped) was told the documents had been revised, which was untrue."""
+    publish_all()
+    sign_in(client, world.grid_operator)
+    page = client.get("/consent").get_data(as_text=True)
+    _versions, items = form_values(page)
+    data = {"item": items, "csrf_token": csrf_from(page)}
+    assert client.post("/consent", data=data).status_code == 303
+    again = client.post("/consent", data=data)
+    assert again.status_code == 303 and again.headers["Location"] == "/dashboard"
+    assert stored_consents(world.grid_operator.id) == (3, 1)

@@ -203,6 +203,8 @@ def _validated(user, submission: Submission) -> list[Requirement]:
         raise ConsentRefused("unknown")
     current = {str(r.version_id): r for r in requirements(user)}
     waiting = {str(r.version_id) for r in pending(user)}
+    if not waiting and not submission.version_ids:
+        return []  # all accepted already: this form was sent twice (a double click, two tabs)
     # Without version fields (a client that posts only the boxes SPEC §10 names) the form stands
     # for what is pending now; the boxes must still match it exactly.
     submitted = set(submission.version_ids) or waiting
