@@ -37,6 +37,10 @@ def test_smtp_down_keeps_the_code_mail_and_flush_delivers_it(make_app, smtp, clo
         message = login_error(response)
         assert "could not be sent" in message or "送信できません" in message
         assert not is_signed_in(browser)
+        # The code page, where the login page's link leads, does not claim that it was sent
+        # (found by an operator trial).
+        code_page = browser.get("/login/code").get_data(as_text=True)
+        assert "まだ送信できていません" in code_page and "コードを送信しました" not in code_page
         (queued,) = code_mails(operator.email)
         assert queued.state == "queued" and queued.attempts == 1 and queued.last_error
         assert re.search(r"^\s+\d{6}\s*$", queued.body_text, re.MULTILINE), "kept whole until it is delivered"

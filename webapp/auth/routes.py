@@ -27,6 +27,9 @@ def mail_not_sent() -> str:
              "if it does not arrive within a few minutes, please sign in again later.")
 
 
+# Set while the mail with this browser's code could not be handed to the mail server yet.
+CODE_MAIL_WAITING = "code_mail_waiting"
+
 def _login_page(form: LoginForm | None, error: str | None = None, status: int = 200,
                 **extra: object) -> tuple[str, int]:
     """The form is None on a plain GET: the page's CSRF token comes from csrf_token()."""
@@ -34,7 +37,8 @@ def _login_page(form: LoginForm | None, error: str | None = None, status: int = 
 
 
 def _code_page(pending: object, error: str | None = None, status: int = 200) -> tuple[str, int]:
-    return render_template("auth/code.html", pending=pending, error=error), status
+    return render_template("auth/code.html", pending=pending, error=error,
+                           mail_waiting=session.get(CODE_MAIL_WAITING, False)), status
 
 
 def _deliver_now(mail_id: int) -> bool:
@@ -86,6 +90,7 @@ def make_blueprint() -> Blueprint:
         step = service.start_pending_login(user, session.sid, origin(),  # type: ignore[attr-defined]
                                            replaces_session_id=previous_sid, remember=remember)
         if step.mail_id is not None and not _deliver_now(step.mail_id):
+            session[CODE_MAIL_WAITING] = True  # the code page must not say that it was sent
             return _login_page(form, mail_not_sent(), 503, code_may_follow=True)
         return redirect_to(url_for("auth.code"))
 
@@ -117,7 +122,7 @@ def make_blueprint() -> Blueprint:
             return redirect_to(url_for("auth.login"))
         next_url = session.get("next")
         sessions.regenerate(session)  # type: ignore[arg-type]
-        for key in ("pending_login", "next", "csrf_token"):  # a fresh CSRF token for the signed-in session
+        for key in ("pending_login", "next", "csrf_token", CODE_MAIL_WAITING):  # a fresh CSRF token too
             session.pop(key, None)
         g.pop("csrf_token", None)
         generate_csrf()  # now, so it is stored with the sign-in rather than by a write on the next page
@@ -145,8 +150,10 @@ def make_blueprint() -> Blueprint:
             flash(_("Please sign in with your user ID and password first."), "info")
             return redirect_to(url_for("auth.login"))
         if _deliver_now(mail_id):
+            session.pop(CODE_MAIL_WAITING, None)
             flash(_("A new code has been sent. The previous code no longer works."), "info")
         else:
+            session[CODE_MAIL_WAITING] = True
             flash(_("The code could not be sent right now. It will be sent again automatically."), "error")
         return redirect_to(url_for("auth.code"))
 
