@@ -86,6 +86,9 @@ def test_a_new_link_replaces_the_old_one(client, newcomer, smtp):
     ("short pass 1", "short pass 1", ("at least 15", "15文字以上")),
     ("passwordpassword", "passwordpassword", ("commonly used", "よく使われる")),
     ("1234567890123456", "1234567890123456", ("commonly used", "よく使われる")),
+    # A listed password made long by digits or symbols (found by an operator trial: accepted)
+    ("password123456789", "password123456789", ("digits or symbols added", "数字や記号")),
+    ("!!!!!!!sunshine!!", "!!!!!!!sunshine!!", ("digits or symbols added", "数字や記号")),
     ("{login_id} and a long tail", "{login_id} and a long tail", ("user ID", "ユーザID")),
     ("テスト送配電株式会社の新人です2025", "テスト送配電株式会社の新人です2025", ("organisation", "組織")),
     (GOOD, GOOD + " typo", ("do not match", "一致しません")),

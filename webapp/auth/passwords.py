@@ -1,10 +1,11 @@
 """Password hashing (argon2id) and the NIST SP 800-63B-4 policy for a single-factor password."""
 from __future__ import annotations
 
+import os
+import re
+import threading
 import unicodedata
 from dataclasses import dataclass
-import os
-import threading
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -96,6 +97,16 @@ def _is_sequential(text: str) -> bool:
     return False
 
 
+_PADDING = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
+def _is_padded_common(text: str) -> bool:
+    """'password123456789', 'sunshine!!!!!!!!': a common password made long by digits or symbols
+    around it, the first thing a guesser tries after the list itself."""
+    core = _PADDING.sub("", text)
+    return core != text and core in _common_passwords()
+
+
 def check_policy(
     password: str, *, login_id: str = "", organisation_name: str = "", name: str = ""
 ) -> list[PolicyViolation]:
@@ -120,6 +131,11 @@ def check_policy(
     if folded in _common_passwords() or stripped in _common_passwords() or _is_repetitive(stripped) or _is_sequential(stripped):
         problems.append(PolicyViolation(
             "common", str(_l("This password is on a list of commonly used or easily guessed passwords."))
+        ))
+    elif _is_padded_common(stripped):
+        problems.append(PolicyViolation(
+            "padded_common", str(_l("A commonly used password with digits or symbols added before or after it is "
+                                    "as easy to guess; choose words of your own."))
         ))
     if login_id and login_id.casefold() in folded:
         problems.append(PolicyViolation("contains_login_id", str(_l("The password must not contain your user ID."))))
