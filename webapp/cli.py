@@ -170,15 +170,30 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify_command() -> None:
-    """Check the hash chain; name the first broken entry."""
+    """Check the hash chain and the last entry recorded outside the database; name the first broken entry."""
+    from webapp.audit import anchor
     from webapp.audit.service import verify_chain
 
-    report = verify_chain()
-    if report.intact:
-        click.echo(f"ok: {report.checked} entries, chain intact")
-    else:
+    try:
+        recorded = anchor.read()
+    except anchor.AnchorUnreadable as garbled:
+        click.echo(f"portal: {garbled}", err=True)
+        sys.exit(1)
+    report = verify_chain(recorded)
+    if report.first_broken_id is not None:
         click.echo(f"broken: entry {report.first_broken_id} does not match the chain ({report.checked} entries before it are intact)")
         sys.exit(1)
+    if report.anchor_missing is not None:
+        click.echo(f"broken: the log ends before entry {report.anchor_missing}, which was recorded in "
+                   f"{anchor.FILE_NAME}: entries were removed from its end ({report.checked} entries are intact; "
+                   f"after restoring an older backup this is expected: then remove {anchor.FILE_NAME})")
+        sys.exit(1)
+    if report.anchor_differs is not None:
+        click.echo(f"broken: entry {report.anchor_differs} is not the one recorded in {anchor.FILE_NAME}: the log "
+                   f"was rewritten up to there ({report.checked} entries before it chain together)")
+        sys.exit(1)
+    anchor.move_to_head()
+    click.echo(f"ok: {report.checked} entries, chain intact")
 
 
 def register(app: Flask) -> None:

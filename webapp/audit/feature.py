@@ -1,13 +1,37 @@
-"""Audit log: the system administrator's page and its navigation entry."""
+"""Audit log: the system administrator's page, its navigation entry and the anchor's job."""
 from __future__ import annotations
+
+import logging
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from webapp import ui
+from webapp import scheduler, ui
+from webapp.audit import anchor
 from webapp.audit.routes import make_blueprint
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     ui.add_nav("audit.index", _l("Audit log"), "sysadmin")
+    scheduler.add_job("audit-anchor", _move_anchor_job, every_seconds=300)
+
+
+def _move_anchor_job(_app: Flask) -> object:
+    from webapp.alerts import service as alerts
+    from webapp.extensions import db
+
+    try:
+        return anchor.move_to_head()
+    except anchor.AnchorBroken as broken:
+        alerts.raise_alert("audit.log_altered", alerts.in_both_languages(_l(
+            "Audit log entry %(id)d is gone or differs from the one recorded outside the database: the log was cut "
+            "or rewritten. Run `portal audit verify` and compare with a backup.", id=broken.entry_id)),
+            entry_id=broken.entry_id)
+        db.session.commit()
+        return None
+    except anchor.AnchorUnreadable as garbled:
+        log.error("%s", garbled)
+        return None

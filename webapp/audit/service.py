@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from webapp import clock
 from webapp.audit.models import AuditEvent
+from webapp.audit.anchor import Anchor
 from webapp.database import AUDIT_CHAIN_LOCK, one_at_a_time
 from webapp.extensions import db
 
@@ -104,10 +105,13 @@ def record(
 class ChainReport:
     checked: int
     first_broken_id: int | None
+    # The anchor's entry is gone (the log was cut) or differs (rewritten and hashed anew).
+    anchor_missing: int | None = None
+    anchor_differs: int | None = None
 
     @property
     def intact(self) -> bool:
-        return self.first_broken_id is None
+        return self.first_broken_id is None and self.anchor_missing is None and self.anchor_differs is None
 
 
 def _in_order(batch: int = 5000) -> Iterator[AuditEvent]:
@@ -123,12 +127,19 @@ def _in_order(batch: int = 5000) -> Iterator[AuditEvent]:
         db.session.expunge_all()
 
 
-def verify_chain() -> ChainReport:
+def verify_chain(anchor: Anchor | None = None) -> ChainReport:
+    """Walk the chain from the first entry; with an anchor, its entry must be reached with its hash."""
     prev_hash = GENESIS
     checked = 0
     for entry in _in_order():
         if entry.prev_hash != prev_hash or _digest(prev_hash, entry) != entry.hash:
             return ChainReport(checked=checked, first_broken_id=entry.id)
+        if anchor is not None and entry.id >= anchor.entry_id:
+            if entry.id > anchor.entry_id or entry.hash != anchor.hash:
+                return ChainReport(checked=checked, first_broken_id=None, anchor_differs=anchor.entry_id)
+            anchor = None  # reached as recorded
         prev_hash = entry.hash
         checked += 1
+    if anchor is not None:
+        return ChainReport(checked=checked, first_broken_id=None, anchor_missing=anchor.entry_id)
     return ChainReport(checked=checked, first_broken_id=None)
