@@ -355,3 +355,21 @@ def test_the_sharing_detector_can_be_switched_off(make_app, smtp, world_factory)
         sign_in_with_code(_browser(app, "198.51.100.1"), smtp, world.grid_operator)
         sign_in_with_code(_browser(app, "198.51.100.2"), smtp, world.grid_operator)
         assert _alerts() == []
+
+
+def test_a_session_cookie_sent_by_another_browser_ends_the_session_and_raises_an_alert(app, world, smtp):
+    """Found by review: a copied cookie worked from anywhere until the session timed out."""
+    owner = _browser(app, "198.51.100.7")
+    sign_in_with_code(owner, smtp, world.grid_operator)
+    thief = _browser(app, "203.0.113.77", agent="curl/8.5.0")
+    for cookie in owner._cookies.values():
+        thief.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    taken = thief.get("/records")
+    assert taken.status_code == 303 and "/login" in taken.headers["Location"]
+    assert not is_signed_in(owner)  # the session itself is over: the owner signs in again
+    [alert] = _alerts()
+    assert alert.kind == "session.browser_changed" and alert.user_id == world.grid_operator.id
+    assert alert.ip == "203.0.113.77" and world.grid_operator.login_id in alert.summary
+    assert len(smtp.to(world.grid_responsible.email)) == 1
+    [entry] = [e for e in audit_events("session.ended") if "browser_changed" in e.details]
+    assert "curl/8.5.0" in entry.details

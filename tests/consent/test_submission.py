@@ -116,9 +116,10 @@ def test_a_form_with_only_the_boxes_accepts_what_is_in_force(client, world, sign
 
 def test_accepted_form_stores_the_evidence(client, world, sign_in):
     documents = publish_all()
+    client.environ_base["HTTP_USER_AGENT"] = "ConsentTest/1.0"  # the browser's, from its sign-in on
     sign_in(client, world.grid_operator)
     versions, items, csrf = _consent_form(client)
-    response = submit(client, versions, items, csrf, **{"User-Agent": "ConsentTest/1.0"})
+    response = submit(client, versions, items, csrf)
     assert response.status_code == 303
     db.session.expire_all()
     rows = {r.version_id: r for r in db.session.scalars(select(ConsentAcceptance))}

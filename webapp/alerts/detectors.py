@@ -79,3 +79,15 @@ def outside_allowed_countries(user: User, _session_id: str, origin: Origin) -> N
         "The right password for %(name)s (%(login_id)s) was entered from %(ip)s, an address registered in "
         "%(country)s, outside the allowed countries.", name=user.name, login_id=user.login_id, ip=str(address), country=country)),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin, country=country)
+
+
+def session_used_elsewhere(user_id: int, origin: Origin) -> None:
+    """A signed-in session's cookie sent by another browser: copied or stolen (the session ends)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    alerts.raise_alert("session.browser_changed", alerts.in_both_languages(_l(
+        "A session of %(name)s (%(login_id)s) was used from %(ip)s by another browser than the one that signed in; "
+        "the session was ended.", name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?")),
+        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin,
+        browser=origin.user_agent)

@@ -17,3 +17,5 @@ def init_app(app: Flask) -> None:
     for observers, watching in ((hooks.SIGNED_IN, (detectors.account_sharing, *where_from)),
                                 (hooks.PASSWORD_ACCEPTED, where_from)):
         observers.extend(d for d in watching if d not in observers)
+    if detectors.session_used_elsewhere not in hooks.SESSION_ELSEWHERE:
+        hooks.SESSION_ELSEWHERE.append(detectors.session_used_elsewhere)

@@ -7,6 +7,7 @@ KIND_LABELS = {
     "login.failures_sustained": _l("Many failed sign-ins from one address in a day"),
     "account.dormant_suspended": _l("Dormant account suspended"),
     "account.sharing": _l("Possible account sharing"),
+    "session.browser_changed": _l("Session used by another browser"),
     "login.outside_networks": _l("Sign-in from outside the allowed networks"),
     "records.bulk_export": _l("Bulk export of facility records"),
     "login.outside_country": _l("Sign-in from outside Japan"),

@@ -21,6 +21,9 @@ SIGNED_IN: list[SignedInObserver] = []
 # Told when a password is right, before the code is sent (user, "", origin), inside the step's
 # transaction: where a sign-in comes from matters before whoever holds the password gets further.
 PASSWORD_ACCEPTED: list[SignedInObserver] = []
+# Told when a signed-in session's cookie comes from another browser than the one that signed in
+# (user id, the request's origin); the session is ended either way, in the same transaction.
+SESSION_ELSEWHERE: list[Callable[[int, Origin], None]] = []
 
 
 def first_refusal(user: User, origin: Origin) -> str | None:

@@ -71,6 +71,8 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.moved_from: str | None = None
         # Why the row could not be read ("busy", "unreachable"): the request answers 503, writes nothing.
         self.unavailable: str | None = None
+        # (user id, origin) when this request's cookie was a signed-in session of another browser.
+        self.taken_elsewhere: tuple[int, audit.Origin] | None = None
 
     @property
     def sid(self) -> str | None:
@@ -114,7 +116,8 @@ class ServerSessionInterface(SessionInterface):
         if not token or len(token) > 100:
             return PortalSession()
         try:
-            return self._read(app, token)
+            return self._read(app, token, audit.Origin(ip=request.remote_addr or "",
+                                                       user_agent=request.headers.get("User-Agent", "")[:300]))
         except Exception as error:
             if is_busy(error):
                 reason = "busy"
@@ -130,7 +133,7 @@ class ServerSessionInterface(SessionInterface):
             unavailable.unavailable = reason  # the first before-request hook answers 503 (errors/)
             return unavailable
 
-    def _read(self, app: Flask, token: str) -> PortalSession:
+    def _read(self, app: Flask, token: str, origin: audit.Origin) -> PortalSession:
         record = db.session.execute(_SELECT_BY_ID, {"sid": _hash(token)}).first()
         if record is None:
             return PortalSession()
@@ -138,18 +141,24 @@ class ServerSessionInterface(SessionInterface):
         reason = _expired(record, app)
         if not reason:
             reason, holder = _holder_unavailable(record)
+        if not reason and record.authenticated_at is not None and record.user_agent != origin.user_agent:
+            # The cookie came from another browser than the one that signed in: copied or stolen.
+            reason = "browser_changed"
         if reason:
             if record.user_id is not None:
                 audit.record(
                     "session.expired" if reason in {"idle", "absolute"} else "session.ended",
                     actor_id=record.user_id,
                     origin=audit.Origin(ip=record.ip, user_agent=record.user_agent),
-                    reason=reason,
+                    reason=reason, **({"used_from": origin.ip, "used_by": origin.user_agent}
+                                      if reason == "browser_changed" else {}),
                 )
             db.session.execute(_DELETE_BY_ID, {"sid": record.id})
             db.session.commit()
             fresh = PortalSession()
             fresh["_expired"] = reason
+            if reason == "browser_changed":
+                fresh.taken_elsewhere = (record.user_id, origin)  # told once the session is open
             return fresh
         try:
             data = json.loads(record.data)
@@ -361,3 +370,15 @@ def end_other(session: PortalSession, user: User, sid: str, origin: audit.Origin
                  target=sid[:12], reason="ended_by_user")
     db.session.commit()
     return True
+
+
+def tell_of_a_session_taken_elsewhere(session: PortalSession) -> None:
+    """Run by an early request hook: the observers (the alert and its mails render templates,
+    which read the session) cannot run while open_session is still reading it."""
+    if session.taken_elsewhere is None:
+        return
+    user_id, origin = session.taken_elsewhere
+    session.taken_elsewhere = None
+    for observer in hooks.SESSION_ELSEWHERE:
+        observer(user_id, origin)
+    db.session.commit()
