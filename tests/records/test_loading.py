@@ -65,6 +65,10 @@ def test_one_bad_row_imports_nothing_and_names_the_lines(app, tmp_path):
     (HEADER_JA + GOOD_ROW.replace("テスト発電合同会社", "x" * 300), "longer than 200"),
     (HEADER_JA + GOOD_ROW.replace("49.5", "nan"), "out of range"),
     (HEADER_JA + GOOD_ROW.replace("テスト発電合同会社", "a\x00b"), "NUL"),
+    # Found by an operator trial: accepted as new facilities and impossible days
+    (HEADER_JA + GOOD_ROW.replace("A0001", "A 0001"), "an ID has no spaces"),
+    (HEADER_JA + GOOD_ROW.replace("2019-04-01", "0001-01-01"), "out of range"),
+    (HEADER_JA + GOOD_ROW.replace("2019-04-01", "9999-12-31"), "out of range"),
 ])
 def test_malformed_files_get_a_clear_message(app, tmp_path, text, message):
     result = run(app, "import", write(tmp_path, text))
@@ -118,3 +122,10 @@ def test_generate_is_deterministic_and_continues_numbering(app):
 def test_generate_refuses_a_bad_count(app, count):
     result = run(app, "generate", count)
     assert result.exit_code == 2 and total() == 0
+
+
+def test_a_full_width_id_is_the_same_facility(app, tmp_path):
+    """「Ａ０００１」 typed by an IME updates A0001 instead of adding a second facility."""
+    assert run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW)).exit_code == 0
+    again = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW.replace("A0001", "Ａ０００１").replace("49.5", "40")))
+    assert again.exit_code == 0 and "0 added, 1 updated" in again.output and total() == 1

@@ -34,7 +34,7 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("facility_id", _l("Facility ID"), required=True, max_length=20),
+    Field("facility_id", _l("Facility ID"), kind="id", required=True, max_length=20),
     Field("operator_name", _l("Operator name"), required=True),
     Field("representative_name", _l("Representative's name"), max_length=100, personal=True),
     Field("operator_address", _l("Operator address"), max_length=300, personal=True),
@@ -58,6 +58,7 @@ CODED = {"energy": ENERGY_SOURCES, "area": SUPPLY_AREAS}
 # Shown to everyone who sees a row at all: views and exports are audited by it.
 ALWAYS_SHOWN = "facility_id"
 MAX_NUMBER = 10_000_000.0
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # a typo, not a record, beyond these
 
 
 class FieldError(ValueError):
@@ -73,11 +74,19 @@ def parse(field: Field, raw: str) -> Any:
         return None if field.kind in ("date", "number") else ""
     if "\x00" in text:
         raise FieldError("contains a NUL byte")
+    if field.kind == "id":
+        # One facility, one ID: 「ＴＥＳＴ０００１」 typed by an IME is the same as TEST0001.
+        text = unicodedata.normalize("NFKC", text)
+        if any(c.isspace() for c in text):
+            raise FieldError(f"an ID has no spaces: {text[:40]!r}")
     if field.kind == "date":
         try:
-            return date.fromisoformat(text.replace("/", "-"))
+            day = date.fromisoformat(unicodedata.normalize("NFKC", text).replace("/", "-"))
         except ValueError:
             raise FieldError(f"not a date (YYYY-MM-DD): {text[:40]!r}") from None
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise FieldError(f"out of range ({EARLIEST_DAY.year}–{LATEST_DAY.year}): {text[:40]!r}")
+        return day
     if field.kind == "number":
         try:
             value = float(text.replace(",", ""))
