@@ -373,3 +373,20 @@ def test_a_session_cookie_sent_by_another_browser_ends_the_session_and_raises_an
     assert len(smtp.to(world.grid_responsible.email)) == 1
     [entry] = [e for e in audit_events("session.ended") if "browser_changed" in e.details]
     assert "curl/8.5.0" in entry.details
+
+
+def test_spraying_the_ids_of_organisations_tells_their_responsible_people(app, world, smtp):
+    """Found by review: a burst against two organisations' people reached the system
+    administrators alone; now each organisation tried hears of it (the administrators once)."""
+    smtp.clear()
+    sprayer = _browser(app, SPRAYER)
+    for victim in (world.grid_operator, world.grid_operator2, world.city_operator):
+        assert submit_password(sprayer, victim.login_id, "Winter2025!Winter2025!").status_code == 401
+    assert submit_password(sprayer, world.city_admin.login_id, "Winter2025!Winter2025!").status_code == 429
+    by_organisation = {a.organisation_id: a for a in _alerts()}
+    assert set(by_organisation) == {None, world.grid.id, world.city.id}
+    assert "2 回" in by_organisation[world.grid.id].summary and world.grid.name in by_organisation[world.grid.id].summary
+    assert len(smtp.to(world.grid_responsible.email)) == 1 and len(smtp.to(world.city_responsible.email)) == 1
+    assert len(smtp.to(world.sysadmin.email)) == 1
+    page = _signed_in(app, smtp, world.grid_responsible).get("/alerts").get_data(as_text=True)
+    assert SPRAYER in page

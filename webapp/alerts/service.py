@@ -58,13 +58,15 @@ def may_handle(viewer: User, alert: Alert) -> bool:
 
 
 def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | None = None, user_id: int | None = None,
-                ip: str = "", origin: Origin | None = None, **details: Any) -> Alert | None:
+                ip: str = "", origin: Origin | None = None, mail_sysadmins: bool = True,
+                **details: Any) -> Alert | None:
     """Add the alert and its mail to the current transaction; the caller commits.
 
     The summary is written by the detector in both languages (see in_both_languages) and stored;
     the audit entry and the mail carry the Japanese one. `origin` is the request that tripped the
     detector: its audit entries then carry that address and browser, with the person as actor,
-    so that searching the log by either finds them."""
+    so that searching the log by either finds them. `mail_sysadmins=False` for an organisation's
+    share of an alert the system administrators were already mailed (they still see it listed)."""
     if isinstance(summary, str):
         summary = Summary(summary, summary)
     now = clock.now()
@@ -89,7 +91,7 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     audit.record("alert.raised", organisation_id=organisation_id, target=str(alert.id), alert_kind=kind,
                  summary=summary.ja[:300], ip=ip[:64], **trail)
     with force_locale("ja"):  # whatever language the request that tripped the detector asked for
-        for reader in _readers(organisation_id):
+        for reader in _readers(organisation_id, mail_sysadmins):
             outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary.ja[:120]), "alert_raised",
                            reader=reader, alert=alert, alerts_url=portal_url("alerts.index"))
     return alert
@@ -144,9 +146,9 @@ def in_both_languages(message: Any) -> Summary:
     return Summary(ja, en)
 
 
-def _readers(organisation_id: int | None) -> list[User]:
+def _readers(organisation_id: int | None, sysadmins: bool = True) -> list[User]:
     """The system administrators and, for an organisation's alert, its responsible people."""
-    people = policy.active_sysadmins()
+    people = policy.active_sysadmins() if sysadmins else []
     if organisation_id is not None:
         people += policy.eligible_responsible(organisation_id, 0, None)
     return list({person.id: person for person in people}.values())

@@ -19,7 +19,9 @@ from webapp import clock
 from webapp.alerts import service as alerts
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
+from webapp.audit.models import AuditEvent
 from webapp.auth.models import RateEvent
+from webapp.orgs.models import Organisation
 from webapp.extensions import db
 
 FAILURE_PREFIX = "login-failure:"
@@ -76,15 +78,34 @@ def check_ip_allowed(origin: Origin) -> None:
     audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
     # Spraying or a failure burst (SPEC §7): one alert per burst, not one per refused try.
     network = client_network(origin.ip)
-    alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
+    minutes = max(1, int(_window().total_seconds() // 60))
+    raised = alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
         "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes; further tries from it are refused for now.",
-        n=failures, ip=network, minutes=max(1, int(_window().total_seconds() // 60)))),
-        ip=network, origin=origin, failures=failures)
+        n=failures, ip=network, minutes=minutes)), ip=network, origin=origin, failures=failures)
+    if raised is not None:
+        _tell_the_organisations_tried(network, since, origin, minutes)
     db.session.commit()
     raise TooManyAttempts(retry_after)
 
 
 _DAY = timedelta(hours=24)
+
+
+def _tell_the_organisations_tried(network: str, since: datetime, origin: Origin, minutes: int) -> None:
+    """The burst named accounts of these organisations: their responsible people hear of it too
+    (a sprayer tries the IDs of many). Read from the failures' audit entries, at burst time only."""
+    tried: dict[int, int] = {}
+    for ip, organisation_id in db.session.execute(select(AuditEvent.ip, AuditEvent.organisation_id).where(
+            AuditEvent.kind == "login.failed", AuditEvent.at >= since, AuditEvent.organisation_id.is_not(None))):
+        if client_network(ip) == network:
+            tried[organisation_id] = tried.get(organisation_id, 0) + 1
+    for organisation_id, count in sorted(tried.items()):
+        organisation = db.session.get(Organisation, organisation_id)
+        alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
+            "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes named accounts of %(organisation)s; "
+            "further tries from it are refused for now.", n=count, ip=network, minutes=minutes,
+            organisation=organisation.name if organisation else "?")),
+            organisation_id=organisation_id, ip=network, origin=origin, mail_sysadmins=False, failures=count)
 
 
 def note_failure(origin: Origin) -> None:
