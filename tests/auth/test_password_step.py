@@ -153,8 +153,8 @@ def test_an_ipv6_sprayer_is_counted_by_its_64_block_not_by_each_address(make_app
         assert blocked.status_code == 429
         assert submit_password(from_address("2001:db8:1:3::1"), world.grid_admin.login_id, TEST_PASSWORD).status_code == 303
         assert submit_password(from_address("192.0.2.10"), world.grid_operator.login_id, TEST_PASSWORD).status_code == 303
-        [entry] = audit_events("alert.raised")
-        assert "2001:db8:1:2::/64" in entry.details
+        raised = audit_events("alert.raised")
+        assert raised and all("2001:db8:1:2::/64" in entry.details for entry in raised)
 
 
 def test_hashing_a_password_does_not_hold_the_database(client, world, smtp, app, monkeypatch):
