@@ -117,3 +117,17 @@ def test_markup_in_a_notice_is_shown_as_text(app, world, smtp):
     html = _signed_in(app, smtp, world.grid_operator).get("/dashboard").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
+
+
+def test_the_form_sent_twice_at_once_posts_one_notice(app, world, smtp):
+    """Found by a PostgreSQL trial: a double click showed the notice twice on every dashboard."""
+    from tests.support.races import at_once, same_browser
+
+    admin = _signed_in(app, smtp, world.sysadmin)
+    second = same_browser(app, admin)
+    token = csrf_from(admin.get("/admin/notices").get_data(as_text=True))
+    data = {"kind": "maintenance", "audience": "", "title": "計画停止", "body": "2時から4時まで。", "csrf_token": token}
+    answers = at_once(lambda: admin.post("/admin/notices", data=data), lambda: second.post("/admin/notices", data=data))
+    assert [a.status_code for a in answers] == [303, 303]
+    assert _count() == 1 and len(audit_events("notice.posted")) == 1
+    assert _post(admin, title="別のお知らせ").status_code == 303 and _count() == 2

@@ -187,6 +187,7 @@ _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 # runs every writing transaction one at a time).
 AUDIT_CHAIN_LOCK = 7_355_608
 APPLICATIONS_LOCK = 7_355_609
+NOTICES_LOCK = 7_355_610
 
 
 def one_at_a_time(session: Session, lock_id: int) -> None:

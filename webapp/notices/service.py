@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from typing import Any
@@ -14,11 +15,13 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
+from webapp.database import NOTICES_LOCK, one_at_a_time
 from webapp.extensions import db
 from webapp.notices.models import NOTICE_KINDS, Notice, NoticeRead
 from webapp.orgs.regions import CATEGORY_LABELS
 
 SHOWN_ON_DASHBOARD = 10
+SAME_POST_WITHIN = timedelta(minutes=10)
 
 
 class Invalid(ValueError):
@@ -59,6 +62,14 @@ def post(actor: User, kind: str, title: str, body: str, audience: str, origin: O
         raise Invalid(_l("Enter a title."))
     if not body:
         raise Invalid(_l("Enter the text of the notice."))
+    one_at_a_time(db.session, NOTICES_LOCK)
+    same = db.session.scalar(select(Notice).where(
+        Notice.posted_by_id == actor.id, Notice.kind == kind, Notice.title == title, Notice.body == body,
+        Notice.audience.is_(None) if not audience else Notice.audience == audience,
+        Notice.posted_at >= clock.now() - SAME_POST_WITHIN).limit(1))
+    if same is not None:  # the form sent twice (a double click, a reload): posted once
+        db.session.commit()
+        return same
     notice = Notice(kind=kind, title=title, body=body, audience=audience or None, posted_at=clock.now(),
                     posted_by_id=actor.id)
     db.session.add(notice)
