@@ -440,3 +440,34 @@ def test_the_pages_render_in_the_default_language(app, june, sign_in):
     assert page.status_code == 200 and world.grid_operator.login_id in page.get_data(as_text=True)
     refused = _sign(client, review.id, "")
     assert refused.status_code == 400 and _error(refused)
+
+
+def test_each_persons_entries_of_the_month_with_where_and_when(app, june, browser_for):
+    """Found by review: the report was counts only; whoever signs it could not see when, from
+    where or what. Each person's row opens their entries of the month (of that month only)."""
+    from webapp.audit.service import Origin
+
+    world = june
+    _activity(world.grid_operator, "login.succeeded", datetime(2025, 6, 20, 7, 5, tzinfo=JST), method="email",
+              origin=Origin(ip="203.0.113.50", user_agent="Mozilla/5.0 (Windows NT 10.0) Firefox/133.0"))
+    review = _open_review(world.grid)
+    responsible = browser_for(world.grid_responsible)
+    report = responsible.get(f"/reviews/{review.id}").get_data(as_text=True)
+    path = f"/reviews/{review.id}/people/{world.grid_operator.login_id}"
+    assert f'href="{path}"' in report
+    page = responsible.get(path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    kinds = re.findall(r'<tr data-kind="([^"]+)">', html)
+    assert kinds == ["login.succeeded", "login.succeeded", "records.viewed", "records.exported",
+                     "records.export_refused", "login.succeeded", "records.viewed"]  # June only, oldest first
+    assert "203.0.113.50" in html and "2025-06-20 07:05:00" in html and "Firefox" in html
+    [entry] = audit_events("review.person_viewed")
+    assert entry.actor_id == world.grid_responsible.id and entry.target == world.grid_operator.login_id
+
+    assert browser_for(world.sysadmin).get(path).status_code == 200
+    assert browser_for(world.city_responsible).get(path).status_code == 404  # another organisation's review
+    other_person = f"/reviews/{review.id}/people/{world.city_operator.login_id}"
+    assert responsible.get(other_person).status_code == 404  # not a person of this review's organisation
+    assert responsible.get(f"/reviews/{review.id}/people/{'x' * 5000}").status_code == 404
+    assert browser_for(world.grid_operator).get(path).status_code == 403

@@ -72,6 +72,7 @@ KIND_LABELS = {
     "records.imported": _l("Facility records imported"),
     "records.scope_changed": _l("Viewing scope changed"),
     "records.viewed": _l("Facility records viewed"),
+    "review.person_viewed": _l("Access review: one person's entries read"),
     "review.reminded": _l("Access review reminder mailed"),
     "review.signed": _l("Access review signed off"),
     "session.ended": _l("Session ended"),

@@ -134,3 +134,18 @@ def compute(organisation_id: int, month: Month, now: datetime) -> Report:
         rows.append(UserActivity(person.id, person.login_id, person.name, person.department,
                                  sorted(person.role_set), person.status, counts, last_sign_in))
     return Report(str(month), now, rows, totals)
+
+
+DETAIL_LIMIT = 1000
+
+
+def entries_of(organisation_id: int, user_id: int, month: Month) -> list[AuditEvent]:
+    """One person's counted entries of the month, oldest first: when, from where, with which
+    browser, what was viewed or exported (at most DETAIL_LIMIT + 1: the caller says when cut)."""
+    return list(db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.organisation_id == organisation_id, AuditEvent.actor_id == user_id,
+               AuditEvent.at >= month.start_utc(), AuditEvent.at < month.end_utc(),
+               AuditEvent.kind.in_(list(COUNTED_KINDS)))
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .limit(DETAIL_LIMIT + 1)))

@@ -10,7 +10,9 @@ from webapp.applications.labels import USER_STATUS_LABELS
 from webapp.auth.forms import first_error
 from webapp.auth.models import User
 from webapp.guard import requires_role
+from webapp.audit.kinds import KIND_LABELS
 from webapp.review import service
+from webapp.review.report import DETAIL_LIMIT
 from webapp.review.forms import SignOffForm
 from webapp.review.labels import SHOWN_LABELS, STATE_LABELS
 from webapp.review.models import AccessReview
@@ -56,6 +58,16 @@ def make_blueprint() -> Blueprint:
     @requires_role("sysadmin", "responsible")
     def show(review_id: int) -> tuple[str, int]:
         return _show(_find(review_id))
+
+    @bp.get("/reviews/<int:review_id>/people/<login_id>")
+    @requires_role("sysadmin", "responsible")
+    def person(review_id: int, login_id: str) -> str:
+        try:
+            detail = service.person_detail(_viewer(), review_id, login_id, origin())
+        except service.NotFound:
+            abort(404)
+        return render_template("review/person.html", detail=detail, kind_labels=KIND_LABELS,
+                               limit=DETAIL_LIMIT)
 
     @bp.post("/reviews/<int:review_id>/sign")
     @requires_role("sysadmin", "responsible")

@@ -9,7 +9,7 @@ sign-offs through, and the report is stored with it.
 """
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from flask import current_app
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import clock
 from webapp.audit import service as audit
+from webapp.audit.models import AuditEvent
 from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.database import read_only
@@ -174,3 +175,27 @@ def sign_off(viewer: User, review_id: int, comment: str, origin: Origin) -> Acce
                  totals=asdict(report.totals))
     db.session.commit()
     return db.session.get(AccessReview, review.id, populate_existing=True)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class PersonDetail:
+    review: AccessReview
+    person: User
+    entries: list[AuditEvent]
+    cut: bool  # more than reports.DETAIL_LIMIT entries: the newest are not shown
+
+
+def person_detail(viewer: User, review_id: int, login_id: str, origin: Origin) -> PersonDetail:
+    """What one of the organisation's people did in the review's month, entry by entry, for whoever
+    may see the review; another organisation's person (or nobody) is NotFound. The reading is audited."""
+    review = find(viewer, review_id)
+    person = db.session.scalar(select(User).where(User.login_id == login_id[:40],
+                                                  User.organisation_id == review.organisation_id))
+    if person is None:
+        raise NotFound()
+    with read_only(db.session):
+        entries = reports.entries_of(review.organisation_id, person.id, Month.parse(review.month))
+    audit.record("review.person_viewed", origin=origin, actor_id=viewer.id, organisation_id=review.organisation_id,
+                 target=person.login_id, review_id=review.id, month=review.month)
+    db.session.commit()
+    return PersonDetail(review, person, entries[:reports.DETAIL_LIMIT], len(entries) > reports.DETAIL_LIMIT)
