@@ -48,6 +48,9 @@ def test_system_administrator_suspends_and_resumes_a_whole_organisation(app, wor
     assert responsible.get("/dashboard").status_code == 303
     assert city.get("/dashboard").status_code == 200
     assert "利用規約違反の疑い" in smtp.last_to(world.grid_responsible.email).text
+    # The operators are told too (found by review), without the reason, which is for those who govern
+    told = smtp.last_to(world.grid_operator.email).text
+    assert world.grid.name in told and "利用規約違反の疑い" not in told
     [entry] = steps.audit_entries("organisation.suspended")
     assert entry.organisation_id == world.grid.id and '"ended_sessions": 2' in entry.details
 

@@ -200,6 +200,7 @@ def _tell_organisation(organisation: Organisation, reason: str) -> None:
     subject = (_("Sekisho: use by your organisation has been suspended") if organisation.status == "suspended"
                else _("Sekisho: use by your organisation has been resumed"))
     for person in people:
-        if person.has_role("responsible", "org_admin"):
-            outbox.enqueue(person.email, subject, "account_organisation_status",
-                           reader=person, organisation=organisation, reason=reason)
+        # Everyone hears why they cannot sign in; the reason is for those who govern the organisation.
+        governs = person.has_role("responsible", "org_admin")
+        outbox.enqueue(person.email, subject, "account_organisation_status",
+                       reader=person, organisation=organisation, reason=reason if governs else "")
