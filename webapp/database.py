@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from flask import Flask, current_app
 from sqlalchemy import DateTime, create_engine, event, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
@@ -121,7 +121,11 @@ def _make_engine(url: str, busy_seconds: int) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A server that stops answering (a failover, a dropped network) must not hold a request, and a
+    # waitress thread with it, for the minutes TCP would wait: connecting and unacknowledged
+    # traffic give up after the same wait as a lock.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         connect_args={"connect_timeout": busy_seconds, "tcp_user_timeout": busy_seconds * 1000})
 
 
 def is_busy(error: BaseException | None) -> bool:
@@ -136,21 +140,21 @@ def is_busy(error: BaseException | None) -> bool:
 
 
 def is_unreachable(error: BaseException | None) -> bool:
-    """A connection-level database error, and a new connection fails too: the server is down or
-    the network to it is (worth a retry later, not a fault of the request). Probes only on errors."""
-    if not isinstance(error, DBAPIError) or not isinstance(error, (OperationalError, InterfaceError)):
+    """The database server refused or lost the connection (down, restarting, out of reach): worth
+    a retry later, not a fault of the request. Told by the error itself, never by connecting again
+    (a server that does not answer would hold the request a second time)."""
+    if not isinstance(error, (OperationalError, InterfaceError)):
         return False
-    from webapp.extensions import db
-
-    try:
-        probe = db.engine.raw_connection()  # the driver's own: no BEGIN IMMEDIATE waiting for a lock
-        try:
-            probe.cursor().execute("SELECT 1")
-        finally:
-            probe.close()
-    except Exception:
+    if error.connection_invalidated:
         return True
-    return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate:  # PostgreSQL: connection exceptions, and shutting down or starting up
+        return sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}
+    text = str(error.orig).lower()
+    # psycopg's failures to connect carry no SQLSTATE; a wrong password or database name is a
+    # setting to correct, not an outage (the usual error page, and the log says which).
+    return text.startswith(("connection failed", "connection timeout")) and "authentication" not in text \
+        and "does not exist" not in text
 
 
 class PinnedSession(Session):

@@ -140,3 +140,26 @@ def test_a_database_server_that_is_down_answers_503_not_an_unexpected_error(tmp_
             assert response.headers["Retry-After"] and response.headers["X-Content-Type-Options"] == "nosniff"
     posted = app.test_client().post("/login", data={"login_id": "x", "password": "y"})
     assert posted.status_code == 503
+
+
+def test_a_database_server_that_does_not_answer_holds_no_request_for_long(tmp_path, clock):
+    """Found by review: a server that accepts connections and never answers (a failover, a dropped
+    network) held each request for the minutes TCP waits. It now waits as long as for a lock."""
+    import socket
+    import time
+
+    from webapp import create_app
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "CLOCK": clock, "PORTAL_SCHEDULER": False,
+                          "PORTAL_SECRET_KEY": "k" * 32, "PORTAL_DATABASE_BUSY_SECONDS": 1,
+                          "PORTAL_DATABASE_URL": f"postgresql://sekisho@127.0.0.1:{silent.getsockname()[1]}/sekisho"})
+        started = time.monotonic()
+        response = app.test_client().get("/login")
+        assert response.status_code == 503 and "Temporarily unavailable" in response.get_data(as_text=True)
+        assert time.monotonic() - started < 10  # libpq's shortest connect timeout is 2 s
+    finally:
+        silent.close()
