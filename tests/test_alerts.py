@@ -359,8 +359,12 @@ def test_the_sharing_detector_can_be_switched_off(make_app, smtp, world_factory)
 
 def test_a_session_cookie_sent_by_another_browser_ends_the_session_and_raises_an_alert(app, world, smtp):
     """Found by review: a copied cookie worked from anywhere until the session timed out."""
-    owner = _browser(app, "198.51.100.7")
+    chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
+    owner = _browser(app, "198.51.100.7", agent=chrome)
     sign_in_with_code(owner, smtp, world.grid_operator)
+    # The same browser updated and relaunched (session cookies kept) is still the owner's.
+    owner.environ_base["HTTP_USER_AGENT"] = chrome.replace("Chrome/130.0", "Chrome/131.0")
+    assert is_signed_in(owner) and _alerts() == []
     thief = _browser(app, "203.0.113.77", agent="curl/8.5.0")
     for cookie in owner._cookies.values():
         thief.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
@@ -370,6 +374,7 @@ def test_a_session_cookie_sent_by_another_browser_ends_the_session_and_raises_an
     [alert] = _alerts()
     assert alert.kind == "session.browser_changed" and alert.user_id == world.grid_operator.id
     assert alert.ip == "203.0.113.77" and world.grid_operator.login_id in alert.summary
+    assert "curl" in alert.summary
     assert len(smtp.to(world.grid_responsible.email)) == 1
     [entry] = [e for e in audit_events("session.ended") if "browser_changed" in e.details]
     assert "curl/8.5.0" in entry.details

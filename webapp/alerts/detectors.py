@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from iptocc import country_code
 from sqlalchemy import bindparam, select
 
-from webapp import clock
+from webapp import agents, clock
 from webapp.alerts import service as alerts
 from webapp.audit.service import Origin
 from webapp.auth.models import ServerSession, User
@@ -87,7 +87,8 @@ def session_used_elsewhere(user_id: int, origin: Origin) -> None:
     if user is None:
         return
     alerts.raise_alert("session.browser_changed", alerts.in_both_languages(_l(
-        "A session of %(name)s (%(login_id)s) was used from %(ip)s by another browser than the one that signed in; "
-        "the session was ended.", name=user.name, login_id=user.login_id, ip=origin.ip[:64] or "?")),
+        "A session of %(name)s (%(login_id)s) was used from %(ip)s by another kind of browser (%(browser)s) than "
+        "the one that signed in; the session was ended.", name=user.name, login_id=user.login_id,
+        ip=origin.ip[:64] or "?", browser=agents.describe(origin.user_agent) or "?")),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin,
         browser=origin.user_agent)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
-from webapp import clock
+from webapp import agents, clock
 from webapp.audit import service as audit
 from webapp.auth import hooks, lookup
 from webapp.auth.models import PendingLogin, ServerSession, User
@@ -110,6 +110,13 @@ def _holder_unavailable(record: Row[Any]) -> tuple[str | None, User | None]:
     return None, user
 
 
+def _another_browser(signed_in_with: str, now: str) -> bool:
+    """The cookie came from another kind of browser or system than the one that signed in: copied
+    or stolen. Compared as a person would name them ("Chrome / Windows"), not character by
+    character: the same browser changes its version when it updates and relaunches."""
+    return agents.describe(signed_in_with) != agents.describe(now)
+
+
 class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         token = request.cookies.get(cookie_name(app))
@@ -141,11 +148,13 @@ class ServerSessionInterface(SessionInterface):
         reason = _expired(record, app)
         if not reason:
             reason, holder = _holder_unavailable(record)
-        if not reason and record.authenticated_at is not None and record.user_agent != origin.user_agent:
-            # The cookie came from another browser than the one that signed in: copied or stolen.
+        if not reason and record.authenticated_at is not None and _another_browser(record.user_agent, origin.user_agent):
             reason = "browser_changed"
         if reason:
-            if record.user_id is not None:
+            # Of parallel requests with this cookie (PostgreSQL runs them side by side), the one
+            # that deletes the row tells of it: one audit entry, one alert.
+            ended = db.session.execute(_DELETE_BY_ID, {"sid": record.id}).rowcount
+            if ended and record.user_id is not None:
                 audit.record(
                     "session.expired" if reason in {"idle", "absolute"} else "session.ended",
                     actor_id=record.user_id,
@@ -153,11 +162,10 @@ class ServerSessionInterface(SessionInterface):
                     reason=reason, **({"used_from": origin.ip, "used_by": origin.user_agent}
                                       if reason == "browser_changed" else {}),
                 )
-            db.session.execute(_DELETE_BY_ID, {"sid": record.id})
             db.session.commit()
             fresh = PortalSession()
             fresh["_expired"] = reason
-            if reason == "browser_changed":
+            if ended and reason == "browser_changed":
                 fresh.taken_elsewhere = (record.user_id, origin)  # told once the session is open
             return fresh
         try:
