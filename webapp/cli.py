@@ -176,8 +176,9 @@ def audit_verify_command() -> None:
 
     try:
         recorded = anchor.read()
-    except anchor.AnchorUnreadable as garbled:
-        click.echo(f"portal: {garbled}", err=True)
+        anchor.check_same_log(recorded)
+    except (anchor.AnchorUnreadable, anchor.OtherLog) as unusable:
+        click.echo(f"portal: {unusable}", err=True)
         sys.exit(1)
     report = verify_chain(recorded)
     if report.first_broken_id is not None:
@@ -185,14 +186,14 @@ def audit_verify_command() -> None:
         sys.exit(1)
     if report.anchor_missing is not None:
         click.echo(f"broken: the log ends before entry {report.anchor_missing}, which was recorded in "
-                   f"{anchor.FILE_NAME}: entries were removed from its end ({report.checked} entries are intact; "
-                   f"after restoring an older backup this is expected: then remove {anchor.FILE_NAME})")
+                   f"{anchor.FILE_NAME}: entries were removed from its end ({report.checked} entries are intact)")
         sys.exit(1)
     if report.anchor_differs is not None:
         click.echo(f"broken: entry {report.anchor_differs} is not the one recorded in {anchor.FILE_NAME}: the log "
                    f"was rewritten up to there ({report.checked} entries before it chain together)")
         sys.exit(1)
-    anchor.move_to_head()
+    if report.last is not None:
+        anchor.move_to(*report.last)
     click.echo(f"ok: {report.checked} entries, chain intact")
 
 

@@ -102,3 +102,41 @@ def test_the_scheduler_raises_an_alert_when_the_recorded_entry_is_gone(app, worl
     [alert] = [a for a in db.session.query(Alert) if a.kind == "audit.log_altered"]
     assert "改ざん" in alert.summary
     assert "監査ログ" in smtp.last_to(world.sysadmin.email).text
+
+
+def test_an_anchor_of_another_log_is_named_as_such(app, tmp_path):
+    """Found by review: after restoring an older backup (or another database under the same
+    instance folder) the anchor was taken for a cut log, and the scheduler alerted again and again."""
+    import json
+    from pathlib import Path
+
+    from webapp.audit.feature import _move_anchor_job
+
+    _write_entries(3)
+    assert _verify(app).exit_code == 0
+    anchor_file = Path(app.instance_path) / "audit-anchor.json"
+    assert oct(anchor_file.stat().st_mode & 0o777) == "0o644"  # readable by the portal whoever verified
+    stored = json.loads(anchor_file.read_text())
+    anchor_file.write_text(json.dumps({**stored, "first_hash": "f" * 64}))  # another log's
+    result = _verify(app)
+    assert result.exit_code == 1 and "belongs to another audit log" in result.output
+    _move_anchor_job(app)
+    assert db.session.query(Alert).count() == 0  # told by verify and the log, not alerted every hour
+    anchor_file.unlink()
+    assert _verify(app).exit_code == 0
+
+
+def test_the_same_damage_is_alerted_once(app, world, smtp):
+    from webapp.audit.feature import _move_anchor_job
+
+    _write_entries(3)
+    _move_anchor_job(app)
+    _as_the_database_owner([("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)", {})])
+    _move_anchor_job(app)
+    db.session.rollback()
+    [alert] = [a for a in db.session.query(Alert) if a.kind == "audit.log_altered"]
+    alert.state = "closed"  # handled: compared with a backup
+    db.session.commit()
+    _move_anchor_job(app)  # five minutes later: the anchor still shows the same damage
+    db.session.rollback()
+    assert len([a for a in db.session.query(Alert) if a.kind == "audit.log_altered"]) == 1

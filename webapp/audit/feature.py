@@ -1,6 +1,7 @@
 """Audit log: the system administrator's page, its navigation entry and the anchor's job."""
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask
@@ -26,12 +27,24 @@ def _move_anchor_job(_app: Flask) -> object:
     try:
         return anchor.move_to_head()
     except anchor.AnchorBroken as broken:
+        if _already_raised(broken.entry_id):  # once per damage, not again after it is closed
+            return None
         alerts.raise_alert("audit.log_altered", alerts.in_both_languages(_l(
             "Audit log entry %(id)d is gone or differs from the one recorded outside the database: the log was cut "
             "or rewritten. Run `portal audit verify` and compare with a backup.", id=broken.entry_id)),
             entry_id=broken.entry_id)
         db.session.commit()
         return None
-    except anchor.AnchorUnreadable as garbled:
-        log.error("%s", garbled)
+    except (anchor.AnchorUnreadable, anchor.OtherLog) as unusable:
+        log.error("%s", unusable)
         return None
+
+
+def _already_raised(entry_id: int) -> bool:
+    from sqlalchemy import select
+
+    from webapp.alerts.models import Alert
+    from webapp.extensions import db
+
+    raised = db.session.scalars(select(Alert.details).where(Alert.kind == "audit.log_altered")).all()
+    return any(json.loads(details).get("entry_id") == entry_id for details in raised)

@@ -108,6 +108,7 @@ class ChainReport:
     # The anchor's entry is gone (the log was cut) or differs (rewritten and hashed anew).
     anchor_missing: int | None = None
     anchor_differs: int | None = None
+    last: tuple[int, str] | None = None  # the last entry checked (id, hash): what a clean walk vouches for
 
     @property
     def intact(self) -> bool:
@@ -131,6 +132,7 @@ def verify_chain(anchor: Anchor | None = None) -> ChainReport:
     """Walk the chain from the first entry; with an anchor, its entry must be reached with its hash."""
     prev_hash = GENESIS
     checked = 0
+    last: tuple[int, str] | None = None
     for entry in _in_order():
         if entry.prev_hash != prev_hash or _digest(prev_hash, entry) != entry.hash:
             return ChainReport(checked=checked, first_broken_id=entry.id)
@@ -140,6 +142,7 @@ def verify_chain(anchor: Anchor | None = None) -> ChainReport:
             anchor = None  # reached as recorded
         prev_hash = entry.hash
         checked += 1
+        last = (entry.id, entry.hash)
     if anchor is not None:
         return ChainReport(checked=checked, first_broken_id=None, anchor_missing=anchor.entry_id)
-    return ChainReport(checked=checked, first_broken_id=None)
+    return ChainReport(checked=checked, first_broken_id=None, last=last)
