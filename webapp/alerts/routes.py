@@ -25,7 +25,8 @@ def _page(shown: str, error: str | None = None, status: int = 200, number: int =
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return render_template("alerts/index.html", page=service.visible(user, SHOWN[shown], number), shown=shown,
                            error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS,
-                           may_handle=lambda alert: service.may_handle(user, alert)), status
+                           may_handle=lambda alert: service.may_handle(user, alert),
+                           may_acknowledge=lambda alert: service.may_acknowledge(user, alert)), status
 
 
 def _act(change: Callable[[User], object], done: str, refused_status: int) -> BaseResponse | tuple[str, int]:

@@ -49,10 +49,15 @@ class AboutThemselves(Invalid):
 
 def may_handle(viewer: User, alert: Alert) -> bool:
     """Whoever an alert is about (a responsible person who also exports records, say) does not
-    acknowledge or close it: another responsible person or a system administrator does. When
-    there is nobody else (the only system administrator), they may: an alert nobody can ever
-    close would stay on the page for good; their audit entries say who settled it."""
-    if alert.user_id != viewer.id:
+    close it: another responsible person or a system administrator does, with what they found."""
+    return alert.user_id != viewer.id
+
+
+def may_acknowledge(viewer: User, alert: Alert) -> bool:
+    """As may_handle; but when nobody else could (the only system administrator), they may mark it
+    seen. Closing stays with someone else: whoever holds that account must not be able to hide
+    the alert raised about it (another system administrator: `portal create-sysadmin`)."""
+    if may_handle(viewer, alert):
         return True
     return not [person for person in _readers(alert.organisation_id) if person.id != viewer.id]
 
@@ -185,16 +190,16 @@ def _find(viewer: User, alert_id: int) -> Alert:
     return alert
 
 
-def _find_to_handle(viewer: User, alert_id: int) -> Alert:
+def _find_to_handle(viewer: User, alert_id: int, closing: bool) -> Alert:
     alert = _find(viewer, alert_id)
-    if not may_handle(viewer, alert):
+    if not (may_handle(viewer, alert) if closing else may_acknowledge(viewer, alert)):
         raise AboutThemselves(_l("This alert is about your own account: another responsible person or a system "
                                  "administrator acknowledges and closes it."))
     return alert
 
 
 def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
-    alert = _find_to_handle(viewer, alert_id)
+    alert = _find_to_handle(viewer, alert_id, closing=False)
     if not change_if(db.session, alert, Alert.state == "open", state="acknowledged",
                      acknowledged_at=clock.now(), acknowledged_by_id=viewer.id):
         raise Invalid(_l("Only an open alert can be acknowledged."))
@@ -205,7 +210,7 @@ def acknowledge(viewer: User, alert_id: int, origin: Origin) -> Alert:
 
 
 def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
-    alert = _find_to_handle(viewer, alert_id)
+    alert = _find_to_handle(viewer, alert_id, closing=True)
     if alert.state == "closed":
         raise Invalid(_l("This alert is already closed."))
     if not comment:
