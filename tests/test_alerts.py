@@ -397,3 +397,15 @@ def test_spraying_the_ids_of_organisations_tells_their_responsible_people(app, w
     assert len(smtp.to(world.sysadmin.email)) == 1
     page = _signed_in(app, smtp, world.grid_responsible).get("/alerts").get_data(as_text=True)
     assert SPRAYER in page
+
+
+def test_a_burst_tells_only_the_most_tried_organisations(app, world, smtp, monkeypatch):
+    """A sprayer naming the IDs of every organisation makes a few alerts, not one each (review)."""
+    from webapp.auth import ratelimit
+
+    monkeypatch.setattr(ratelimit, "ORGANISATIONS_TOLD", 1)
+    sprayer = _browser(app, SPRAYER)
+    for victim in (world.grid_operator, world.city_operator, world.grid_operator2):
+        submit_password(sprayer, victim.login_id, "Winter2025!Winter2025!")
+    assert submit_password(sprayer, world.city_admin.login_id, "Winter2025!Winter2025!").status_code == 429
+    assert {a.organisation_id for a in _alerts()} == {None, world.grid.id}

@@ -25,6 +25,7 @@ from webapp.orgs.models import Organisation
 from webapp.extensions import db
 
 FAILURE_PREFIX = "login-failure:"
+ORGANISATIONS_TOLD = 5  # of one burst, the organisations whose responsible people get its alert
 
 
 class TooManyAttempts(Exception):
@@ -94,12 +95,17 @@ _DAY = timedelta(hours=24)
 def _tell_the_organisations_tried(network: str, since: datetime, origin: Origin, minutes: int) -> None:
     """The burst named accounts of these organisations: their responsible people hear of it too
     (a sprayer tries the IDs of many). Read from the failures' audit entries, at burst time only."""
+    # This address's entries only (an IPv6 block's by its leading groups, then exactly).
+    leading = network.split("/")[0].split("::")[0]
     tried: dict[int, int] = {}
     for ip, organisation_id in db.session.execute(select(AuditEvent.ip, AuditEvent.organisation_id).where(
-            AuditEvent.kind == "login.failed", AuditEvent.at >= since, AuditEvent.organisation_id.is_not(None))):
+            AuditEvent.kind == "login.failed", AuditEvent.at >= since, AuditEvent.organisation_id.is_not(None),
+            AuditEvent.ip == network if "/" not in network else AuditEvent.ip.like(f"{leading}%"))):
         if client_network(ip) == network:
             tried[organisation_id] = tried.get(organisation_id, 0) + 1
-    for organisation_id, count in sorted(tried.items()):
+    # The most tried few: a sprayer naming the IDs of every organisation must not make an alert each.
+    most_tried = sorted(tried.items(), key=lambda item: (-item[1], item[0]))[:ORGANISATIONS_TOLD]
+    for organisation_id, count in most_tried:
         organisation = db.session.get(Organisation, organisation_id)
         alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
             "%(n)d failed sign-ins from %(ip)s within %(minutes)d minutes named accounts of %(organisation)s; "
