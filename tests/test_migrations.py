@@ -75,3 +75,29 @@ def test_a_database_of_the_first_release_upgrades_and_keeps_its_people(make_app)
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection, opts=COMPARE), Base.metadata)
         assert diff == []
+
+
+def test_facility_ids_stored_full_width_are_read_as_the_importer_reads_them(make_app):
+    """Found by review: the importer reads IDs in NFKC now; one stored earlier as 「ＡＢ０１」 would
+    have become a second facility at the next import of AB01. One already taken stays as it was."""
+    from alembic import command
+    from sqlalchemy import text
+
+    app = make_app()
+    with app.app_context():
+        drop_schema()
+        config = migrate.alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0012")
+        row = ("INSERT INTO facility_records (facility_id, operator_name, representative_name, operator_address,"
+               " certified_on, energy_source, capacity_kw, prefecture, location_address, plant_name, supply_area,"
+               " panel_maker, panel_model, updated_at) VALUES (:fid, '会社', '', '', '2019-04-01', 'solar', 10,"
+               " '東京都', '', '', 'tokyo', '', '', '2025-01-01 00:00:00')")
+        with db.engine.begin() as connection:
+            for facility_id in ("ＡＢ０１", "CD02", "ＣＤ０２", "EF03"):
+                connection.execute(text(row), {"fid": facility_id})
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as connection:
+        ids = sorted(r[0] for r in connection.execute(text("SELECT facility_id FROM facility_records")))
+    assert ids == ["AB01", "CD02", "EF03", "ＣＤ０２"]
