@@ -47,8 +47,11 @@ APPEND_ONLY_SQLITE = (
     "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
 )
 APPEND_ONLY_POSTGRESQL = (
-    "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$",
+    # Functions outlive dropped tables: one made earlier (perhaps by another role, which this role
+    # could not replace) is used as it is.
+    "DO $do$ BEGIN CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$fn$ BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $fn$; "
+    "EXCEPTION WHEN duplicate_function THEN NULL; END $do$",
     "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
     "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
     "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
