@@ -30,13 +30,23 @@ class LiveServer:
         self.app = app
         self.server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="sekisho-test")
         self.url = f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.stopping = False
+
+    def _serve(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            if not self.stopping:
+                raise
+            # stop() closed the sockets under the loop's select(): the end of the test, not a fault
 
     def start(self) -> "LiveServer":
         self.thread.start()
         return self
 
     def stop(self) -> None:
+        self.stopping = True
         self.server.close()
 
 
