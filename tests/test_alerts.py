@@ -367,6 +367,9 @@ def test_a_session_cookie_sent_by_another_browser_ends_the_session_and_raises_an
     # The same browser updated and relaunched (session cookies kept) is still the owner's.
     owner.environ_base["HTTP_USER_AGENT"] = chrome.replace("Chrome/130.0", "Chrome/131.0")
     assert is_signed_in(owner) and _alerts() == []
+    # "Desktop site" (on a tablet, a phone) names another system: the same browser all the same.
+    owner.environ_base["HTTP_USER_AGENT"] = chrome.replace("Windows NT 10.0; Win64; x64", "X11; Linux x86_64")
+    assert is_signed_in(owner) and _alerts() == []
     thief = _browser(app, "203.0.113.77", agent="curl/8.5.0")
     for cookie in owner._cookies.values():
         thief.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)

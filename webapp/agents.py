@@ -21,3 +21,8 @@ def describe(agent: str) -> str:
         return browser or system
     shown = re.sub(r"\s+", " ", agent).strip()
     return shown if len(shown) <= 24 else shown[:23] + "…"
+
+
+def browser_of(agent: str) -> str:
+    """The browser's name alone ("Chrome"), or the whole description when it is not one we know."""
+    return next((name for marker, name in _BROWSERS if marker in agent), "") or describe(agent)

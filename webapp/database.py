@@ -124,8 +124,10 @@ def _make_engine(url: str, busy_seconds: int) -> Engine:
     # A server that stops answering (a failover, a dropped network) must not hold a request, and a
     # waitress thread with it, for the minutes TCP would wait: connecting and unacknowledged
     # traffic give up after the same wait as a lock.
+    given = make_url(url).query  # what the URL sets itself stays as it says
+    waits = {"connect_timeout": busy_seconds, "tcp_user_timeout": busy_seconds * 1000}
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         connect_args={"connect_timeout": busy_seconds, "tcp_user_timeout": busy_seconds * 1000})
+                         connect_args={k: v for k, v in waits.items() if k not in given})
 
 
 def is_busy(error: BaseException | None) -> bool:
@@ -153,8 +155,9 @@ def is_unreachable(error: BaseException | None) -> bool:
     text = str(error.orig).lower()
     # psycopg's failures to connect carry no SQLSTATE; a wrong password or database name is a
     # setting to correct, not an outage (the usual error page, and the log says which).
-    return text.startswith(("connection failed", "connection timeout")) and "authentication" not in text \
-        and "does not exist" not in text
+    if not text.startswith(("connection failed", "connection timeout", "failed to resolve host")):
+        return False
+    return not any(setting in text for setting in ("authentication", "does not exist", "pg_hba.conf", "ssl"))
 
 
 class PinnedSession(Session):

@@ -89,6 +89,6 @@ def session_used_elsewhere(user_id: int, origin: Origin) -> None:
     alerts.raise_alert("session.browser_changed", alerts.in_both_languages(_l(
         "A session of %(name)s (%(login_id)s) was used from %(ip)s by another kind of browser (%(browser)s) than "
         "the one that signed in; the session was ended.", name=user.name, login_id=user.login_id,
-        ip=origin.ip[:64] or "?", browser=agents.describe(origin.user_agent) or "?")),
+        ip=origin.ip[:64] or "?", browser=agents.browser_of(origin.user_agent) or "?")),
         organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin,
         browser=origin.user_agent)

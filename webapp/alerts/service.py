@@ -193,6 +193,10 @@ def _find(viewer: User, alert_id: int) -> Alert:
 def _find_to_handle(viewer: User, alert_id: int, closing: bool) -> Alert:
     alert = _find(viewer, alert_id)
     if not (may_handle(viewer, alert) if closing else may_acknowledge(viewer, alert)):
+        if may_acknowledge(viewer, alert):  # the only one who could: closing needs someone else
+            raise AboutThemselves(_l("This alert is about your own account and nobody else can handle it: you may "
+                                     "mark it seen; closing it needs another system administrator (portal "
+                                     "create-sysadmin)."))
         raise AboutThemselves(_l("This alert is about your own account: another responsible person or a system "
                                  "administrator acknowledges and closes it."))
     return alert

@@ -73,9 +73,9 @@ def read() -> Anchor | None:
 def check_same_log(anchor: Anchor | None) -> None:
     """OtherLog when the database's first entry is not the anchor's."""
     if anchor is not None and anchor.first_hash and db.session.scalar(_FIRST) not in (None, anchor.first_hash):
-        raise OtherLog(f"{_path()} belongs to another audit log (its first entry differs): after restoring an "
-                       f"older backup or changing PORTAL_DATABASE_URL this is expected, remove the file; "
-                       "otherwise the whole log was rewritten")
+        raise OtherLog(f"{_path()} names another first entry than this audit log's: either the log was rewritten "
+                       "from its first entry, or the database was replaced (an older backup restored, "
+                       "PORTAL_DATABASE_URL changed); only in the second case remove the file")
 
 
 @contextmanager
@@ -83,12 +83,13 @@ def _locked() -> Iterator[None]:
     """One process at a time reads, compares and writes the file (the scheduler, a command)."""
     path = _path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    # Read-only suffices for flock, so whichever account made the file, the other can lock it.
+    descriptor = os.open(path.with_suffix(".lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def move_to(entry_id: int, entry_hash: str) -> Anchor:

@@ -26,25 +26,26 @@ def _move_anchor_job(_app: Flask) -> object:
 
     try:
         return anchor.move_to_head()
-    except anchor.AnchorBroken as broken:
-        if _already_raised(broken.entry_id):  # once per damage, not again after it is closed
+    except (anchor.AnchorBroken, anchor.OtherLog):
+        recorded = anchor.read()
+        if recorded is None or _already_raised(recorded):  # once per damage, not again after it is closed
             return None
         alerts.raise_alert("audit.log_altered", alerts.in_both_languages(_l(
             "Audit log entry %(id)d is gone or differs from the one recorded outside the database: the log was cut "
-            "or rewritten. Run `portal audit verify` and compare with a backup.", id=broken.entry_id)),
-            entry_id=broken.entry_id)
+            "or rewritten. Run `portal audit verify` and compare with a backup.", id=recorded.entry_id)),
+            entry_id=recorded.entry_id, entry_hash=recorded.hash)
         db.session.commit()
         return None
-    except (anchor.AnchorUnreadable, anchor.OtherLog) as unusable:
+    except anchor.AnchorUnreadable as unusable:
         log.error("%s", unusable)
         return None
 
 
-def _already_raised(entry_id: int) -> bool:
+def _already_raised(recorded: anchor.Anchor) -> bool:
     from sqlalchemy import select
 
     from webapp.alerts.models import Alert
     from webapp.extensions import db
 
     raised = db.session.scalars(select(Alert.details).where(Alert.kind == "audit.log_altered")).all()
-    return any(json.loads(details).get("entry_id") == entry_id for details in raised)
+    return any(json.loads(details).get("entry_hash") == recorded.hash for details in raised)

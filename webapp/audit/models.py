@@ -48,10 +48,18 @@ APPEND_ONLY_SQLITE = (
 )
 APPEND_ONLY_POSTGRESQL = (
     # Functions outlive dropped tables: one made earlier (perhaps by another role, which this role
-    # could not replace) is used as it is.
-    "DO $do$ BEGIN CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    # could not replace) is used, but only if it is this one: another role's function of that name
+    # that let changes through would make the triggers no-ops.
+    "DO $do$ BEGIN "
+    "IF NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE p.proname = 'audit_events_append_only' AND n.nspname = current_schema()) THEN "
+    "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
     "$fn$ BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $fn$; "
-    "EXCEPTION WHEN duplicate_function THEN NULL; END $do$",
+    "ELSIF NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE p.proname = 'audit_events_append_only' AND n.nspname = current_schema() "
+    "AND p.prosrc = ' BEGIN RAISE EXCEPTION ''audit_events is append-only''; END ') THEN "
+    "RAISE EXCEPTION 'a function audit_events_append_only() exists that does not refuse changes: drop it'; "
+    "END IF; END $do$",
     "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
     "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
     "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "

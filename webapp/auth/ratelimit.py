@@ -26,6 +26,7 @@ from webapp.extensions import db
 
 FAILURE_PREFIX = "login-failure:"
 ORGANISATIONS_TOLD = 5  # of one burst, the organisations whose responsible people get its alert
+FAILURES_READ = 20_000  # of the window's failed sign-ins, to find the organisations a burst tried
 
 
 class TooManyAttempts(Exception):
@@ -95,12 +96,12 @@ _DAY = timedelta(hours=24)
 def _tell_the_organisations_tried(network: str, since: datetime, origin: Origin, minutes: int) -> None:
     """The burst named accounts of these organisations: their responsible people hear of it too
     (a sprayer tries the IDs of many). Read from the failures' audit entries, at burst time only."""
-    # This address's entries only (an IPv6 block's by its leading groups, then exactly).
-    leading = network.split("/")[0].split("::")[0]
+    # Compared as networks, not as text (an IPv4-mapped or differently written address is the same
+    # client); at most a bounded window of the newest failures is read.
     tried: dict[int, int] = {}
     for ip, organisation_id in db.session.execute(select(AuditEvent.ip, AuditEvent.organisation_id).where(
-            AuditEvent.kind == "login.failed", AuditEvent.at >= since, AuditEvent.organisation_id.is_not(None),
-            AuditEvent.ip == network if "/" not in network else AuditEvent.ip.like(f"{leading}%"))):
+            AuditEvent.kind == "login.failed", AuditEvent.at >= since, AuditEvent.organisation_id.is_not(None))
+            .order_by(AuditEvent.at.desc()).limit(FAILURES_READ)):
         if client_network(ip) == network:
             tried[organisation_id] = tried.get(organisation_id, 0) + 1
     # The most tried few: a sprayer naming the IDs of every organisation must not make an alert each.

@@ -111,10 +111,10 @@ def _holder_unavailable(record: Row[Any]) -> tuple[str | None, User | None]:
 
 
 def _another_browser(signed_in_with: str, now: str) -> bool:
-    """The cookie came from another kind of browser or system than the one that signed in: copied
-    or stolen. Compared as a person would name them ("Chrome / Windows"), not character by
-    character: the same browser changes its version when it updates and relaunches."""
-    return agents.describe(signed_in_with) != agents.describe(now)
+    """The cookie came from another browser than the one that signed in ("Chrome", "Firefox",
+    curl): copied or stolen. Not its version, which an update and relaunch changes, nor the system
+    it names, which "desktop site" switches (an iPad's Safari says macOS then)."""
+    return agents.browser_of(signed_in_with) != agents.browser_of(now)
 
 
 class ServerSessionInterface(SessionInterface):

@@ -1,5 +1,5 @@
 """facility_records.facility_id in NFKC, as the importer now reads it (a full-width ID typed by an
-IME is the same facility); an ID whose NFKC form is already taken is left as it is
+IME is the same facility); an ID whose NFKC form is taken, or longer than the column, is left as it is
 
 Revision ID: 0013
 Revises: 0012
@@ -22,7 +22,7 @@ def upgrade() -> None:
     taken = {facility_id for _id, facility_id in rows}
     for record_id, facility_id in rows:
         normal = unicodedata.normalize("NFKC", facility_id)
-        if normal != facility_id and normal not in taken:
+        if normal != facility_id and normal not in taken and len(normal) <= 20:  # ㍻ → 平成 grows
             bind.execute(sa.text("UPDATE facility_records SET facility_id = :normal WHERE id = :record_id"),
                          {"normal": normal, "record_id": record_id})
             taken.add(normal)
