@@ -14,6 +14,17 @@ from webapp.records.search_index import is_search_index
 COMPARE = {"compare_type": True, "include_name": lambda name, type_, _parents: not is_search_index(name, type_)}
 
 
+def _schema_at(revision: str) -> None:
+    """The database as an older release left it: empty, then migrated up to that revision only."""
+    from alembic import command
+
+    drop_schema()
+    config = migrate.alembic_config()
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
 def test_migrations_create_exactly_the_models_schema(make_app):
     app = make_app()
     with app.app_context():
@@ -43,16 +54,11 @@ def test_portal_init_is_idempotent_and_keeps_data(make_app):
 def test_a_database_of_the_first_release_upgrades_and_keeps_its_people(make_app):
     """SPEC §9: an upgrade keeps the data. A database left at revision 0001 (before dormancy,
     notices and alerts) with a person in it goes through `portal init` to the current schema."""
-    from alembic import command
     from sqlalchemy import text
 
     app = make_app()
     with app.app_context():
-        drop_schema()
-        config = migrate.alembic_config()
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0001")
+        _schema_at("0001")
         with db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO organisations (name, category, area, status, security_manager_name,"
@@ -80,16 +86,11 @@ def test_a_database_of_the_first_release_upgrades_and_keeps_its_people(make_app)
 def test_facility_ids_stored_full_width_are_read_as_the_importer_reads_them(make_app):
     """Found by review: the importer reads IDs in NFKC now; one stored earlier as 「ＡＢ０１」 would
     have become a second facility at the next import of AB01. One already taken stays as it was."""
-    from alembic import command
     from sqlalchemy import text
 
     app = make_app()
     with app.app_context():
-        drop_schema()
-        config = migrate.alembic_config()
-        with db.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0012")
+        _schema_at("0012")
         row = ("INSERT INTO facility_records (facility_id, operator_name, representative_name, operator_address,"
                " certified_on, energy_source, capacity_kw, prefecture, location_address, plant_name, supply_area,"
                " panel_maker, panel_model, updated_at) VALUES (:fid, '会社', '', '', '2019-04-01', 'solar', 10,"

@@ -87,15 +87,15 @@ def test_the_scheduler_raises_an_alert_when_the_recorded_entry_is_gone(app, worl
     from pathlib import Path
 
     from webapp import scheduler
-    from webapp.audit.feature import _move_anchor_job
+    from webapp.audit.watch import watch_anchor
 
     assert "audit-anchor" in [name for name, _job in scheduler.JOBS]
     _write_entries(3)
-    _move_anchor_job(app)  # records the head
+    watch_anchor(app)  # records the head
     assert (Path(app.instance_path) / "audit-anchor.json").is_file()
     _as_the_database_owner([("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)", {})])
     smtp.clear()
-    _move_anchor_job(app)  # its next run (the scheduler runs it every five minutes)
+    watch_anchor(app)  # its next run (the scheduler runs it every five minutes)
     outbox_flush = app.test_cli_runner().invoke(args=["mail", "flush"])
     assert outbox_flush.exit_code == 0
     db.session.rollback()
@@ -110,7 +110,7 @@ def test_an_anchor_of_another_log_is_named_as_such(app, tmp_path):
     import json
     from pathlib import Path
 
-    from webapp.audit.feature import _move_anchor_job
+    from webapp.audit.watch import watch_anchor
 
     _write_entries(3)
     assert _verify(app).exit_code == 0
@@ -122,8 +122,8 @@ def test_an_anchor_of_another_log_is_named_as_such(app, tmp_path):
     assert result.exit_code == 1 and "names another first entry" in result.output and "restored" in result.output
     # A restore and a log rewritten from its first entry look the same: alerted (once), never silent
     # (found by review: deleting entry 1 as well silenced the alert).
-    _move_anchor_job(app)
-    _move_anchor_job(app)
+    watch_anchor(app)
+    watch_anchor(app)
     db.session.rollback()
     assert [a.kind for a in db.session.query(Alert)] == ["audit.log_altered"]
     anchor_file.unlink()  # the operator's step after a restore
@@ -131,16 +131,16 @@ def test_an_anchor_of_another_log_is_named_as_such(app, tmp_path):
 
 
 def test_the_same_damage_is_alerted_once(app, world, smtp):
-    from webapp.audit.feature import _move_anchor_job
+    from webapp.audit.watch import watch_anchor
 
     _write_entries(3)
-    _move_anchor_job(app)
+    watch_anchor(app)
     _as_the_database_owner([("DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)", {})])
-    _move_anchor_job(app)
+    watch_anchor(app)
     db.session.rollback()
     [alert] = [a for a in db.session.query(Alert) if a.kind == "audit.log_altered"]
     alert.state = "closed"  # handled: compared with a backup
     db.session.commit()
-    _move_anchor_job(app)  # five minutes later: the anchor still shows the same damage
+    watch_anchor(app)  # five minutes later: the anchor still shows the same damage
     db.session.rollback()
     assert len([a for a in db.session.query(Alert) if a.kind == "audit.log_altered"]) == 1

@@ -46,10 +46,6 @@ class AnchorUnreadable(Exception):
 class AnchorBroken(Exception):
     """The entry the anchor names is gone or differs: the log was cut or rewritten."""
 
-    def __init__(self, entry_id: int) -> None:
-        super().__init__(entry_id)
-        self.entry_id = entry_id
-
 
 class OtherLog(Exception):
     """The anchor names another log's first entry: a restored backup or another database."""

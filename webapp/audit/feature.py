@@ -1,51 +1,15 @@
 """Audit log: the system administrator's page, its navigation entry and the anchor's job."""
 from __future__ import annotations
 
-import json
-import logging
-
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from webapp import scheduler, ui
-from webapp.audit import anchor
 from webapp.audit.routes import make_blueprint
-
-log = logging.getLogger(__name__)
+from webapp.audit.watch import watch_anchor
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(make_blueprint())
     ui.add_nav("audit.index", _l("Audit log"), "sysadmin")
-    scheduler.add_job("audit-anchor", _move_anchor_job, every_seconds=300)
-
-
-def _move_anchor_job(_app: Flask) -> object:
-    from webapp.alerts import service as alerts
-    from webapp.extensions import db
-
-    try:
-        return anchor.move_to_head()
-    except (anchor.AnchorBroken, anchor.OtherLog):
-        recorded = anchor.read()
-        if recorded is None or _already_raised(recorded):  # once per damage, not again after it is closed
-            return None
-        alerts.raise_alert("audit.log_altered", alerts.in_both_languages(_l(
-            "Audit log entry %(id)d is gone or differs from the one recorded outside the database: the log was cut "
-            "or rewritten. Run `portal audit verify` and compare with a backup.", id=recorded.entry_id)),
-            entry_id=recorded.entry_id, entry_hash=recorded.hash)
-        db.session.commit()
-        return None
-    except anchor.AnchorUnreadable as unusable:
-        log.error("%s", unusable)
-        return None
-
-
-def _already_raised(recorded: anchor.Anchor) -> bool:
-    from sqlalchemy import select
-
-    from webapp.alerts.models import Alert
-    from webapp.extensions import db
-
-    raised = db.session.scalars(select(Alert.details).where(Alert.kind == "audit.log_altered")).all()
-    return any(json.loads(details).get("entry_hash") == recorded.hash for details in raised)
+    scheduler.add_job("audit-anchor", watch_anchor, every_seconds=300)

@@ -30,6 +30,7 @@ def mail_not_sent() -> str:
 # Set while the mail with this browser's code could not be handed to the mail server yet.
 CODE_MAIL_WAITING = "code_mail_waiting"
 
+
 def _login_page(form: LoginForm | None, error: str | None = None, status: int = 200,
                 **extra: object) -> tuple[str, int]:
     """The form is None on a plain GET: the page's CSRF token comes from csrf_token()."""

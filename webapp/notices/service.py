@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-
-from flask_babel import lazy_gettext as _l
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
