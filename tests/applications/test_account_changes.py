@@ -36,7 +36,7 @@ def test_change_that_changes_nothing_or_takes_a_used_address_is_refused(world, b
     admin = browser_for(world.grid_admin)
     same = file(admin, kind="change", target=world.grid_operator.login_id, name=world.grid_operator.name)
     assert same.status_code == 400 and "changes nothing" in text_of(same)
-    taken = file(admin, kind="change", target=world.grid_operator.login_id, email=world.city_admin.email)
+    taken = file(admin, kind="change", target=world.grid_operator.login_id, email=world.grid_admin.email)
     assert taken.status_code == 400 and "already used" in text_of(taken)
     assert steps.count_applications() == 0
 
@@ -103,7 +103,7 @@ def test_approval_that_cannot_execute_changes_nothing(world, browser_for):
     # Meanwhile the address went to another account (e.g. onboarding by the system administrator).
     steps.update_user(world.city_operator.login_id, email="race@test.example")
     response = decide(browser_for(world.grid_responsible), application_id, "approve")
-    assert response.status_code == 400 and "taken" in text_of(response)
+    assert response.status_code == 400 and "used by another account" in text_of(response)
     assert steps.application(application_id).state == "submitted"
     assert steps.audit_entries("application.approved", application_id=application_id) == []
 

@@ -54,9 +54,9 @@ def test_add_needs_the_natural_person_confirmation(world, browser_for):
     assert steps.count_applications() == 0
 
 
-def test_add_refuses_an_address_of_another_open_account(world, browser_for):
+def test_add_refuses_an_address_of_another_open_account_of_the_organisation(world, browser_for):
     admin = browser_for(world.grid_admin)
-    response = file(admin, **add_user_fields(email=world.city_operator.email.upper()))
+    response = file(admin, **add_user_fields(email=world.grid_operator.email.upper()))
     assert response.status_code == 400
     assert "already used by another account" in text_of(response)
     assert steps.count_applications() == 0

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
+
 from tests.applications import steps
 from tests.applications.steps import add_user_fields, decide, file, filed_id, post, text_of
 
@@ -76,21 +78,83 @@ def test_the_same_story_for_the_system_administrator_is_allowed(world, browser_f
 
 
 def test_whether_an_address_is_in_use_is_told_only_to_a_complete_application_and_recorded(world, browser_for):
-    """Found by review: an incomplete form (no natural-person box) answered "already used" for
-    another organisation's people, filed nothing and left no trace: a silent probe."""
+    """Found by review: an incomplete form (no natural-person box) answered "already used", filed
+    nothing and left no trace: a silent probe. (Of the organisation's own people: see below.)"""
     from tests.auth.steps import audit_events
 
     admin = browser_for(world.grid_admin)
-    probe = add_user_fields(email=world.city_responsible.email)
+    probe = add_user_fields(email=world.grid_responsible.email)
     del probe["natural_person"]
     incomplete = file(admin, **probe)
     assert incomplete.status_code == 400 and "already used" not in text_of(incomplete)
     assert audit_events("application.address_refused") == []
-    complete = file(admin, **add_user_fields(email=world.city_responsible.email))
+    complete = file(admin, **add_user_fields(email=world.grid_responsible.email))
     assert complete.status_code == 400 and "already used by another account" in text_of(complete)
     (entry,) = audit_events("application.address_refused")
-    assert entry.actor_id == world.grid_admin.id and entry.target == world.city_responsible.email
+    assert entry.actor_id == world.grid_admin.id and entry.target == world.grid_responsible.email
     assert steps.count_applications() == 0
+
+
+def _alerts_of(kind: str) -> list:
+    from sqlalchemy import select
+
+    from webapp.alerts.models import Alert
+    from webapp.extensions import db
+
+    db.session.expire_all()
+    return list(db.session.scalars(select(Alert).where(Alert.kind == kind)))
+
+
+@pytest.mark.parametrize("holder", ["city_responsible", "sysadmin"])
+def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(world, browser_for, smtp, holder):
+    """Found by review: "already used by another account" for any address told an organisation's
+    administrator who has an account anywhere (the system administrators too), one form at a time.
+    Now such an address files like a free one; only the system administrators are alerted, and the
+    approval waits until the address is settled."""
+    held = getattr(world, holder)
+    admin = browser_for(world.grid_admin)
+    smtp.clear()
+    probe, free = (file(admin, **add_user_fields(email=held.email.upper())),
+                   file(admin, **add_user_fields(email="nobody.yet@test.example", name="別の 人")))
+    assert probe.status_code == free.status_code == 303
+    probe_id = filed_id(probe)
+    page = text_of(admin.get(f"/applications/{probe_id}"))
+    assert "used by another account" not in page and held.login_id not in page
+    [alert] = _alerts_of("application.address_held_elsewhere")
+    assert alert.organisation_id is None and alert.user_id == world.grid_admin.id
+    assert held.login_id in alert.summary_en and f"No. {probe_id}" in alert.summary_en
+    assert len(smtp.to(world.sysadmin.email)) == 1  # the alert; nobody of either organisation is told of it
+    for person in (world.grid_responsible, world.city_responsible, world.grid_admin):
+        assert not [m for m in smtp.to(person.email) if held.login_id in m.text]
+    assert held.login_id not in text_of(browser_for(world.grid_responsible).get("/alerts"))
+
+    refused = decide(browser_for(world.grid_responsible), probe_id, "approve")
+    assert refused.status_code == 400 and "used by another account" in text_of(refused)
+    assert steps.application(probe_id).state == "submitted"
+    assert steps.user(held.login_id).email == held.email  # nothing changed, no second account
+    assert "address-held" in browser_for(world.sysadmin).get(f"/applications/{probe_id}").get_data(as_text=True)
+    assert "address-held" not in browser_for(world.grid_responsible).get(f"/applications/{probe_id}").get_data(
+        as_text=True)
+
+
+def test_once_the_other_account_is_closed_the_held_address_can_be_approved(world, browser_for):
+    """A person moving between organisations: the old account is closed, then the new one is approved."""
+    probe_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email=world.city_operator.email)))
+    closing = filed_id(file(browser_for(world.city_admin), kind="remove", target=world.city_operator.login_id))
+    assert decide(browser_for(world.city_responsible), closing, "approve").status_code == 303
+    assert decide(browser_for(world.grid_responsible), probe_id, "approve").status_code == 303
+    added = steps.application(probe_id)
+    assert added.state == "approved" and steps.user_by_email(world.city_operator.email).organisation_id == world.grid.id
+
+
+def test_a_change_to_an_address_held_in_another_organisation_files_and_waits(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    response = file(admin, kind="change", target=world.grid_operator.login_id, email=world.city_operator.email)
+    application_id = filed_id(response)
+    assert [a.user_id for a in _alerts_of("application.address_held_elsewhere")] == [world.grid_admin.id]
+    refused = decide(browser_for(world.grid_responsible), application_id, "approve")
+    assert refused.status_code == 400
+    assert steps.user(world.grid_operator.login_id).email != world.city_operator.email
 
 
 def test_a_pending_application_of_another_organisation_reserves_no_address(world, browser_for):
@@ -101,5 +165,5 @@ def test_a_pending_application_of_another_organisation_reserves_no_address(world
     city_id = filed_id(file(city_admin, **add_user_fields(email="future.clerk@test.example", name="市 職員")))
     assert decide(browser_for(world.city_responsible), city_id, "approve").status_code == 303
     late = decide(browser_for(world.grid_responsible), grid_id, "approve")
-    assert late.status_code == 400 and "taken by another account in the meantime" in text_of(late)
+    assert late.status_code == 400 and "used by another account" in text_of(late)
     assert steps.application(grid_id).state == "submitted"

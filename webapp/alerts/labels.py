@@ -11,4 +11,5 @@ KIND_LABELS = {
     "login.outside_networks": _l("Sign-in from outside the allowed networks"),
     "records.bulk_export": _l("Bulk export of facility records"),
     "login.outside_country": _l("Sign-in from outside Japan"),
+    "application.address_held_elsewhere": _l("Application with another organisation's address"),
 }

@@ -2,7 +2,10 @@
 
 Nothing here writes. Every refusal is an Invalid with a message that says
 what to fix; a target outside the applicant's organisation reads exactly like
-an unknown ID, so a forged login ID learns nothing.
+an unknown ID, so a forged login ID learns nothing. Likewise an address held by
+an account of another organisation is not refused here (that would tell an
+administrator who has an account elsewhere): the application is filed, the
+system administrators are alerted, and the approval waits until they settle it.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from webapp.applications.models import GRANTABLE_ROLES, KINDS, OPEN_STATES, Appl
 from webapp.auth.models import User
 from webapp.auth.service import normalise_login_id
 from webapp.extensions import db
-from webapp.orgs.service import email_in_use
+from webapp.orgs.service import email_holder
 
 # ASCII only: the mail relay is spoken to in plain SMTP (no SMTPUTF8), so 「ｔａｒｏ@…」 or a
 # Japanese domain could never be delivered; refused where it is typed instead.
@@ -62,6 +65,8 @@ class Checked:
     subject_email: str
     natural_person: bool
     note: str
+    # The open account of another organisation that already holds the proposed address.
+    address_held_by: User | None = None
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -109,11 +114,14 @@ def _check_email(email: str) -> list[Any]:
 
 
 def _check_address_free(email: str, organisation_id: int, except_user_id: int | None,
-                        exclude_application: int | None) -> None:
-    """Last of the checks, once everything else is right (see AddressTaken). A pending application
-    of another organisation does not hold the address: whoever is approved first gets it, and the
-    other approval is refused then (execute.py), so no organisation can reserve another's people."""
-    if email_in_use(email, except_user_id=except_user_id):
+                        exclude_application: int | None) -> User | None:
+    """Last of the checks, once everything else is right (see AddressTaken). Returns the account of
+    another organisation holding the address, which is not refused (see the module's docstring). A
+    pending application of another organisation does not hold the address: whoever is approved
+    first gets it, and the other approval is refused then (execute.py), so no organisation can
+    reserve another's people."""
+    holder = email_holder(email, except_user_id=except_user_id)
+    if holder is not None and holder.organisation_id == organisation_id:
         raise AddressTaken(_l("This e-mail address is already used by another account."), email)
     pending = select(Application.id).where(
         Application.organisation_id == organisation_id,
@@ -126,6 +134,7 @@ def _check_address_free(email: str, organisation_id: int, except_user_id: int | 
         pending = pending.where((Application.target_user_id.is_(None)) | (Application.target_user_id != except_user_id))
     if db.session.scalar(pending.limit(1)) is not None:
         raise AddressTaken(_l("Another pending application already uses this e-mail address."), email)
+    return holder
 
 
 def _pending_for(target: User, exclude_application: int | None) -> int | None:
@@ -153,13 +162,14 @@ def _check_add(draft: Draft, organisation_id: int, exclude_application: int | No
                            "(shared or group mailboxes cannot hold an account)."))
     if problems:
         raise Invalid(problems)
-    _check_address_free(draft.email, organisation_id, None, exclude_application)
+    holder = _check_address_free(draft.email, organisation_id, None, exclude_application)
     payload = {"name": draft.name, "department": draft.department, "email": draft.email,
                "emergency_phone": draft.emergency_phone, "roles": _check_roles(draft.roles)}
-    return Checked("add", None, payload, {}, draft.name, draft.email, True, draft.note)
+    return Checked("add", None, payload, {}, draft.name, draft.email, True, draft.note, holder)
 
 
-def _change_payload(draft: Draft, target: User, exclude_application: int | None) -> dict[str, Any]:
+def _change_payload(draft: Draft, target: User, exclude_application: int | None) -> tuple[dict[str, Any], User | None]:
+    """What the change sets, and the account of another organisation holding the new address."""
     before = snapshot(target)
     payload: dict[str, Any] = {}
     for name in PROFILE_FIELDS:
@@ -176,8 +186,8 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
         problems = _check_email(payload["email"])
         if problems:
             raise Invalid(problems)
-        _check_address_free(payload["email"], target.organisation_id, target.id, exclude_application)
-    return payload
+        return payload, _check_address_free(payload["email"], target.organisation_id, target.id, exclude_application)
+    return payload, None
 
 
 def check(applicant: User, draft: Draft, exclude_application: int | None = None) -> Checked:
@@ -197,9 +207,9 @@ def check(applicant: User, draft: Draft, exclude_application: int | None = None)
     if pending is not None:
         raise Invalid(_l("An application for this user is already pending (No. %(id)d). "
                          "Wait for its decision or withdraw it first.", id=pending))
-    payload = _change_payload(draft, target, exclude_application) if draft.kind == "change" else {}
+    payload, holder = _change_payload(draft, target, exclude_application) if draft.kind == "change" else ({}, None)
     return Checked(draft.kind, target, payload, snapshot(target), target.name,
-                   payload.get("email", ""), False, draft.note)
+                   payload.get("email", ""), False, draft.note, holder)
 
 
 def _not_applicable(kind: str) -> Any:

@@ -22,6 +22,11 @@ from webapp.auth.sessions import end_all_sessions
 from webapp.orgs import service as orgs
 
 Executor = Callable[[Application, User, Origin], User]
+# Taken since filing, or held by an account of another organisation all along (the system
+# administrators were alerted at filing; the applicant was not told, see drafts.py).
+_ADDRESS_HELD = _l("The e-mail address is used by another account, so this application cannot be approved as it "
+                   "is: return it so that it can be corrected, or wait until the system administrators have "
+                   "settled the address.")
 
 
 def _record(kind: str, application: Application, actor: User, origin: Origin, user: User, **details: object) -> None:
@@ -43,8 +48,7 @@ def _add(application: Application, actor: User, origin: Origin) -> User:
                                 roles=" ".join(data["roles"]), department=data.get("department", ""),
                                 emergency_phone=data.get("emergency_phone", ""), status="pending")
     except orgs.DuplicateEmail:
-        raise Invalid(_l("The e-mail address has been taken by another account in the meantime; "
-                         "return the application so that it can be corrected.")) from None
+        raise Invalid(_ADDRESS_HELD) from None
     application.target_user_id = user.id
     application.target = user
     _record("account.created", application, actor, origin, user, roles=user.roles)
@@ -56,8 +60,7 @@ def _change(application: Application, actor: User, origin: Origin) -> User:
     user = _live_target(application)
     data = application.proposed
     if "email" in data and orgs.email_in_use(data["email"], except_user_id=user.id):
-        raise Invalid(_l("The e-mail address has been taken by another account in the meantime; "
-                         "return the application so that it can be corrected."))
+        raise Invalid(_ADDRESS_HELD)
     old_email = user.email
     changed = {}
     for name in ("name", "department", "email", "emergency_phone"):

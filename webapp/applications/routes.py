@@ -15,7 +15,7 @@ from webapp.applications.errors import AlreadyDecided, ApplicationError, Forbidd
 from webapp.applications.forms import ApplicationForm, DecisionForm, WithdrawForm
 from webapp.applications.labels import KIND_LABELS, STATE_LABELS, TRANSITION_LABELS, decision_message
 from webapp.applications.models import Application
-from webapp.applications.views import before_after
+from webapp.applications.views import address_holder, before_after
 from webapp.extensions import db
 from webapp.guard import requires_role
 from webapp.orgs.models import Organisation
@@ -57,7 +57,8 @@ def _show_page(application: Application, errors: list[Any] | None = None, status
         events=queries.timeline(application), form=form or DecisionForm(), errors=[str(e) for e in errors or []],
         may_decide=policy.can_decide(current_user, application),
         may_withdraw=policy.can_withdraw(current_user, application),
-        may_resubmit=policy.can_resubmit(current_user, application), **_labels(),
+        may_resubmit=policy.can_resubmit(current_user, application),
+        address_holder=address_holder(application) if current_user.is_sysadmin else None, **_labels(),
     ), status
 
 

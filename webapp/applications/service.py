@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp import clock
+from webapp.alerts import service as alerts
 from webapp.applications import drafts, notify, policy
 from webapp.applications.errors import AddressTaken, AlreadyDecided, Forbidden, Invalid, NotFound
 from webapp.applications.execute import execute
@@ -85,6 +86,26 @@ def _checked(applicant: User, draft: drafts.Draft, origin: Origin,
         raise
 
 
+def _address_held_elsewhere(application: Application, checked: drafts.Checked, applicant: User,
+                            origin: Origin) -> dict[str, bool]:
+    """Alert the system administrators (only them: it names another organisation's person) when the
+    proposed address belongs to an account of another organisation. The applicant is not told: that
+    would make the form an oracle of who has an account where. The approval is refused until the
+    address is free (execute.py), so someone who knows both organisations has to settle it."""
+    holder = checked.address_held_by
+    if holder is None:
+        return {}
+    alerts.raise_alert("application.address_held_elsewhere", alerts.in_both_languages(_l(
+        "Application No. %(id)d of %(organisation)s, filed by %(name)s (%(login_id)s), proposes an e-mail address "
+        "already held by the account %(holder)s of %(holder_organisation)s. It cannot be approved until that is "
+        "settled: a person moving between organisations (close the old account), a mistake, or someone finding "
+        "out who has an account.",
+        id=application.id, organisation=applicant.organisation.name, name=applicant.name,
+        login_id=applicant.login_id, holder=holder.login_id, holder_organisation=holder.organisation.name)),
+        user_id=applicant.id, origin=origin, application_id=application.id, holder=holder.login_id)
+    return {"address_held_elsewhere": True}
+
+
 def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
     """File an application for the applicant's own organisation."""
     one_at_a_time(db.session, APPLICATIONS_LOCK)  # the checks of what is pending must see the others
@@ -98,7 +119,8 @@ def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
     db.session.add(application)
     db.session.flush()
     _event(application, applicant, "submitted", "", checked.note)
-    _audit("application.submitted", application, applicant, origin, requires_sysadmin=application.requires_sysadmin)
+    _audit("application.submitted", application, applicant, origin, requires_sysadmin=application.requires_sysadmin,
+           **_address_held_elsewhere(application, checked, applicant, origin))
     notify.approvers_asked(application)
     db.session.commit()
     return application
@@ -125,7 +147,8 @@ def resubmit(applicant: User, application_id: int, draft: drafts.Draft, origin: 
         raise AlreadyDecided(_l("This application is no longer returned; it cannot be resubmitted."))
     _fill(application, checked, applicant)
     _event(application, applicant, "resubmitted", "returned", checked.note)
-    _audit("application.resubmitted", application, applicant, origin, requires_sysadmin=application.requires_sysadmin)
+    _audit("application.resubmitted", application, applicant, origin, requires_sysadmin=application.requires_sysadmin,
+           **_address_held_elsewhere(application, checked, applicant, origin))
     notify.approvers_asked(application, resubmitted=True)
     db.session.commit()
     return application

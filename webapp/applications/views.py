@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 
 from webapp.applications.labels import FIELD_LABELS, USER_STATUS_LABELS
 from webapp.applications.models import Application
+from webapp.auth.models import User
+from webapp.orgs.service import email_holder
 from webapp.ui import ROLE_LABELS
 
 PROFILE = ("name", "department", "email", "emergency_phone", "roles")
@@ -50,3 +52,10 @@ def before_after(application: Application) -> list[Row]:
         rows.append(Row(_("Password"), _("Current password"),
                         _("Set again by the user through a one-time link; the user's sessions end")))
     return rows
+
+
+def address_holder(application: Application) -> User | None:
+    """For the system administrators: the open account that already holds the address an open
+    application proposes (of another organisation, or taken since filing)."""
+    email = application.proposed.get("email") if application.is_open else None
+    return email_holder(email, except_user_id=application.target_user_id) if email else None

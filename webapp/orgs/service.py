@@ -31,11 +31,16 @@ def operator_organisation() -> Organisation:
     return existing or create_organisation(OPERATOR_ORGANISATION, "operator")
 
 
-def email_in_use(email: str, except_user_id: int | None = None) -> bool:
-    query = select(User.id).where(func.lower(User.email) == email.strip().lower(), User.status != "closed")
+def email_holder(email: str, except_user_id: int | None = None) -> User | None:
+    """The open account (any organisation) that holds the address: one account per person."""
+    query = select(User).where(func.lower(User.email) == email.strip().lower(), User.status != "closed")
     if except_user_id is not None:
         query = query.where(User.id != except_user_id)
-    return db.session.scalar(query) is not None
+    return db.session.scalars(query.limit(1)).first()
+
+
+def email_in_use(email: str, except_user_id: int | None = None) -> bool:
+    return email_holder(email, except_user_id) is not None
 
 
 def create_user(organisation: Organisation, *, name: str, email: str, roles: str = "operator",
