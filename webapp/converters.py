@@ -16,6 +16,9 @@ from webapp.listing import MAX_ID
 
 
 class BoundedIntegerConverter(IntegerConverter):
+    # ASCII digits only: Werkzeug's \d also takes "１" or "١" as a digit, one object under many paths.
+    regex = r"[0-9]+"
+
     def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)

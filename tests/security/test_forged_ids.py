@@ -21,3 +21,16 @@ def test_a_system_administrator_gets_no_server_error(world, browser_for, path, v
 @pytest.mark.parametrize("value", TOO_LARGE)
 def test_a_responsible_person_gets_no_server_error(world, browser_for, value):
     assert browser_for(world.grid_responsible).get(f"/consent/report?org={value}").status_code < 500
+
+
+def test_an_id_in_the_path_is_written_in_ascii_digits_only(world, browser_for):
+    """Found by review: /applications/１ (a full-width digit) opened application No. 1."""
+    from tests.applications.steps import add_user_fields, file, filed_id
+
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    responsible = browser_for(world.grid_responsible)
+    assert responsible.get(f"/applications/{application_id}").status_code == 200
+    wide = "".join(chr(ord(d) + 0xFEE0) for d in str(application_id))
+    arabic_indic = "".join(chr(ord(d) - ord("0") + 0x0660) for d in str(application_id))
+    for forged in (wide, arabic_indic):
+        assert responsible.get(f"/applications/{forged}").status_code == 404
