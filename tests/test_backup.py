@@ -92,3 +92,28 @@ def test_a_failed_copy_leaves_no_partial_file(app, tmp_path):
     with pytest.raises(BackupError, match="does not exist"):
         backup_to(backups / "copy.db", f"sqlite:///{tmp_path / 'gone' / 'sekisho.db'}")
     assert list(backups.iterdir()) == []
+
+
+def test_verify_after_restoring_an_older_backup_says_what_to_do(app, world, make_app, tmp_path):
+    """Found by an operator trial: restored as the README said, `audit verify` called the older log
+    a cut one, and the README promised a message that could not come (same log, same first entry)."""
+    if not _on_sqlite(app):
+        pytest.skip("restoring a pg_dump file needs pg_restore")
+    from pathlib import Path as _Path
+
+    from webapp.audit import service as audit
+
+    copy = tmp_path / "older.db"
+    assert _backup(app, copy).exit_code == 0
+    for n in range(3):
+        audit.record("notice.posted", target=f"お知らせ{n}")
+    db.session.commit()
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0  # the anchor moves on
+    restored = make_app(PORTAL_DATABASE_URL=f"sqlite:///{copy}", INSTANCE_PATH=app.instance_path)
+    with restored.app_context():
+        told = restored.test_cli_runner().invoke(args=["audit", "verify"])
+        assert told.exit_code == 1
+        assert "unless an older backup was restored on purpose: then remove instance/audit-anchor.json" in told.output
+        (_Path(restored.instance_path) / "audit-anchor.json").unlink()  # the README's restore step
+        again = restored.test_cli_runner().invoke(args=["audit", "verify"])
+        assert again.exit_code == 0 and "chain intact" in again.output

@@ -27,6 +27,15 @@ def portal(tmp_path: Path, *args: str, **settings: str):  # type: ignore[no-unty
     # Known to SQLAlchemy but not supported (found by an operator trial: a missing driver's traceback)
     (("audit", "verify"), {"PORTAL_DATABASE_URL": "mysql://x@y/z"}, 2, "mysql is not supported"),
     (("init",), {"PORTAL_DATABASE_URL": "oracle://x@y/z"}, 2, "oracle is not supported"),
+    # Found by an operator trial: each of these was taken without a word ("ture" meant no STARTTLS,
+    # and codes went out in clear text; a wrong sender or port failed only when mail was sent)
+    (("hours", "status"), {"PORTAL_MAIL_USE_TLS": "ture"}, 2, "PORTAL_MAIL_USE_TLS must be 1, true, yes or on"),
+    (("init",), {"PORTAL_MAIL_PORT": "0"}, 2, "PORTAL_MAIL_PORT must be between 1 and 65535"),
+    (("init",), {"PORTAL_MAIL_PORT": "70000"}, 2, "PORTAL_MAIL_PORT must be between 1 and 65535"),
+    (("init",), {"PORTAL_MAIL_SENDER": "notanaddress"}, 2, "PORTAL_MAIL_SENDER must be an e-mail address"),
+    (("init",), {"PORTAL_MAIL_SENDER": ""}, 2, "PORTAL_MAIL_SENDER must be an e-mail address"),
+    (("init",), {"PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": " "}, 2, "PORTAL_MAIL_SERVER is empty"),
+    (("init",), {"PORTAL_SESSION_IDLE_MINUTES": "-5"}, 2, "PORTAL_SESSION_IDLE_MINUTES must be 1 or more"),
 ])
 def test_a_wrong_setting_or_an_unreachable_database_is_one_clear_line(tmp_path, args, settings, status, said):
     result = portal(tmp_path, *args, **settings)
@@ -93,3 +102,26 @@ def test_a_database_held_by_another_process_is_one_line(tmp_path):
         holder.close()
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("portal: the database is busy")
+
+
+def test_flask_wsgi_init_says_an_unreachable_database_in_one_line_too(tmp_path):
+    """Found by an operator trial: `portal init` said it in one line, `flask --app wsgi init` in 131."""
+    result = flask_wsgi(tmp_path, "init", PORTAL_DATABASE_URL="sqlite:////nonexistent-folder/portal.db")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the database cannot be used (unable to open database file)" in result.stderr
+
+
+@pytest.mark.parametrize("text, said", [
+    ("PORTAL_HOURS_PROFILE = \n", "config.py, line 1: invalid syntax"),
+    ("PORTAL_TRUSTED_PROXIES = None\n", "PORTAL_TRUSTED_PROXIES must be a whole number, not None"),
+    ("import os\nPORTAL_MAIL_SERVER = os.environ['NO_SUCH_VARIABLE']\n", "cannot be read: KeyError"),
+    ("PORTAL_SCHEDULER = 'maybe'\n", "PORTAL_SCHEDULER must be 1, true, yes or on"),
+])
+def test_a_mistake_in_instance_config_py_is_a_configuration_error(tmp_path, text, said):
+    """Found by an operator trial: these were tracebacks (a configuration error is one line, status 2)."""
+    from webapp.config import ConfigError, load_config
+
+    (tmp_path / "config.py").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=None) as raised:
+        load_config(tmp_path)
+    assert said in str(raised.value)

@@ -179,3 +179,44 @@ def test_an_outage_then_one_refusal_does_not_give_a_mail_up(make_app, clock):
             assert mail.state == "queued" and mail.attempts == 6 and mail.refusals == 1
     finally:
         refusing.stop()
+
+
+def test_an_operators_flush_tries_waiting_mail_at_once_and_says_why_it_waits(make_app, smtp, clock):
+    """Found by an operator trial: after fixing the relay, `portal mail flush` printed "delivered 0,
+    failed 0" and sent nothing until each mail's backoff (up to an hour) ran out; while the relay
+    was down it printed only a count, the reason being in the database alone."""
+    down = make_app(PORTAL_MAIL_PORT=free_port())  # nothing listens there
+    smtp.clear()
+    with down.app_context():
+        from tests.support.world import build_world
+
+        mail_id = queue_one(build_world())
+        for _try in range(5):
+            outbox.deliver()
+            clock.advance(seconds=(stored(mail_id).next_attempt_at - clock.now()).total_seconds())
+        outbox.deliver()
+        assert stored(mail_id).next_attempt_at - clock.now() >= timedelta(minutes=15)
+        still_down = down.test_cli_runner().invoke(args=["mail", "flush"])
+        assert still_down.exit_code == 1
+        assert "failed 1" in still_down.output and "still queued: 1" in still_down.output
+        assert "Connection refused" in still_down.output or "ConnectionRefused" in still_down.output
+        db.session.close()
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)  # the relay back, no clock advance
+    with up.app_context():
+        result = up.test_cli_runner().invoke(args=["mail", "flush"])
+        assert result.exit_code == 0 and "delivered 1" in result.output and "still queued" not in result.output
+        assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"
+
+
+def test_a_flush_leaves_mail_that_another_sender_has_just_claimed(make_app, smtp, clock):
+    """Its claim (two minutes) looks like a short wait: taking it over could send the mail twice."""
+    app = make_app(PORTAL_MAIL_PORT=smtp.port)
+    smtp.clear()
+    with app.app_context():
+        from tests.support.world import build_world
+
+        mail_id = queue_one(build_world())
+        (claimed,) = outbox._claim([mail_id], clock.now())
+        result = app.test_cli_runner().invoke(args=["mail", "flush"])
+        assert "delivered 0" in result.output and smtp.to(ADDRESS) == []
+        assert stored(mail_id).state == "queued"

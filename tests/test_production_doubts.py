@@ -9,7 +9,7 @@ from webapp import create_app
 
 def fresh_app(tmp_path, **settings):
     """A new installation: `portal init` creates its schema (no test tables made beforehand)."""
-    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SECRET_KEY": "k",
+    return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SECRET_KEY": "k" * 32,
                        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}", "PORTAL_SCHEDULER": False,
                        **settings})
 
@@ -24,6 +24,11 @@ def fresh_app(tmp_path, **settings):
       "PORTAL_MAIL_PASSWORD": "secret"}, ["PORTAL_MAIL_USERNAME is set without PORTAL_MAIL_USE_TLS"]),
     ({"PORTAL_BASE_URL": "https://sekisho.example.jp", "PORTAL_MAIL_USERNAME": "sekisho",
       "PORTAL_MAIL_PASSWORD": "secret", "PORTAL_MAIL_USE_TLS": True}, []),
+    # Found by an operator trial: taken without a word
+    ({"PORTAL_BASE_URL": "https://sekisho.example.jp", "PORTAL_SECRET_KEY": "short"},
+     ["PORTAL_SECRET_KEY is shorter than 32 characters"]),
+    ({"PORTAL_BASE_URL": "https://sekisho.example.jp", "PORTAL_ARGON2_MEMORY_KIB": 4096},
+     ["below argon2id's recommended minimum"]),
 ])
 def test_init_warns_a_production_operator(tmp_path, settings, warned):
     app = fresh_app(tmp_path, PORTAL_ENV="production", **settings)

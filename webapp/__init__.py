@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp.config import PROJECT_ROOT, load_config
 
@@ -29,8 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sekisho.clock"] = clock or SystemClock()
 
     if app.config["PORTAL_TRUSTED_PROXIES"]:
-        hops = app.config["PORTAL_TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        from webapp.proxies import TrustedProxies
+
+        app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["PORTAL_TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     from webapp import converters
 

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -22,7 +22,10 @@ def init_command() -> None:
     """Create the database, or migrate it to the current schema."""
     from webapp import migrate
 
-    migrate.upgrade()
+    try:
+        migrate.upgrade()
+    except (OperationalError, InterfaceError) as unreachable:  # as `portal` says it; `flask --app wsgi` too
+        _database_unusable(unreachable)
     click.echo("database ready: " + current_app.config["PORTAL_DATABASE_URL"].split("@")[-1])
     _warn_doubts()
 
@@ -136,7 +139,8 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     db.session.close()  # nothing of the command's own context may stay open while requests run
     if app.config["PORTAL_SCHEDULER"]:
         scheduler.start(app)
-    click.echo(f"Sekisho on http://{host}:{port}/ ({app.config['PORTAL_ENV']})")
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
+    click.echo(f"Sekisho on http://{shown}:{port}/ ({app.config['PORTAL_ENV']})")
     server.run()
 
 
@@ -148,9 +152,11 @@ def mail_group() -> None:
 @mail_group.command("flush")
 @with_appcontext
 def mail_flush_command() -> None:
-    """Deliver every queued mail that is due now."""
+    """Deliver every queued mail now, also mail waiting to be tried again (the relay is back)."""
     from webapp.mail import outbox
+    from webapp.ui import format_jst
 
+    outbox.make_waiting_due()
     total_ok = total_failed = 0
     while True:
         ok, failed = outbox.deliver()
@@ -158,6 +164,10 @@ def mail_flush_command() -> None:
         if ok + failed == 0 or ok == 0:
             break
     click.echo(f"delivered {total_ok}, failed {total_failed}")
+    left = outbox.backlog()
+    if left.waiting:
+        said = f"; the mail relay's last answer: {left.last_error}" if left.last_error else ""
+        click.echo(f"still queued: {left.waiting}, tried again from {format_jst(left.next_attempt_at)} (Japan time){said}")
     if total_failed:
         sys.exit(1)
 
@@ -165,6 +175,12 @@ def mail_flush_command() -> None:
 @click.group("audit")
 def audit_group() -> None:
     """The audit log."""
+
+
+# A backup of this very database restored on purpose looks the same as a cut log: the file
+# still names the newest entry of the log that the backup replaced.
+_RESTORED = (" - unless an older backup was restored on purpose: then remove instance/audit-anchor.json "
+             "and run verify again")
 
 
 @audit_group.command("verify")
@@ -186,11 +202,12 @@ def audit_verify_command() -> None:
         sys.exit(1)
     if report.anchor_missing is not None:
         click.echo(f"broken: the log ends before entry {report.anchor_missing}, which was recorded in "
-                   f"{anchor.FILE_NAME}: entries were removed from its end ({report.checked} entries are intact)")
+                   f"{anchor.FILE_NAME}: entries were removed from its end ({report.checked} entries are intact)"
+                   f"{_RESTORED}")
         sys.exit(1)
     if report.anchor_differs is not None:
         click.echo(f"broken: entry {report.anchor_differs} is not the one recorded in {anchor.FILE_NAME}: the log "
-                   f"was rewritten up to there ({report.checked} entries before it chain together)")
+                   f"was rewritten up to there ({report.checked} entries before it chain together){_RESTORED}")
         sys.exit(1)
     if report.last is not None:
         anchor.move_to(*report.last)
@@ -258,9 +275,8 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
             orig = getattr(failed, "orig", None)
             reason = str(orig or failed).strip().splitlines()[0]
             if isinstance(failed, (OperationalError, InterfaceError)) and "no such table" not in reason:
-                click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that "
-                           "the database server is running", err=True)
-            elif isinstance(failed, IntegrityError):  # another process wrote the same rows meanwhile
+                _database_unusable(failed)
+            if isinstance(failed, IntegrityError):  # another process wrote the same rows meanwhile
                 click.echo(f"portal: another process wrote the same data at the same time ({reason}); the "
                            "command stopped without its last change: run it again", err=True)
             else:  # a table missing or not as expected: a schema that was changed by hand or not migrated
@@ -284,7 +300,12 @@ def main() -> None:
         click.echo(f"portal: configuration error: {wrong}", err=True)
         sys.exit(2)
     except (OperationalError, InterfaceError) as unreachable:
-        reason = str(unreachable.orig).strip().splitlines()[0] if unreachable.orig else str(unreachable)
-        click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that the "
-                   "database server is running", err=True)
-        sys.exit(1)
+        _database_unusable(unreachable)
+
+
+def _database_unusable(failed: SQLAlchemyError) -> NoReturn:
+    orig = getattr(failed, "orig", None)
+    reason = str(orig or failed).strip().splitlines()[0]
+    click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that the "
+               "database server is running", err=True)
+    sys.exit(1)

@@ -6,14 +6,18 @@ the mapping given to create_app (tests).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from webapp.hours.calendar import PROFILES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# What the relay is told in MAIL FROM: ASCII, one @, no spaces ("sekisho@localhost" is allowed).
+_SENDER = re.compile(r"^[!-?A-~]+@[!-?A-~]+$", re.ASCII)
 
 
 class ConfigError(ValueError):
@@ -96,17 +100,51 @@ DEFAULTS: dict[str, Any] = {
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+# The least (and most) each whole-number setting can sensibly be; those with a rule of their own
+# (a message that says why) are checked in check().
+_INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "PORTAL_MAIL_PORT": (1, 65535), "PORTAL_MAIL_TIMEOUT_SECONDS": (1, 600), "PORTAL_MAIL_MAX_ATTEMPTS": (1, None),
+    "PORTAL_SCHEDULER_INTERVAL_SECONDS": (1, None), "PORTAL_CODE_MAX_ATTEMPTS": (1, None),
+    "PORTAL_CODE_RESEND_SECONDS": (0, None), "PORTAL_CODE_MAX_RESENDS": (0, None), "PORTAL_LOCKOUT_THRESHOLD": (1, None),
+    "PORTAL_IP_FAILURE_LIMIT": (1, None), "PORTAL_IP_FAILURE_WINDOW_SECONDS": (1, None),
+    "PORTAL_IP_FAILURE_DAILY_ALERT": (0, None), "PORTAL_ACTIVATION_LIFETIME_HOURS": (1, None),
+    "PORTAL_PASSWORD_HISTORY": (0, None), "PORTAL_PASSWORD_MAX_AGE_DAYS": (0, None),
+    "PORTAL_ARGON2_TIME_COST": (1, None), "PORTAL_ARGON2_MEMORY_KIB": (8, None), "PORTAL_ARGON2_PARALLELISM": (1, 64),
+    "PORTAL_SESSION_IDLE_MINUTES": (1, None), "PORTAL_SESSION_ABSOLUTE_HOURS": (1, None),
+    "PORTAL_DORMANT_DAYS": (1, None), "PORTAL_DORMANT_WARNING_DAYS": (0, None),
+    "PORTAL_APPLICATION_EXPIRY_DAYS": (1, None), "PORTAL_CONSENT_RENEWAL_MONTHS": (0, None),
+    "PORTAL_MAX_CONTENT_LENGTH": (1024, None), "PORTAL_AUDIT_TEXT_SCAN_ROWS": (1, None),
+    "PORTAL_RECORDS_EXPORT_MAX": (1, None), "PORTAL_BULK_EXPORT_WINDOW_MINUTES": (1, None),
+    "PORTAL_BULK_EXPORT_MAX_EXPORTS": (0, None), "PORTAL_BULK_EXPORT_MAX_RECORDS": (0, None),
+    "PORTAL_TRUSTED_PROXIES": (0, None),
+}
 
 
 def _coerce(key: str, value: Any) -> Any:
-    if isinstance(value, str):
-        if key in _BOOL_KEYS:
-            return value.strip().lower() in {"1", "true", "yes", "on"}
-        if key in _INT_KEYS:
+    """Environment text (or an instance/config.py value) to the setting's type; anything else is
+    an error, never a silent default: "ture" must not switch mail encryption off."""
+    if key not in DEFAULTS:
+        return value
+    if key in _BOOL_KEYS:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ConfigError(f"{key} must be 1, true, yes or on (or 0, false, no, off), not {value!r}")
+    if key in _INT_KEYS:
+        if isinstance(value, str):
             try:
                 return int(value)
             except ValueError as exc:
                 raise ConfigError(f"{key} must be a whole number, not {value!r}") from exc
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key} must be a whole number, not {value!r}")
+        return value
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{key} must be text, not {value!r}")
     return value
 
 
@@ -115,7 +153,12 @@ def _read_instance_file(instance_path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     namespace: dict[str, Any] = {}
-    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    try:
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    except SyntaxError as exc:
+        raise ConfigError(f"{path}, line {exc.lineno}: {exc.msg}") from exc
+    except Exception as exc:  # the operator's file: say where, not a traceback
+        raise ConfigError(f"{path} cannot be read: {type(exc).__name__}: {exc}") from exc
     return {k: v for k, v in namespace.items() if k.startswith("PORTAL_")}
 
 
@@ -184,6 +227,14 @@ def doubts(settings: Mapping[str, Any]) -> list[str]:
                      "applications, reviews) point there; set the https address users reach the portal at")
     if settings["PORTAL_MAIL_BACKEND"] == "outbox":
         found.append("PORTAL_MAIL_BACKEND is outbox: no mail leaves the server, so nobody receives a sign-in code")
+    key = settings.get("PORTAL_SECRET_KEY")
+    if key and len(str(key)) < 32:
+        found.append("PORTAL_SECRET_KEY is shorter than 32 characters: it signs the forms' CSRF tokens; "
+                     "leave it unset (a random key is generated into instance/secret_key) or use a long random one")
+    if (settings["PORTAL_ARGON2_MEMORY_KIB"] < DEFAULTS["PORTAL_ARGON2_MEMORY_KIB"]
+            or settings["PORTAL_ARGON2_TIME_COST"] < DEFAULTS["PORTAL_ARGON2_TIME_COST"]):
+        found.append("PORTAL_ARGON2_MEMORY_KIB / PORTAL_ARGON2_TIME_COST are below argon2id's recommended minimum "
+                     "(19456 KiB, 2 passes): stolen password hashes would be cheaper to crack")
     if settings["PORTAL_MAIL_USERNAME"] and not (settings["PORTAL_MAIL_USE_TLS"] or settings["PORTAL_MAIL_USE_SSL"]):
         found.append("PORTAL_MAIL_USERNAME is set without PORTAL_MAIL_USE_TLS or PORTAL_MAIL_USE_SSL: the mail "
                      "password, and every code and link mailed, cross the network unencrypted")
@@ -192,6 +243,15 @@ def doubts(settings: Mapping[str, Any]) -> list[str]:
 
 def is_development(settings: Mapping[str, Any]) -> bool:
     return settings["PORTAL_ENV"] == "development"
+
+
+def _check_mail(settings: Mapping[str, Any]) -> None:
+    if settings["PORTAL_MAIL_BACKEND"] != "outbox" and not str(settings["PORTAL_MAIL_SERVER"] or "").strip():
+        raise ConfigError("PORTAL_MAIL_SERVER is empty: name the mail relay (host name or address)")
+    sender = str(settings["PORTAL_MAIL_SENDER"] or "")
+    address = parseaddr(sender)[1]
+    if not _SENDER.match(address) or "\n" in sender or "\r" in sender:
+        raise ConfigError(f"PORTAL_MAIL_SENDER must be an e-mail address (or Name <address>), not {sender!r}")
 
 
 def check(settings: Mapping[str, Any]) -> None:
@@ -215,8 +275,11 @@ def check(settings: Mapping[str, Any]) -> None:
     ca_file = settings["PORTAL_MAIL_CA_FILE"]
     if ca_file and not os.path.isfile(ca_file):
         raise ConfigError(f"PORTAL_MAIL_CA_FILE: no such file: {ca_file}")
-    if settings["PORTAL_TRUSTED_PROXIES"] < 0:
-        raise ConfigError("PORTAL_TRUSTED_PROXIES must be 0 or more")
+    for key, (least, most) in _INT_RANGES.items():
+        if settings[key] < least or (most is not None and settings[key] > most):
+            span = f"between {least} and {most}" if most is not None else f"{least} or more"
+            raise ConfigError(f"{key} must be {span}, not {settings[key]}")
+    _check_mail(settings)
     profile = settings["PORTAL_HOURS_PROFILE"]
     if profile not in PROFILES:
         raise ConfigError(f"PORTAL_HOURS_PROFILE must be one of {', '.join(sorted(PROFILES))}")

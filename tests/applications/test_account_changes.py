@@ -92,6 +92,12 @@ def test_reissue_ends_sessions_and_mails_a_link_that_sets_a_new_password(app, wo
     operator_browser = browser_for(world.grid_operator)
     approve(world, browser_for, kind="reissue", target=world.grid_operator.login_id)
     assert operator_browser.get("/dashboard").status_code == 303
+    # Found by an operator trial: the old password still passed until the link was used.
+    from tests.auth.steps import submit_password
+    from tests.conftest import TEST_PASSWORD
+
+    old = submit_password(app.test_client(), world.grid_operator.login_id, TEST_PASSWORD)
+    assert old.status_code == 401 and steps.user(world.grid_operator.login_id).failed_logins == 0
     assert steps.activate_from_mail(app.test_client(), smtp, world.grid_operator.email, NEW_PASSWORD).status_code == 303
     sign_in(app.test_client(), world.grid_operator, NEW_PASSWORD)
 

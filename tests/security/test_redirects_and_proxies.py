@@ -84,6 +84,20 @@ def test_one_trusted_proxy_means_the_last_hop_is_the_client(make_app):
         assert ip == "203.0.113.5"
 
 
+@pytest.mark.parametrize("forwarded", ["garbage<script>", "x" * 300, "203.0.113.5 OR 1=1", ""])
+def test_a_forwarded_client_address_that_is_no_address_is_not_taken(make_app, forwarded):
+    """Found by an operator trial: "garbage<script>" became the client's address in the audit log
+    and in the sign-in mail. The proxy's own address stands instead."""
+    app = make_app(PORTAL_TRUSTED_PROXIES=1)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+        assert failed_login_ip(client, operator.login_id, **{"X-Forwarded-For": forwarded}) == "10.0.0.1"
+
+
 def test_forged_forwarded_for_headers_do_not_evade_the_address_limit(make_app):
     app = make_app(PORTAL_IP_FAILURE_LIMIT=3)
     with app.app_context():

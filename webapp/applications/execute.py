@@ -121,7 +121,11 @@ def _reissue(application: Application, actor: User, origin: Origin) -> User:
     if user.status not in {"active", "pending"}:
         raise Invalid(_l("A password can be reissued only for an active or not yet activated account."))
     ended = end_all_sessions(user.id)
-    _record("account.password_reissued", application, actor, origin, user, ended_sessions=ended)
+    # The old password stops working now, not when the link is used: a reissue is also asked for
+    # when it may be known to someone else (the sign-in says only what any failure says).
+    user.password_hash = None
+    _record("account.password_reissued", application, actor, origin, user, ended_sessions=ended,
+            old_password_revoked=True)
     credentials.issue_activation(user, "reissue", origin, actor.id)
     return user
 

@@ -50,7 +50,8 @@ def before_after(application: Application) -> list[Row]:
         rows.append(Row(str(FIELD_LABELS["locked"]), _show("locked", before.get("locked")), _show("locked", False)))
     elif kind == "reissue":
         rows.append(Row(_("Password"), _("Current password"),
-                        _("Set again by the user through a one-time link; the user's sessions end")))
+                        _("Stops working at once; the user sets a new one through a one-time link; "
+                          "the user's sessions end")))
     return rows
 
 

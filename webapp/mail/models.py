@@ -9,7 +9,7 @@ from webapp.database import Base, UTCDateTime
 
 # queued -> sent (smtp) | kept (outbox backend, development); failed once the relay has refused it
 # PORTAL_MAIL_MAX_ATTEMPTS times (an unreachable relay keeps it queued, however long).
-MAIL_STATES = ("queued", "sent", "kept", "failed")
+MAIL_STATES = ("queued", "sent", "kept", "failed", "outdated")
 
 
 class OutboxMail(Base):

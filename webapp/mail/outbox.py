@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from flask import current_app, has_request_context, render_template
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from webapp import clock
@@ -143,6 +143,35 @@ def _claim(ids: list[int], now: Any) -> list[OutboxMail]:
     return items
 
 
+def make_waiting_due() -> int:
+    """An operator's flush (the relay is back): mail waiting out a backoff is tried now, not in up
+    to an hour. Only waits longer than LEASE: a shorter one may be another sender's claim."""
+    now = clock.now()
+    woken = db.session.execute(
+        update(OutboxMail).where(OutboxMail.state == "queued", OutboxMail.next_attempt_at > now + LEASE)
+        .values(next_attempt_at=now).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return woken
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What is still queued: how many, the next try, and the relay's last answer."""
+
+    waiting: int
+    next_attempt_at: Any
+    last_error: str
+
+
+def backlog() -> Backlog:
+    queued = (OutboxMail.state == "queued")
+    waiting = db.session.scalar(select(func.count()).select_from(OutboxMail).where(queued)) or 0
+    next_at = db.session.scalar(select(func.min(OutboxMail.next_attempt_at)).where(queued))
+    last_error = db.session.scalar(select(OutboxMail.last_error).where(queued, OutboxMail.last_error != "")
+                                   .order_by(OutboxMail.next_attempt_at.desc()).limit(1)) or ""
+    return Backlog(waiting, next_at, last_error)
+
+
 def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, int]:
     """Deliver queued mail that is due (among the given ids, or any). Returns (delivered, failed).
 
@@ -153,12 +182,28 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, in
     if ids is not None:
         query = query.where(OutboxMail.id.in_(list(ids)))
     due = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
-    items = _claim(due, now) if due else []
+    items = _drop_outdated_codes(_claim(due, now) if due else [], now)
     if not items:
         db.session.commit()
         return 0, 0
     errors = _send_and_record(items, now)
     return len(items) - len(errors), len(errors)
+
+
+def _drop_outdated_codes(items: list[OutboxMail], now: Any) -> list[OutboxMail]:
+    """A sign-in code whose lifetime ran out while the relay was away is not sent: it can no longer
+    be used, and after an outage the person would get a pile of dead codes before the live one."""
+    lifetime = timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"])
+    kept = []
+    for item in items:
+        if item.template == "login_code" and now >= item.created_at + lifetime:
+            db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, "state": "outdated", "body_text": DELIVERED_SECRET,
+                                                 "body_html": "", "last_error": "the code expired before the mail "
+                                                                              "could be delivered"})
+        else:
+            kept.append(item)
+    db.session.commit()
+    return kept
 
 
 def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict[int, smtp.Failure]:
@@ -186,6 +231,9 @@ def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict
             }
             if given_up:
                 _record_given_up(item, failure)
+            # The operator's only sign of an outage while serving (the mail's address stays out of the log).
+            log.warning("mail %d not delivered (try %d, %s): %s", item.id, attempts,
+                        "given up" if given_up else "queued for another try", failure.text[:200])
         else:
             values = {"attempts": attempts, "state": done_state, "sent_at": now, "last_error": ""}
             if done_state == "sent" and item.template in SECRET_TEMPLATES:

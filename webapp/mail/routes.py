@@ -14,7 +14,7 @@ from webapp.mail.models import OutboxMail
 
 _PROXY_HEADERS = {"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"}
 STATE_LABELS = {"queued": _l("waiting to be sent"), "sent": _l("sent"), "kept": _l("kept here (not sent)"),
-                "failed": _l("given up")}
+                "failed": _l("given up"), "outdated": _l("not sent: its code had expired")}
 
 
 def make_blueprint() -> Blueprint:
