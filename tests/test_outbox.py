@@ -220,3 +220,24 @@ def test_a_flush_leaves_mail_that_another_sender_has_just_claimed(make_app, smtp
         result = app.test_cli_runner().invoke(args=["mail", "flush"])
         assert "delivered 0" in result.output and smtp.to(ADDRESS) == []
         assert stored(mail_id).state == "queued"
+
+
+def test_mail_is_japanese_whatever_language_the_request_that_queued_it_spoke(app, world, smtp, browser_for):
+    """Found by a UI review: mail took the language of whichever browser caused it, so an English
+    approver (or a stranger's browser at the login page) decided what a Japanese user read."""
+    from tests.applications.steps import decide, file, filed_id
+    from tests.auth.steps import submit_password
+    from webapp.i18n import LOCALE_COOKIE
+
+    smtp.clear()
+    stranger = app.test_client()
+    stranger.set_cookie(LOCALE_COOKIE, "en")
+    assert submit_password(stranger, world.grid_operator.login_id).status_code == 303
+    code_mail = smtp.last_to(world.grid_operator.email)
+    assert code_mail.subject == "【Sekisho】ワンタイムコードのお知らせ" and "one-time" not in code_mail.text.lower()
+
+    english_admin, english_responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    application_id = filed_id(file(english_admin, kind="suspend", target=world.grid_operator.login_id))
+    assert decide(english_responsible, application_id, "approve").status_code == 303
+    assert "完了" in smtp.last_to(world.grid_admin.email).subject
+    assert "利用停止" in smtp.last_to(world.grid_operator.email).text

@@ -26,8 +26,8 @@ def test_change_shows_before_and_after_and_tells_both_addresses(world, smtp, bro
     assert decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
     changed = steps.user(operator.login_id)
     assert (changed.department, changed.email, changed.name) == ("調達部 課長", "moved@test.example", operator.name)
-    assert "changed" in smtp.last_to(operator.email).text
-    assert "changed" in smtp.last_to("moved@test.example").text
+    assert "アカウント情報が変更されました" in smtp.last_to(operator.email).text
+    assert "アカウント情報が変更されました" in smtp.last_to("moved@test.example").text
     [entry] = steps.audit_entries("account.changed", application_id=application_id)
     assert entry.target == operator.login_id
 
@@ -57,7 +57,7 @@ def test_removed_users_open_session_is_dead_on_its_next_request(world, smtp, bro
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")
     removed = steps.user(world.grid_operator.login_id)
     assert removed.status == "closed" and removed.closed_at == clock.now()
-    assert "closed" in smtp.last_to(world.grid_operator.email).text
+    assert "アカウントが削除されました" in smtp.last_to(world.grid_operator.email).text
     # History kept: the account row and its audit trail remain.
     assert steps.audit_entries("account.closed", application_id=application_id)
     assert any(e.actor_id == removed.id for e in steps.audit_entries("login.succeeded"))
@@ -71,10 +71,10 @@ def test_suspend_ends_sessions_and_resume_restores(world, smtp, browser_for):
     approve(world, browser_for, kind="suspend", target=world.grid_operator.login_id)
     assert operator_browser.get("/dashboard").status_code == 303
     assert steps.user(world.grid_operator.login_id).status == "suspended"
-    assert "suspended" in smtp.last_to(world.grid_operator.email).text
+    assert "利用停止" in smtp.last_to(world.grid_operator.email).text  # mail is Japanese, whoever approved
     approve(world, browser_for, kind="resume", target=world.grid_operator.login_id)
     assert steps.user(world.grid_operator.login_id).status == "active"
-    assert "resumed" in smtp.last_to(world.grid_operator.email).text
+    assert "利用が再開されました" in smtp.last_to(world.grid_operator.email).text
 
 
 def test_unlock_clears_the_lockout(world, smtp, browser_for):
@@ -85,7 +85,7 @@ def test_unlock_clears_the_lockout(world, smtp, browser_for):
     approve(world, browser_for, kind="unlock", target=world.grid_operator.login_id)
     unlocked = steps.user(world.grid_operator.login_id)
     assert unlocked.locked_at is None and unlocked.failed_logins == 0
-    assert "unlocked" in smtp.last_to(world.grid_operator.email).text
+    assert "ロックが解除されました" in smtp.last_to(world.grid_operator.email).text
 
 
 def test_reissue_ends_sessions_and_mails_a_link_that_sets_a_new_password(app, world, smtp, browser_for, sign_in):

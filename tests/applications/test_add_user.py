@@ -31,7 +31,7 @@ def test_added_user_activates_from_the_mail_and_signs_in(app, world, smtp, brows
     done = steps.application(application_id)
     assert done.state == "approved" and done.decided_by_id == world.grid_responsible.id
     assert done.target_user_id == new_user.id
-    assert "Completed" in smtp.last_to(world.grid_admin.email).subject
+    assert "完了" in smtp.last_to(world.grid_admin.email).subject
 
     assert new_user.login_id in smtp.last_to("new.person@test.example").text
     set_password = steps.activate_from_mail(app.test_client(), smtp, "new.person@test.example", NEW_PASSWORD)

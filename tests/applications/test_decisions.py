@@ -17,7 +17,7 @@ def test_returned_application_is_fixed_and_resubmitted_then_approved(world, smtp
     assert answer.status_code == 303
     assert "returned to the applicant for correction" in text_of(responsible.get(answer.headers["Location"]))
     returned = smtp.last_to(world.grid_admin.email)
-    assert "Returned" in returned.subject and "氏名の表記を確認してください" in returned.text
+    assert "差戻し" in returned.subject and "氏名の表記を確認してください" in returned.text
     assert steps.application(application_id).state == "returned"
 
     form = admin.get(f"/applications/{application_id}/edit")
@@ -64,7 +64,7 @@ def test_applicant_withdraws_a_pending_application_and_approvers_are_told(world,
     smtp.clear()
     assert post(admin, f"/applications/{application_id}/withdraw").status_code == 303
     assert steps.application(application_id).state == "withdrawn"
-    assert "Withdrawn" in smtp.last_to(world.grid_responsible.email).subject
+    assert "取下げ" in smtp.last_to(world.grid_responsible.email).subject
     responsible = browser_for(world.grid_responsible)
     assert decide(responsible, application_id, "approve").status_code == 409
     assert post(admin, f"/applications/{application_id}/withdraw").status_code == 409

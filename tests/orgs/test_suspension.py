@@ -18,7 +18,7 @@ def test_responsible_person_suspends_a_user_at_once(world, smtp, browser_for):
     assert post(responsible, path, {"reason": "異動のため"}).status_code == 303
     assert steps.user(world.grid_operator.login_id).status == "suspended"
     assert victim_browser.get("/dashboard").status_code == 303
-    assert "suspended" in smtp.last_to(world.grid_operator.email).text
+    assert "利用停止" in smtp.last_to(world.grid_operator.email).text
     report = smtp.last_to(world.sysadmin.email)
     assert "異動のため" in report.text and world.grid_responsible.login_id in report.text
     [entry] = steps.audit_entries("account.suspended_immediately")
@@ -62,7 +62,7 @@ def test_system_administrator_suspends_and_resumes_a_whole_organisation(app, wor
     assert refused.status_code != 303
 
     assert post(sysadmin, path, {"action": "resume", "reason": ""}).status_code == 303
-    assert "resumed" in smtp.last_to(world.grid_responsible.email).text
+    assert "利用が再開されました" in smtp.last_to(world.grid_responsible.email).text
 
 
 def test_the_operator_organisation_cannot_be_suspended(world, browser_for):
@@ -81,7 +81,7 @@ def test_system_administrator_unlocks_directly(world, smtp, browser_for):
     assert "Unlock this account" in text_of(sysadmin.get(f"/users/{world.city_operator.login_id}"))
     assert post(sysadmin, f"/users/{world.city_operator.login_id}/unlock").status_code == 303
     assert steps.user(world.city_operator.login_id).locked_at is None
-    assert "unlocked" in smtp.last_to(world.city_operator.email).text
+    assert "ロックが解除されました" in smtp.last_to(world.city_operator.email).text
     assert post(sysadmin, f"/users/{world.city_operator.login_id}/unlock").status_code == 400
 
 

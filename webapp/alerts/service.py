@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp import clock
+from webapp.alerts.labels import KIND_LABELS
 from webapp.alerts.models import Alert
 from webapp.applications import policy
 from webapp.audit import service as audit
@@ -97,7 +98,7 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
                  summary=summary.ja[:300], ip=ip[:64], **trail)
     with force_locale("ja"):  # whatever language the request that tripped the detector asked for
         for reader in _readers(organisation_id, mail_sysadmins):
-            outbox.enqueue(reader.email, _("Sekisho alert: %(summary)s", summary=summary.ja[:120]), "alert_raised",
+            outbox.enqueue(reader.email, _("[Sekisho] Alert: %(kind)s", kind=KIND_LABELS.get(kind, kind)), "alert_raised",
                            reader=reader, alert=alert, alerts_url=portal_url("alerts.index"))
     return alert
 

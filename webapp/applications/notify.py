@@ -15,6 +15,7 @@ from webapp.applications.labels import KIND_LABELS, STATE_LABELS
 from webapp.applications.models import Application
 from webapp.auth.models import User
 from webapp.mail import outbox
+from webapp.mail.outbox import in_mail_language
 
 
 def application_url(application_id: int) -> str:
@@ -34,6 +35,7 @@ def _common(application: Application) -> dict[str, Any]:
             "url": application_url(application.id)}
 
 
+@in_mail_language
 def approvers_asked(application: Application, resubmitted: bool = False) -> int:
     people = _unique(policy.approvers_of(application))
     for person in people:
@@ -43,6 +45,7 @@ def approvers_asked(application: Application, resubmitted: bool = False) -> int:
     return len(people)
 
 
+@in_mail_language
 def _tell(people: Iterable[User], application: Application, reason: str = "") -> None:
     state = str(STATE_LABELS[application.state])
     for person in _unique(people):
@@ -59,15 +62,18 @@ def approvers_told(application: Application, reason: str = "") -> None:
     _tell(policy.approvers_of(application), application, reason)
 
 
+@in_mail_language
 def account_mail(address: str, user: User, headline: str, reason: str = "", **extra: Any) -> None:
     outbox.enqueue(address, _("About your Sekisho account"), "account_notice",
                    user=user, headline=headline, reason=reason, **extra)
 
 
+@in_mail_language
 def unlocked_headline() -> str:
     return _("Your account has been unlocked. You can sign in again.")
 
 
+@in_mail_language
 def account_changed(user: User, application: Application, old_email: str) -> None:
     headline = _("Your account details were changed by an approved application (No. %(id)d).", id=application.id)
     account_mail(user.email, user, headline, application=application)
@@ -76,6 +82,7 @@ def account_changed(user: User, application: Application, old_email: str) -> Non
         account_mail(old_email, user, headline, application=application)
 
 
+@in_mail_language
 def account_status(user: User, application: Application) -> None:
     headlines = {
         "remove": _("Your account has been closed. You can no longer sign in."),
@@ -86,6 +93,7 @@ def account_status(user: User, application: Application) -> None:
     account_mail(user.email, user, headlines[application.kind], application=application)
 
 
+@in_mail_language
 def suspended_now(user: User, actor: User, reason: str, sysadmins: Iterable[User]) -> None:
     account_mail(user.email, user, _("Your account has been suspended with immediate effect. "
                                       "Contact your organisation's responsible person."), reason)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webapp import clock
@@ -55,7 +56,7 @@ def issue_activation(user: User, purpose: str = "activate", origin: Origin = aud
     audit.record("account.activation_issued", origin=origin, actor_id=actor_id,
                  organisation_id=user.organisation_id, target=user.login_id, purpose=purpose)
     if send_mail:
-        outbox.enqueue(user.email, _("Set your Sekisho password"), "activation",
+        outbox.enqueue(user.email, _l("Set your Sekisho password"), "activation",
                        user=user, url=activation_url(token), hours=hours, purpose=purpose)
     return token
 
@@ -172,7 +173,7 @@ def change_password(user: User, current: str, password: str, confirm: str, *, en
     ended = sessions.end_all_sessions(user.id, except_sid=session_id) if end_others else 0
     audit.record("account.password_changed", origin=origin, actor_id=user.id,
                  organisation_id=user.organisation_id, ended_sessions=ended)
-    outbox.enqueue(user.email, _("Your Sekisho password was changed"), "password_changed",
+    outbox.enqueue(user.email, _l("Your Sekisho password was changed"), "password_changed",
                    user=user, at=clock.now_jst(), ip=origin.ip)
     db.session.commit()
     return ended

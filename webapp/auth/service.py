@@ -21,6 +21,7 @@ from typing import Any, Callable
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm.attributes import set_committed_value
@@ -132,11 +133,11 @@ def _lock(user: User, origin: Origin) -> None:
                  target=user.login_id, failures=user.failed_logins)
     # Sent by the scheduler's next mail run, not before this answer: the fifth wrong password
     # must take as long for an existing ID as for an unknown one.
-    outbox.enqueue(user.email, _("Your Sekisho account has been locked"), "account_locked", with_response=False,
+    outbox.enqueue(user.email, _l("Your Sekisho account has been locked"), "account_locked", with_response=False,
                    user=user, person=user, at=clock.now_jst(), ip=origin.ip)
     for person in responsible_people(user.organisation_id):
         if person.id != user.id:
-            outbox.enqueue(person.email, _("A user of your organisation has been locked out"), "account_locked",
+            outbox.enqueue(person.email, _l("A user of your organisation has been locked out"), "account_locked",
                            with_response=False, user=user, person=person, at=clock.now_jst(), ip=origin.ip)
 
 
@@ -280,7 +281,7 @@ def _new_code(session_id: str) -> tuple[str, dict[str, Any]]:
 def _mail_code(code: str, user: User, origin: Origin, resend: bool = False) -> int:
     lifetime = current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]
     item = outbox.enqueue(
-        user.email, _("Sekisho one-time code"), "login_code",
+        user.email, _l("Sekisho one-time code"), "login_code",
         user=user, code=code, at=clock.now_jst(), ip=origin.ip, minutes=lifetime // 60,
     )
     audit.record("login.code_sent", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pyotp
 import segno
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from webapp import clock
@@ -78,7 +79,7 @@ def enable(user: User, secret: str, password: str, code: str, origin: Origin) ->
     user.totp_last_counter = step  # the code just typed cannot be replayed at the next sign-in
     audit.record("account.totp_enabled", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, replaced=replaced)
-    outbox.enqueue(user.email, _("Sekisho: your sign-in method was changed"), "authenticator_changed",
+    outbox.enqueue(user.email, _l("Sekisho: your sign-in method was changed"), "authenticator_changed",
                    user=user, enabled=True, at=clock.now_jst(), ip=origin.ip)
     db.session.commit()
 
@@ -93,7 +94,7 @@ def disable(user: User, password: str, origin: Origin) -> None:
     user.totp_last_counter = 0
     audit.record("account.totp_disabled", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id)
-    outbox.enqueue(user.email, _("Sekisho: your sign-in method was changed"), "authenticator_changed",
+    outbox.enqueue(user.email, _l("Sekisho: your sign-in method was changed"), "authenticator_changed",
                    user=user, enabled=False, at=clock.now_jst(), ip=origin.ip)
     db.session.commit()
 
@@ -107,5 +108,5 @@ def reset(user: User, *, actor_id: int | None, origin: Origin, reason: str = "")
     user.totp_last_counter = 0
     audit.record("account.totp_reset", origin=origin, actor_id=actor_id, organisation_id=user.organisation_id,
                  target=user.login_id, reason=reason[:200])
-    outbox.enqueue(user.email, _("Sekisho: your sign-in method was changed"), "authenticator_changed",
+    outbox.enqueue(user.email, _l("Sekisho: your sign-in method was changed"), "authenticator_changed",
                    user=user, enabled=False, at=clock.now_jst(), ip=origin.ip)

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import has_request_context, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -104,7 +105,7 @@ def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
         return None
     audit.record("hours.refused", origin=where, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, **_audit_details(user, status))
-    outbox.enqueue(user.email, _("Sekisho: a sign-in with your password was refused (system closed)"),
+    outbox.enqueue(user.email, _l("Sekisho: a sign-in with your password was refused (system closed)"),
                    "sign_in_refused_hours", user=user, at=clock.now_jst(), ip=where.ip)
     return display.closed_message(status)
 

@@ -5,9 +5,11 @@ import logging
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Sequence
+from functools import wraps
+from typing import Any, Callable, Iterable, ParamSpec, Sequence, TypeVar
 
 from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
 from sqlalchemy import bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,12 @@ _RENEW_HOLD = update(_TABLE).where(_TABLE.c.id == bindparam("mail_id"), _TABLE.c
 # update), so that two of them never send one mail. A sender that dies mid-way lets it go
 # when the lease runs out; the next run sends it then.
 LEASE = timedelta(minutes=2)
+# Mail is written in the portal's language (SPEC: Japanese by default), not in the language of
+# the request that happened to queue it: an English browser approving an application, or a
+# stranger's at the login page, must not decide what the person reads.
+MAIL_LOCALE = "ja"
+P = ParamSpec("P")
+R = TypeVar("R")
 # Longest wait between two tries while the relay is unreachable or says "later".
 LONGEST_BACKOFF = timedelta(hours=1)
 
@@ -64,8 +72,18 @@ class QueuedMail:
         return self.leased_until is not None
 
 
-def enqueue(recipient: str, subject: str, template: str, *, with_response: bool = True, **context: Any) -> QueuedMail:
-    """Render mail/<template>.txt and .html and add them to the current transaction.
+def in_mail_language(compose: Callable[P, R]) -> Callable[P, R]:
+    """For a function that words a mail (its subject, a headline) before enqueue renders it."""
+    @wraps(compose)
+    def worded(*args: P.args, **kwargs: P.kwargs) -> R:
+        with force_locale(MAIL_LOCALE):
+            return compose(*args, **kwargs)
+
+    return worded
+
+
+def enqueue(recipient: str, subject: Any, template: str, *, with_response: bool = True, **context: Any) -> QueuedMail:
+    """Render mail/<template>.txt and .html in MAIL_LOCALE and add them to the current transaction.
 
     The request delivers what it queued before it answers, unless `with_response` is False:
     then the scheduler's next mail run (or `portal mail flush`) does, so that the answer takes
@@ -73,15 +91,16 @@ def enqueue(recipient: str, subject: str, template: str, *, with_response: bool 
     A request holds the mail it will send from the start; a command's is due at once."""
     now = clock.now()
     leased = with_response and has_request_context()
-    item = QueuedMail(
-        id=0,
-        recipient=recipient,
-        subject=str(subject),
-        body_text=render_template(f"mail/{template}.txt", **context),
-        body_html=render_template(f"mail/{template}.html", **context),
-        template=template,
-        leased_until=now + LEASE if leased else None,
-    )
+    with force_locale(MAIL_LOCALE):  # a lazy subject too: whoever's request queued it
+        item = QueuedMail(
+            id=0,
+            recipient=recipient,
+            subject=str(subject),
+            body_text=render_template(f"mail/{template}.txt", **context),
+            body_html=render_template(f"mail/{template}.html", **context),
+            template=template,
+            leased_until=now + LEASE if leased else None,
+        )
     item.id = db.session.execute(_INSERT, {
         "recipient": item.recipient, "subject": item.subject, "body_text": item.body_text,
         "body_html": item.body_html, "template": template, "created_at": now,

@@ -25,6 +25,7 @@ from webapp.database import change_if
 from webapp.extensions import db
 from webapp.hours import service as hours
 from webapp.mail import outbox
+from webapp.mail.outbox import in_mail_language
 from webapp.orgs import networks
 from webapp.orgs import service as orgs
 from webapp.orgs.errors import Invalid, NotFound
@@ -192,6 +193,7 @@ def set_status(actor: User, organisation_id: int, status: str, reason: str, orig
     return ended
 
 
+@in_mail_language
 def _tell_organisation(organisation: Organisation, reason: str) -> None:
     from flask_babel import gettext as _
 
