@@ -120,6 +120,17 @@ def test_long_unicode_passphrase_is_fine_and_normalised(client, newcomer, smtp):
     assert sign_in_with_code(client, smtp, newcomer, half_width).headers["Location"] == "/dashboard"
 
 
+def test_a_confirmation_typed_in_the_other_width_matches(client, newcomer, smtp):
+    """Found by a UI review: "Ｓｅｋｉｓｈｏ　ｐａｓｓ…" confirmed as "Sekisho pass…" was "do not match",
+    though the two are one password once normalised (as it is hashed)."""
+    path = link_path(smtp, newcomer)
+    response = post_form(client, path, {"password": "Ｓｅｋｉｓｈｏ　ｐａｓｓ　１２３４５６　ｋａｗａ",
+                                        "password_confirm": "Sekisho pass 123456 kawa"})
+    assert response.status_code == 303
+    smtp.clear()
+    assert sign_in_with_code(client, smtp, newcomer, "Sekisho pass 123456 kawa").headers["Location"] == "/dashboard"
+
+
 def test_two_submissions_of_one_link_at_once_set_one_password(client, newcomer, smtp, app, monkeypatch):
     """A double click, or the link opened twice: both read the link unused (on PostgreSQL nothing
     serialises them), and while the first is checking the password policy the second one uses

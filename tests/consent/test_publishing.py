@@ -126,6 +126,8 @@ def test_administrator_writes_a_draft_previews_it_and_publishes(app, client, wor
     accept_everything(client)
     new = client.get("/admin/terms/new?kind=terms").get_data(as_text=True)
     assert "本規約は、本システムの利用条件を定める。" in new  # a revision starts from the current text
+    items_page = client.get("/admin/terms/new?kind=items").get_data(as_text=True)
+    assert "Consent-items file" not in items_page and "直前の項目の続き" in items_page  # found by a UI review
     response = client.post("/admin/terms/new", data={
         "kind": "terms", "version": "1.1", "effective_on": "2025-07-20", "summary": "通知方法の明確化",
         "body": TERMS_2, "csrf_token": csrf_from(new)})

@@ -127,6 +127,8 @@ def test_cancel_a_closure_once(admin, world, clock):
 
 def test_choosing_the_system_profile_takes_effect_and_is_audited(admin, new_client, world, clock):
     assert post_form(admin, f"{ADMIN}/profile", {"profile": "renewable"}, ADMIN).status_code == 303
+    told = admin.get(ADMIN).get_data(as_text=True)
+    assert "is now Renewable energy: business days 9:00-21:00." in told  # the label, not the key (UI review)
     [changed] = audit_kinds("hours.system_profile_set")
     assert changed.target == "renewable" and '"previous": "capacity"' in changed.details
 

@@ -105,6 +105,8 @@ def test_sign_in_outside_hours_is_refused_naming_the_next_opening(client, world,
     error = element(response, r'id="login-error"')
     assert "closed now (weekend)" in error
     assert "2025-06-16 (Mon) 09:00" in error
+    page = response.get_data(as_text=True)
+    assert page.count("2025-06-16 (Mon) 09:00") == 1, "said once, not as the page's notice and again as the error"
     # No code is mailed; the owner is told that someone had the password, as a code mail would
     # have told them in hours.
     [notice] = smtp.to(world.grid_operator.email)

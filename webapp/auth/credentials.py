@@ -75,7 +75,7 @@ def token_user(token: str) -> tuple[ActivationToken, User]:
 
 def _check_new_password(user: User, password: str, confirm: str) -> None:
     messages: list[str] = []
-    if password != confirm:
+    if passwords.normalise(password) != passwords.normalise(confirm):  # as hashed: full- and half-width alike
         messages.append(_("The two passwords do not match."))
     messages += [v.message for v in passwords.check_policy(
         password, login_id=user.login_id, organisation_name=user.organisation.name, name=user.name)]

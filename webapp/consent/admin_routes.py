@@ -50,7 +50,7 @@ def _draft_input(form: DocumentForm) -> DraftInput:
 
 def _form_page(form: DocumentForm, row: DocumentVersion | None, error: str | None, status: int) -> tuple[str, int]:
     return render_template("consent/admin_form.html", form=form, row=row, error=error,
-                           items_help=documents.ITEMS_FORMAT_HELP), status
+                           items_example=documents.ITEMS_FORMAT_EXAMPLE), status
 
 
 def _save(form: DocumentForm, row: DocumentVersion | None) -> BaseResponse | tuple[str, int]:

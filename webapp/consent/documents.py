@@ -31,11 +31,14 @@ and "-" (stable across versions: it is the value users tick). Restrict an item
 to organisation categories with "* ID [grid, municipality]:". Lines indented by
 two or more spaces continue the item above. Categories: """ + ", ".join(CATEGORIES) + """.
 
-  本システムの利用に当たり、次の事項に同意してください。
+"""
+# The example alone is what the publishing page shows (its rules are in the page's own words).
+ITEMS_FORMAT_EXAMPLE = """  本システムの利用に当たり、次の事項に同意してください。
 
   * purpose: 本システムは定められた目的に限って利用します。
   * grid-no-retail [grid]: 閲覧した設備情報を小売事業に利用しません。
 """
+ITEMS_FORMAT_HELP += ITEMS_FORMAT_EXAMPLE
 
 
 class DocumentError(ValueError):

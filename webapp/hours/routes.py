@@ -67,7 +67,7 @@ def make_blueprint() -> Blueprint:
             service.set_system_profile(form.profile.data, current_user, origin())
         except HoursError as refused:
             return _admin_page(400, str(refused), profile_form=form)
-        flash(_("The system-wide profile is now %(name)s.", name=form.profile.data), "success")
+        flash(_("The system-wide profile is now %(name)s.", name=service.profile_label(form.profile.data)), "success")
         return redirect_to(url_for("hours.admin"))
 
     @bp.post("/admin/hours/closures")
