@@ -42,12 +42,17 @@ def test_filters_search_sort_and_pages(world, browser_for):
     assert len(rows(first)) == 20 and "候補 00" in text_of(first)
     second = responsible.get("/applications?kind=add&sort=subject&page=2", headers=HTMX)
     assert len(rows(second)) == 5 and "候補 24" in text_of(second)
+    # Said to screen readers too, not only drawn (found by a UI review): the sort in words, and the
+    # count that htmx replaces is a status that is announced.
+    page = second.get_data(as_text=True)
+    assert '<span class="visually-hidden">(sorted ascending)</span>' in page
+    assert '<p class="result-count" role="status"' in page
     reverse = responsible.get("/applications?kind=add&sort=-subject")
     assert text_of(reverse).index("候補 24") < text_of(reverse).index("候補 23")
     searched = responsible.get("/applications?q=c7@test")
-    assert "1 applications" in text_of(searched) and "候補 07" in text_of(searched)
+    assert " 1 application " in text_of(searched) and "候補 07" in text_of(searched)
     by_login_id = responsible.get(f"/applications?q={world.grid_operator.login_id}")
-    assert "1 applications" in text_of(by_login_id)
+    assert " 1 application " in text_of(by_login_id)
     assert "0 applications" in text_of(responsible.get("/applications?state=approved"))
     assert "26 applications" in text_of(responsible.get("/applications?state=open"))
 
@@ -81,9 +86,9 @@ def test_user_list_filters_and_fragment(world, browser_for):
     everyone = text_of(admin.get("/users"))
     assert "4 users" in everyone and world.city_operator.login_id not in everyone
     suspended = admin.get("/users?status=suspended", headers=HTMX)
-    assert "<html" not in suspended.get_data(as_text=True) and "1 users" in text_of(suspended)
-    assert "1 users" in text_of(admin.get("/users?role=responsible"))
-    assert "1 users" in text_of(admin.get("/users?q=grid-admin@"))
+    assert "<html" not in suspended.get_data(as_text=True) and " 1 user " in text_of(suspended)
+    assert " 1 user " in text_of(admin.get("/users?role=responsible"))
+    assert " 1 user " in text_of(admin.get("/users?q=grid-admin@"))
     assert "4 users" in text_of(admin.get("/users?role=sys"))  # unknown role: the plain list
     sysadmin = browser_for(world.sysadmin)
     assert "3 users" in text_of(sysadmin.get(f"/users?organisation={world.city.id}"))
@@ -95,6 +100,6 @@ def test_a_login_id_typed_in_full_width_finds_the_user_and_its_applications(worl
     typed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in login_id)
     admin = browser_for(world.grid_admin)
     found = text_of(admin.get("/users", query_string={"q": typed}))
-    assert "1 users" in found and login_id in found
+    assert " 1 user " in found and login_id in found
     assert text_of(admin.get("/applications", query_string={"q": typed})) == \
         text_of(admin.get("/applications", query_string={"q": login_id}))

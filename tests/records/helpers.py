@@ -58,7 +58,8 @@ def table(html: str) -> list[dict[str, str]]:
     """The results table as rows keyed by column heading (sort arrows and links stripped)."""
     head = re.search(r"<thead>(.*?)</thead>", html, re.S)
     assert head, "no results table"
-    headings = [re.sub(r"<[^>]+>|[▲▼]", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", head.group(1), re.S)]
+    headings = [re.sub(r'<span class="visually-hidden">.*?</span>|<[^>]+>|[▲▼]', "", h).strip()
+                for h in re.findall(r"<th[^>]*>(.*?)</th>", head.group(1), re.S)]
     body = re.search(r'<tbody id="record-rows">(.*?)</tbody>', html, re.S).group(1)
     return [dict(zip(headings, re.findall(r"<td>(.*?)</td>", row, re.S)))
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S) if "colspan" not in row]
