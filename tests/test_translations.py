@@ -62,3 +62,17 @@ def test_catalogs_missing_from_a_checkout_are_compiled_at_start(tmp_path):
     later = po.with_suffix(".mo").stat().st_mtime + 10
     os.utime(po, (later, later))
     assert compile_catalogs(copy) == [po.with_suffix(".mo")]
+
+
+def test_every_form_leaves_checking_to_the_portal_and_its_catalog():
+    """Found by a UI review: the browser's own bubbles ("Please fill out this field.") showed in the
+    browser's language on Japanese pages; the portal's messages came only once they were bypassed."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    unchecked = [f"{path.relative_to(templates)}: {tag[:80]}"
+                 for path in templates.rglob("*.html")
+                 for tag in re.findall(r"<form\b[^>]*>", path.read_text(encoding="utf-8"))
+                 if 'method="post"' in tag and "novalidate" not in tag]
+    assert unchecked == []
