@@ -17,6 +17,10 @@ def test_terms_page_shows_the_current_version_and_the_revision_history(client):
     assert 'href="/terms/1.0"' in history and 'href="/terms/1.1"' in history
     assert "/terms/compare?kind=terms&amp;old=1.0&amp;new=1.1" in history
     assert 'data-testid="upcoming"' in html  # 1.1 announced before it takes effect
+    # Found by a UI review: headings went h1 to h3, and an English page read the Japanese text as English.
+    levels = [int(n) for n in re.findall(r"<h([1-6])", html)]
+    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:])), levels
+    assert '<div class="document-body" lang="ja">' in document
     older = client.get("/terms/1.1").get_data(as_text=True)
     assert "電子メールで通知して" in older
 
