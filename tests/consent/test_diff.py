@@ -37,6 +37,13 @@ def test_paragraphs_are_split_on_blank_lines_only():
     assert paragraphs("第1条\n本文一行目\n二行目\n\n\n第2条\r\n\r\n本文") == ["第1条\n本文一行目\n二行目", "第2条", "本文"]
 
 
+def test_a_changed_heading_reads_as_its_title_not_as_markdown():
+    """Found by a UI review: 「## 第11条（準拠法及び~~管轄裁判所~~）」 in the comparison table."""
+    [block] = [b for b in compare("## 第11条（準拠法及び管轄裁判所）", "## 第11条（準拠法及び裁判管轄）")]
+    shown = "".join(s.text for row in block.rows for s in row.old + row.new)
+    assert "#" not in shown and "第11条（準拠法及び" in shown
+
+
 OLD = """## 第1条（目的）
 
 本規約は、本システムの利用条件を定める。
@@ -66,13 +73,13 @@ def test_document_comparison_aligns_paragraphs_and_marks_only_changes():
          "運営者は、30日前までに{+電子メールで+}通知して本規約を変更することができる。"),
         ("deleted", "[-利用者は、IDを他人と共用してはならない。-]", ""),
         # a new article 4 is inserted and the old article 4 is renumbered, as a 新旧対照表 shows it
-        ("inserted", "", "{+## 第4条（報告）+}"),
+        ("inserted", "", "{+第4条（報告）+}"),
         ("inserted", "", "{+漏えいのおそれがあるときは、直ちに報告する。+}"),
-        ("changed", "## 第[-4-]条（管轄）", "## 第{+5+}条（管轄）"),
+        ("changed", "第[-4-]条（管轄）", "第{+5+}条（管轄）"),
     ]
     unchanged = [r.old[0].text for r in rows if r.status == "same"]
-    assert unchanged == ["## 第1条（目的）", "本規約は、本システムの利用条件を定める。", "## 第2条（変更）",
-                         "## 第3条（禁止事項）", "東京地方裁判所を専属的合意管轄裁判所とする。"]
+    assert unchanged == ["第1条（目的）", "本規約は、本システムの利用条件を定める。", "第2条（変更）",
+                         "第3条（禁止事項）", "東京地方裁判所を専属的合意管轄裁判所とする。"]
     # unchanged runs are their own (collapsible) blocks, named by their first line
     assert [b.unchanged for b in blocks] == [True, False, True, False, True]
     assert blocks[0].first_line == "第1条（目的）"

@@ -45,8 +45,13 @@ class Block:
 
 
 def paragraphs(text: str) -> list[str]:
+    """The document's paragraphs as a reader sees them: a Markdown heading's "##" is not text
+    (found by a UI review: a changed heading showed "## 第11条..." in the comparison table)."""
     normalised = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", normalised) if p.strip()]
+    return [_HEADING_MARK.sub("", p.strip("\n")) for p in re.split(r"\n[ \t]*\n", normalised) if p.strip()]
+
+
+_HEADING_MARK = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
 
 
 def compare(old_text: str, new_text: str) -> list[Block]:
