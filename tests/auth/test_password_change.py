@@ -22,6 +22,11 @@ def test_change_needs_the_current_password(client, world, sign_in, smtp):
     assert refused.status_code == 400
     assert "current password" in refused.get_data(as_text=True) or "現在のパスワード" in refused.get_data(as_text=True)
     assert reload(world.grid_operator).password_hash == before
+    # The message is tied to the field it is about, and read before it (found by a UI review).
+    page = refused.get_data(as_text=True)
+    assert page.index('id="password-errors"') < page.index('id="current_password"')
+    current = page[page.index('id="current_password"'):].split(">", 1)[0]
+    assert 'aria-describedby="password-errors"' in current and 'aria-invalid="true"' in current
 
     smtp.clear()
     done = change(client, TEST_PASSWORD, NEW[0])
