@@ -45,6 +45,11 @@ def test_a_wrong_setting_or_an_unreachable_database_is_one_clear_line(tmp_path, 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_development_needs_no_mail_server(tmp_path):
+    """The outbox keeps development mail local: an empty PORTAL_MAIL_SERVER is no mistake there."""
+    assert portal(tmp_path, "init", PORTAL_MAIL_SERVER="").returncode == 0
+
+
 def test_with_the_setting_put_right_the_same_command_works(tmp_path):
     assert portal(tmp_path, "init", PORTAL_ENV="staging").returncode == 2
     assert portal(tmp_path, "init", PORTAL_ENV="development").returncode == 0
@@ -125,3 +130,16 @@ def test_a_mistake_in_instance_config_py_is_a_configuration_error(tmp_path, text
     with pytest.raises(ConfigError, match=None) as raised:
         load_config(tmp_path)
     assert said in str(raised.value)
+
+
+def test_what_instance_config_py_wrote_before_the_checks_still_works(tmp_path):
+    """The stricter checks refuse mistakes, not the ways operators already wrote their settings."""
+    from webapp.config import load_config
+
+    (tmp_path / "config.py").write_text("from pathlib import Path\nPORTAL_SESSION_IDLE_MINUTES = 30.0\n"
+                                        "PORTAL_SCHEDULER = None\nPORTAL_MAIL_SENDER = '関所 事務局 <sekisho@example.jp>'\n"
+                                        f"PORTAL_MAIL_CA_FILE = Path({str(tmp_path / 'config.py')!r})\n",
+                                        encoding="utf-8")
+    settings = load_config(tmp_path)
+    assert settings["PORTAL_SESSION_IDLE_MINUTES"] == 30 and settings["PORTAL_SCHEDULER"] is False
+    assert settings["PORTAL_MAIL_CA_FILE"] == str(tmp_path / "config.py")

@@ -126,9 +126,11 @@ def _coerce(key: str, value: Any) -> Any:
     an error, never a silent default: "ture" must not switch mail encryption off."""
     if key not in DEFAULTS:
         return value
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
     if key in _BOOL_KEYS:
-        if isinstance(value, bool):
-            return value
+        if isinstance(value, bool) or value is None:
+            return bool(value)
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
@@ -140,6 +142,8 @@ def _coerce(key: str, value: Any) -> Any:
                 return int(value)
             except ValueError as exc:
                 raise ConfigError(f"{key} must be a whole number, not {value!r}") from exc
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key} must be a whole number, not {value!r}")
         return value
@@ -246,7 +250,8 @@ def is_development(settings: Mapping[str, Any]) -> bool:
 
 
 def _check_mail(settings: Mapping[str, Any]) -> None:
-    if settings["PORTAL_MAIL_BACKEND"] != "outbox" and not str(settings["PORTAL_MAIL_SERVER"] or "").strip():
+    backend = settings["PORTAL_MAIL_BACKEND"] or ("outbox" if is_development(settings) else "smtp")
+    if backend == "smtp" and not str(settings["PORTAL_MAIL_SERVER"] or "").strip():
         raise ConfigError("PORTAL_MAIL_SERVER is empty: name the mail relay (host name or address)")
     sender = str(settings["PORTAL_MAIL_SENDER"] or "")
     address = parseaddr(sender)[1]

@@ -16,8 +16,9 @@ from webapp.listing import MAX_ID
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    # ASCII digits only: Werkzeug's \d also takes "１" or "١" as a digit, one object under many paths.
-    regex = r"[0-9]+"
+    # ASCII digits only, without leading zeros: Werkzeug's \d also takes "１" or "١" as a digit,
+    # and "0001" is 1 too: one object under many paths.
+    regex = r"0|[1-9][0-9]*"
 
     def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("max", MAX_ID)

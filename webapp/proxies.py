@@ -7,6 +7,7 @@ the audit log, the rate limits and the sign-in mail expect an address.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Callable, Iterable
 
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -23,8 +24,23 @@ class TrustedProxies(ProxyFix):
         super().__init__(self._checked, x_for=hops, x_proto=hops, x_host=hops)
 
     def _checked(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        try:
-            ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
-        except ValueError:
-            environ["REMOTE_ADDR"] = environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", "")
+        address = _address_of(environ.get("REMOTE_ADDR", ""))
+        environ["REMOTE_ADDR"] = address or environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", "")
         return self._inner(environ, start_response)
+
+
+def _address_of(forwarded: str) -> str:
+    """The IP address in a forwarded value, also as some gateways write it ("192.0.2.1:5123",
+    "[2001:db8::1]:5123"); "" when there is none."""
+    candidates = [forwarded]
+    bracketed = re.fullmatch(r"\[([^\]]+)\](?::\d+)?", forwarded)
+    if bracketed:
+        candidates.append(bracketed.group(1))
+    elif forwarded.count(":") == 1:
+        candidates.append(forwarded.split(":", 1)[0])
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return ""

@@ -106,7 +106,7 @@ def _alerts_of(kind: str) -> list:
 
 
 @pytest.mark.parametrize("holder", ["city_responsible", "sysadmin"])
-def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(world, browser_for, smtp, holder):
+def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(app, world, browser_for, smtp, holder):
     """Found by review: "already used by another account" for any address told an organisation's
     administrator who has an account anywhere (the system administrators too), one form at a time.
     Now such an address files like a free one; only the system administrators are alerted, and the
@@ -123,6 +123,9 @@ def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(wo
     [alert] = _alerts_of("application.address_held_elsewhere")
     assert alert.organisation_id is None and alert.user_id == world.grid_admin.id
     assert held.login_id in alert.summary_en and f"No. {probe_id}" in alert.summary_en
+    # Its mail leaves after the answer: sending it first made a held address's answer slower (a review)
+    assert smtp.to(world.sysadmin.email) == []
+    assert app.test_cli_runner().invoke(args=["mail", "flush"]).exit_code == 0
     [alert_mail] = smtp.to(world.sysadmin.email)  # the alert; nobody of either organisation is told of it
     assert alert_mail.subject == "【Sekisho】アラート：他組織のアドレスを含む申請"  # not a summary cut mid-sentence
     for person in (world.grid_responsible, world.city_responsible, world.grid_admin):
@@ -136,6 +139,20 @@ def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(wo
     assert "address-held" in browser_for(world.sysadmin).get(f"/applications/{probe_id}").get_data(as_text=True)
     assert "address-held" not in browser_for(world.grid_responsible).get(f"/applications/{probe_id}").get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_ALERT_SUSPEND": "application.address_held_elsewhere"}])
+def test_every_held_address_is_its_own_alert_and_never_a_suspension_that_would_tell(world, browser_for, smtp,
+                                                                                     app_settings):
+    """Found by a review: a second probe within the hour raised nothing (one alert per hour), and
+    with the kind in PORTAL_ALERT_SUSPEND the applicant's suspension mail named the holder."""
+    admin = browser_for(world.grid_admin)
+    for held in (world.city_operator, world.city_responsible):
+        filed_id(file(admin, **add_user_fields(email=held.email, name="探り 入れ")))
+    alerts = _alerts_of("application.address_held_elsewhere")
+    assert len(alerts) == 2 and world.city_responsible.login_id in alerts[1].summary_en
+    assert steps.user(world.grid_admin.login_id).status == "active"
+    assert not [m for m in smtp.to(world.grid_admin.email) if world.city_operator.login_id in m.text]
 
 
 def test_once_the_other_account_is_closed_the_held_address_can_be_approved(world, browser_for):

@@ -42,6 +42,10 @@ def test_a_changed_heading_reads_as_its_title_not_as_markdown():
     [block] = [b for b in compare("## 第11条（準拠法及び管轄裁判所）", "## 第11条（準拠法及び裁判管轄）")]
     shown = "".join(s.text for row in block.rows for s in row.old + row.new)
     assert "#" not in shown and "第11条（準拠法及び" in shown
+    # ...but a heading mark that changed is a change, and shown (found by a review of that fix:
+    # "the two versions have the same text")
+    assert has_changes(compare("## 第1条\n\n本文", "第1条\n\n本文"))
+    assert has_changes(compare("## 第1条", "### 第1条"))
 
 
 OLD = """## 第1条（目的）

@@ -32,5 +32,5 @@ def test_an_id_in_the_path_is_written_in_ascii_digits_only(world, browser_for):
     assert responsible.get(f"/applications/{application_id}").status_code == 200
     wide = "".join(chr(ord(d) + 0xFEE0) for d in str(application_id))
     arabic_indic = "".join(chr(ord(d) - ord("0") + 0x0660) for d in str(application_id))
-    for forged in (wide, arabic_indic):
+    for forged in (wide, arabic_indic, f"000{application_id}"):
         assert responsible.get(f"/applications/{forged}").status_code == 404

@@ -98,6 +98,20 @@ def test_a_forwarded_client_address_that_is_no_address_is_not_taken(make_app, fo
         assert failed_login_ip(client, operator.login_id, **{"X-Forwarded-For": forwarded}) == "10.0.0.1"
 
 
+@pytest.mark.parametrize("forwarded, client", [("203.0.113.5:51234", "203.0.113.5"),
+                                               ("[2001:db8::7]:443", "2001:db8::7"), ("2001:db8::7", "2001:db8::7")])
+def test_a_forwarded_address_with_a_port_is_the_address(make_app, forwarded, client):
+    """Some gateways write the client's port too; without it they all shared the proxy's address."""
+    app = make_app(PORTAL_TRUSTED_PROXIES=1)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        browser = app.test_client()
+        browser.environ_base["REMOTE_ADDR"] = "10.0.0.1"
+        assert failed_login_ip(browser, operator.login_id, **{"X-Forwarded-For": forwarded}) == client
+
+
 def test_forged_forwarded_for_headers_do_not_evade_the_address_limit(make_app):
     app = make_app(PORTAL_IP_FAILURE_LIMIT=3)
     with app.app_context():

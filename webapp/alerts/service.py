@@ -64,19 +64,23 @@ def may_acknowledge(viewer: User, alert: Alert) -> bool:
 
 
 def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | None = None, user_id: int | None = None,
-                ip: str = "", origin: Origin | None = None, mail_sysadmins: bool = True,
-                **details: Any) -> Alert | None:
+                ip: str = "", origin: Origin | None = None, mail_sysadmins: bool = True, each_time: bool = False,
+                quietly: bool = False, **details: Any) -> Alert | None:
     """Add the alert and its mail to the current transaction; the caller commits.
 
     The summary is written by the detector in both languages (see in_both_languages) and stored;
     the audit entry and the mail carry the Japanese one. `origin` is the request that tripped the
     detector: its audit entries then carry that address and browser, with the person as actor,
     so that searching the log by either finds them. `mail_sysadmins=False` for an organisation's
-    share of an alert the system administrators were already mailed (they still see it listed)."""
+    share of an alert the system administrators were already mailed (they still see it listed).
+    `each_time`: every occurrence is its own alert (each names something the others do not).
+    `quietly`: the answer to the request that tripped it must not show it, neither by its timing
+    (the mails leave with the next mail run, not before the answer) nor by a suspension
+    (PORTAL_ALERT_SUSPEND does not apply: the person would read the summary in its mail)."""
     if isinstance(summary, str):
         summary = Summary(summary, summary)
     now = clock.now()
-    repeat = db.session.scalar(select(Alert.id).where(
+    repeat = None if each_time else db.session.scalar(select(Alert.id).where(
         Alert.kind == kind, Alert.state != "closed", Alert.raised_at >= now - REPEAT_AFTER,
         Alert.organisation_id.is_(None) if organisation_id is None else Alert.organisation_id == organisation_id,
         Alert.user_id.is_(None) if user_id is None else Alert.user_id == user_id,
@@ -85,7 +89,8 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     if repeat is not None:
         return None
     trail = {"origin": origin, "actor_id": user_id} if origin is not None else {}
-    suspended = user_id is not None and kind in suspending_kinds() and _suspend(user_id, kind, summary, trail)
+    suspended = (user_id is not None and not quietly and kind in suspending_kinds()
+                 and _suspend(user_id, kind, summary, trail))
     if suspended:
         summary = _with_suspension(summary)
         details["suspended"] = True
@@ -99,7 +104,7 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     with force_locale("ja"):  # whatever language the request that tripped the detector asked for
         for reader in _readers(organisation_id, mail_sysadmins):
             outbox.enqueue(reader.email, _("[Sekisho] Alert: %(kind)s", kind=KIND_LABELS.get(kind, kind)), "alert_raised",
-                           reader=reader, alert=alert, alerts_url=portal_url("alerts.index"))
+                           with_response=not quietly, reader=reader, alert=alert, alerts_url=portal_url("alerts.index"))
     return alert
 
 

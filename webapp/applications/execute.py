@@ -123,9 +123,10 @@ def _reissue(application: Application, actor: User, origin: Origin) -> User:
     ended = end_all_sessions(user.id)
     # The old password stops working now, not when the link is used: a reissue is also asked for
     # when it may be known to someone else (the sign-in says only what any failure says).
+    revoked = user.password_hash is not None
     user.password_hash = None
     _record("account.password_reissued", application, actor, origin, user, ended_sessions=ended,
-            old_password_revoked=True)
+            old_password_revoked=revoked)
     credentials.issue_activation(user, "reissue", origin, actor.id)
     return user
 

@@ -96,13 +96,12 @@ def _address_held_elsewhere(application: Application, checked: drafts.Checked, a
     if holder is None:
         return {}
     alerts.raise_alert("application.address_held_elsewhere", alerts.in_both_languages(_l(
-        "Application No. %(id)d of %(organisation)s, filed by %(name)s (%(login_id)s), proposes an e-mail address "
-        "already held by the account %(holder)s of %(holder_organisation)s. It cannot be approved until that is "
-        "settled: a person moving between organisations (close the old account), a mistake, or someone finding "
-        "out who has an account.",
-        id=application.id, organisation=applicant.organisation.name, name=applicant.name,
-        login_id=applicant.login_id, holder=holder.login_id, holder_organisation=holder.organisation.name)),
-        user_id=applicant.id, origin=origin, application_id=application.id, holder=holder.login_id)
+        "The address proposed by application No. %(id)d is held by %(holder)s (%(holder_organisation)s); filed by "
+        "%(login_id)s of %(organisation)s. It cannot be approved until that is settled.",
+        id=application.id, holder=holder.login_id, holder_organisation=holder.organisation.name,
+        login_id=applicant.login_id, organisation=applicant.organisation.name)),
+        user_id=applicant.id, origin=origin, each_time=True, quietly=True, application_id=application.id,
+        holder=holder.login_id)
     return {"address_held_elsewhere": True}
 
 

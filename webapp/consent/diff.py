@@ -45,13 +45,32 @@ class Block:
 
 
 def paragraphs(text: str) -> list[str]:
-    """The document's paragraphs as a reader sees them: a Markdown heading's "##" is not text
-    (found by a UI review: a changed heading showed "## 第11条..." in the comparison table)."""
     normalised = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    return [_HEADING_MARK.sub("", p.strip("\n")) for p in re.split(r"\n[ \t]*\n", normalised) if p.strip()]
+    return [p.strip("\n") for p in re.split(r"\n[ \t]*\n", normalised) if p.strip()]
 
 
 _HEADING_MARK = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
+
+
+def _readable(row: Row) -> Row:
+    """A heading reads as its title (found by a UI review: "## 第11条..." in the table). Compared
+    with its marks, so a heading made plain text or another level is still a change, and shown so."""
+    whole = row.status in ("inserted", "deleted")
+    return Row(row.status, _unmarked(row.old, whole), _unmarked(row.new, whole), row.moved)
+
+
+def _unmarked(segments: tuple[Segment, ...], whole: bool) -> tuple[Segment, ...]:
+    out: list[Segment] = []
+    at_line_start = True
+    for segment in segments:
+        text = segment.text
+        if segment.op == "same" or whole:
+            text = _HEADING_MARK.sub("", text) if at_line_start else re.sub(r"(?<=\n)#{1,6}[ \t]+", "", text)
+        if segment.text:
+            at_line_start = segment.text.endswith("\n")
+        if text:
+            out.append(Segment(segment.op, text))
+    return tuple(out)
 
 
 def compare(old_text: str, new_text: str) -> list[Block]:
@@ -64,7 +83,7 @@ def compare(old_text: str, new_text: str) -> list[Block]:
             rows.extend(Row("same", (Segment("same", p),), (Segment("same", p),)) for p in old[i1:i2])
         else:
             rows.extend(_align(old, list(range(i1, i2)), new, list(range(j1, j2)), moved_old, moved_new))
-    return _blocks(rows)
+    return _blocks([_readable(row) for row in rows])
 
 
 def has_changes(blocks: Sequence[Block]) -> bool:

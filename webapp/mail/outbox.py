@@ -40,6 +40,7 @@ LEASE = timedelta(minutes=2)
 # the request that happened to queue it: an English browser approving an application, or a
 # stranger's at the login page, must not decide what the person reads.
 MAIL_LOCALE = "ja"
+_CLAIM_MARGIN = timedelta(minutes=1)
 P = ParamSpec("P")
 R = TypeVar("R")
 # Longest wait between two tries while the relay is unreachable or says "later".
@@ -51,6 +52,7 @@ LONGEST_BACKOFF = timedelta(hours=1)
 # not hand out sign-ins. The development outbox keeps them: its page is where codes are read.
 SECRET_TEMPLATES = frozenset({"login_code", "activation"})
 DELIVERED_SECRET = "(removed after delivery: it held a one-time code or a link)"
+NOT_SENT_SECRET = "(removed, not sent: its one-time code had expired)"
 
 
 @dataclass
@@ -164,10 +166,13 @@ def _claim(ids: list[int], now: Any) -> list[OutboxMail]:
 
 def make_waiting_due() -> int:
     """An operator's flush (the relay is back): mail waiting out a backoff is tried now, not in up
-    to an hour. Only waits longer than LEASE: a shorter one may be another sender's claim."""
+    to an hour. Never a mail another sender may hold: one never tried (a request's, sent before it
+    answers) or one whose wait is no longer than a claim plus a minute (clocks and waits for the
+    write lock differ by that much at most); those are tried within minutes anyway."""
     now = clock.now()
     woken = db.session.execute(
-        update(OutboxMail).where(OutboxMail.state == "queued", OutboxMail.next_attempt_at > now + LEASE)
+        update(OutboxMail).where(OutboxMail.state == "queued", OutboxMail.attempts > 0,
+                                 OutboxMail.next_attempt_at > now + LEASE + _CLAIM_MARGIN)
         .values(next_attempt_at=now).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return woken
@@ -200,8 +205,12 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, in
     query = select(OutboxMail.id).where(OutboxMail.state == "queued", OutboxMail.next_attempt_at <= now)
     if ids is not None:
         query = query.where(OutboxMail.id.in_(list(ids)))
-    due = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
-    items = _drop_outdated_codes(_claim(due, now) if due else [], now)
+    while True:
+        due = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
+        claimed = _claim(due, now) if due else []
+        items = _drop_outdated_codes(claimed, now)
+        if items or not claimed:
+            break  # a batch of dead codes only (after a long outage): on to the mail behind them
     if not items:
         db.session.commit()
         return 0, 0
@@ -216,7 +225,7 @@ def _drop_outdated_codes(items: list[OutboxMail], now: Any) -> list[OutboxMail]:
     kept = []
     for item in items:
         if item.template == "login_code" and now >= item.created_at + lifetime:
-            db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, "state": "outdated", "body_text": DELIVERED_SECRET,
+            db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, "state": "outdated", "body_text": NOT_SENT_SECRET,
                                                  "body_html": "", "last_error": "the code expired before the mail "
                                                                               "could be delivered"})
         else:
