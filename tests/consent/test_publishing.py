@@ -75,6 +75,16 @@ def test_cli_publishes_consent_items_in_the_documented_format(app, tmp_path):
     assert "* ID [grid, municipality]:" in help_text
 
 
+
+def test_an_item_with_a_wrong_id_is_named_by_its_line(app, tmp_path):
+    """Found by an operator trial: "* BAD ID!: x" was read as preamble, and the error said the file
+    had no items at all."""
+    result = _cli(app, "terms", "publish", _write(tmp_path, "items.md", "前文です。\n\n* BAD ID!: 同意します。\n"),
+                  "--kind", "items", "--version", "2.0", "--effective", "2025-06-10", "--summary", "制定")
+    assert result.exit_code != 0 and ("Line 3" in result.output or "3 行目" in result.output), result.output
+    assert _versions() == []
+
+
 def test_cli_errors_are_one_line_and_store_nothing(app, tmp_path):
     publish("terms", "1.0", TERMS_1)
     good = _write(tmp_path, "t.md", TERMS_2)

@@ -110,6 +110,7 @@ def clean_text(value: str) -> str:
 
 
 _ITEM_LINE = re.compile(r"^\*\s+([^\s:\[]+)\s*(?:\[([^\]]*)\])?\s*:\s*(.*)$")
+_LOOKS_LIKE_ITEM = re.compile(r"^\*\s+[^:]{1,60}:")
 
 
 def parse_items(text: str) -> ItemsDocument:
@@ -126,6 +127,11 @@ def parse_items(text: str) -> ItemsDocument:
             items[-1][1].append(line.strip())
         elif line.strip():
             raise DocumentError("items_line", line=number)
+    if not items:
+        # An item with a wrong ID ("* BAD ID!: ...") reads as preamble; name its line, not "no items".
+        for number, line in enumerate(preamble, start=1):
+            if _LOOKS_LIKE_ITEM.match(line):
+                raise DocumentError("items_line", line=number)
     specs = tuple(_item(key, "".join(lines), cats, number) for key, lines, cats, number in items)
     _check_items(specs)
     return ItemsDocument("\n".join(preamble).strip(), specs)
