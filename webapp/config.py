@@ -285,6 +285,9 @@ def check(settings: Mapping[str, Any]) -> None:
             span = f"between {least} and {most}" if most is not None else f"{least} or more"
             raise ConfigError(f"{key} must be {span}, not {settings[key]}")
     _check_mail(settings)
+    if "application.address_held_elsewhere" in {k.strip() for k in str(settings["PORTAL_ALERT_SUSPEND"]).split(",")}:
+        raise ConfigError("PORTAL_ALERT_SUSPEND cannot list application.address_held_elsewhere: the suspension "
+                          "would tell the applicant that the address has an account elsewhere")
     profile = settings["PORTAL_HOURS_PROFILE"]
     if profile not in PROFILES:
         raise ConfigError(f"PORTAL_HOURS_PROFILE must be one of {', '.join(sorted(PROFILES))}")

@@ -40,7 +40,10 @@ def _address_of(forwarded: str) -> str:
         candidates.append(forwarded.split(":", 1)[0])
     for candidate in candidates:
         try:
-            return str(ipaddress.ip_address(candidate))
+            address = ipaddress.ip_address(candidate)
         except ValueError:
             continue
+        # A dual-stack proxy writes IPv4 clients as ::ffff:203.0.113.5: the log shows them as IPv4.
+        mapped = getattr(address, "ipv4_mapped", None)
+        return str(mapped or address)
     return ""

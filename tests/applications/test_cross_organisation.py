@@ -142,10 +142,17 @@ def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(ap
 
 
 @pytest.mark.parametrize("app_settings", [{"PORTAL_ALERT_SUSPEND": "application.address_held_elsewhere"}])
-def test_every_held_address_is_its_own_alert_and_never_a_suspension_that_would_tell(world, browser_for, smtp,
-                                                                                     app_settings):
-    """Found by a review: a second probe within the hour raised nothing (one alert per hour), and
-    with the kind in PORTAL_ALERT_SUSPEND the applicant's suspension mail named the holder."""
+def test_the_held_address_alert_cannot_be_made_to_suspend(tmp_path, app_settings):
+    """Found by a review: with the kind in PORTAL_ALERT_SUSPEND the applicant's suspension mail named
+    the holder. Listing it is refused (it was ignored silently at first: a second review)."""
+    from webapp.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="cannot list application.address_held_elsewhere"):
+        load_config(tmp_path, app_settings)
+
+
+def test_every_held_address_is_its_own_alert(world, browser_for, smtp):
+    """Found by a review: a second probe within the hour raised nothing (one alert per hour)."""
     admin = browser_for(world.grid_admin)
     for held in (world.city_operator, world.city_responsible):
         filed_id(file(admin, **add_user_fields(email=held.email, name="探り 入れ")))

@@ -46,6 +46,10 @@ def test_a_changed_heading_reads_as_its_title_not_as_markdown():
     # "the two versions have the same text")
     assert has_changes(compare("## 第1条\n\n本文", "第1条\n\n本文"))
     assert has_changes(compare("## 第1条", "### 第1条"))
+    # a heading inserted inside a paragraph (a review of that fix: marks shown on the wrong line)
+    [block] = compare("本文です。\n## 見出し", "本文です。\n## 追加\n## 見出し")
+    [row] = block.rows
+    assert [(s.op, s.text) for s in row.new] == [("same", "本文です。\n"), ("ins", "追加\n"), ("same", "見出し")]
 
 
 OLD = """## 第1条（目的）

@@ -98,7 +98,7 @@ def test_a_forwarded_client_address_that_is_no_address_is_not_taken(make_app, fo
         assert failed_login_ip(client, operator.login_id, **{"X-Forwarded-For": forwarded}) == "10.0.0.1"
 
 
-@pytest.mark.parametrize("forwarded, client", [("203.0.113.5:51234", "203.0.113.5"),
+@pytest.mark.parametrize("forwarded, client", [("203.0.113.5:51234", "203.0.113.5"), ("::ffff:203.0.113.5", "203.0.113.5"),
                                                ("[2001:db8::7]:443", "2001:db8::7"), ("2001:db8::7", "2001:db8::7")])
 def test_a_forwarded_address_with_a_port_is_the_address(make_app, forwarded, client):
     """Some gateways write the client's port too; without it they all shared the proxy's address."""

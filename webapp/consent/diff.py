@@ -52,25 +52,16 @@ def paragraphs(text: str) -> list[str]:
 _HEADING_MARK = re.compile(r"^#{1,6}[ \t]+", re.MULTILINE)
 
 
-def _readable(row: Row) -> Row:
-    """A heading reads as its title (found by a UI review: "## 第11条..." in the table). Compared
-    with its marks, so a heading made plain text or another level is still a change, and shown so."""
-    whole = row.status in ("inserted", "deleted")
-    return Row(row.status, _unmarked(row.old, whole), _unmarked(row.new, whole), row.moved)
+def _plain(paragraph: str) -> str:
+    """A heading reads as its title (found by a UI review: "## 第11条..." in the table)."""
+    return _HEADING_MARK.sub("", paragraph)
 
 
-def _unmarked(segments: tuple[Segment, ...], whole: bool) -> tuple[Segment, ...]:
-    out: list[Segment] = []
-    at_line_start = True
-    for segment in segments:
-        text = segment.text
-        if segment.op == "same" or whole:
-            text = _HEADING_MARK.sub("", text) if at_line_start else re.sub(r"(?<=\n)#{1,6}[ \t]+", "", text)
-        if segment.text:
-            at_line_start = segment.text.endswith("\n")
-        if text:
-            out.append(Segment(segment.op, text))
-    return tuple(out)
+def _row_diff(old: str, new: str) -> tuple[tuple[Segment, ...], tuple[Segment, ...]]:
+    """The marks of both sides by their titles; with the Markdown when only a heading's mark
+    changed (made plain text, or another level), which is a change too."""
+    plain_old, plain_new = _plain(old), _plain(new)
+    return char_diff(old, new) if plain_old == plain_new else char_diff(plain_old, plain_new)
 
 
 def compare(old_text: str, new_text: str) -> list[Block]:
@@ -80,10 +71,10 @@ def compare(old_text: str, new_text: str) -> list[Block]:
     rows: list[Row] = []
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            rows.extend(Row("same", (Segment("same", p),), (Segment("same", p),)) for p in old[i1:i2])
+            rows.extend(Row("same", (Segment("same", _plain(p)),), (Segment("same", _plain(p)),)) for p in old[i1:i2])
         else:
             rows.extend(_align(old, list(range(i1, i2)), new, list(range(j1, j2)), moved_old, moved_new))
-    return _blocks([_readable(row) for row in rows])
+    return _blocks(rows)
 
 
 def has_changes(blocks: Sequence[Block]) -> bool:
@@ -138,15 +129,15 @@ def _align(old: list[str], olds: list[int], new: list[str], news: list[int],
     for i, j in [*pairs, (None, None)]:
         while oi < len(olds) and olds[oi] != i:
             index = olds[oi]
-            rows.append(Row("deleted", (Segment("del", old[index]),), (), moved_old.get(index)))
+            rows.append(Row("deleted", (Segment("del", _plain(old[index])),), (), moved_old.get(index)))
             oi += 1
         while nj < len(news) and news[nj] != j:
             index = news[nj]
-            rows.append(Row("inserted", (), (Segment("ins", new[index]),), moved_new.get(index)))
+            rows.append(Row("inserted", (), (Segment("ins", _plain(new[index])),), moved_new.get(index)))
             nj += 1
         if i is None or j is None:
             break
-        left, right = char_diff(old[i], new[j])
+        left, right = _row_diff(old[i], new[j])
         rows.append(Row("changed", left, right))
         oi, nj = oi + 1, nj + 1
     return rows
