@@ -74,9 +74,9 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     so that searching the log by either finds them. `mail_sysadmins=False` for an organisation's
     share of an alert the system administrators were already mailed (they still see it listed).
     `each_time`: every occurrence is its own alert (each names something the others do not).
-    `quietly`: the answer to the request that tripped it must not show it, neither by its timing
-    (the mails leave with the next mail run, not before the answer) nor by a suspension
-    (PORTAL_ALERT_SUSPEND does not apply: the person would read the summary in its mail)."""
+    `quietly`: the answer to the request that tripped it must not show it by its timing: the mails
+    leave with the next mail run, not before the answer (such a kind must not suspend either:
+    config.py refuses it in PORTAL_ALERT_SUSPEND)."""
     if isinstance(summary, str):
         summary = Summary(summary, summary)
     now = clock.now()
@@ -89,8 +89,7 @@ def raise_alert(kind: str, summary: Summary | str, *, organisation_id: int | Non
     if repeat is not None:
         return None
     trail = {"origin": origin, "actor_id": user_id} if origin is not None else {}
-    suspended = (user_id is not None and not quietly and kind in suspending_kinds()
-                 and _suspend(user_id, kind, summary, trail))
+    suspended = user_id is not None and kind in suspending_kinds() and _suspend(user_id, kind, summary, trail)
     if suspended:
         summary = _with_suspension(summary)
         details["suspended"] = True

@@ -58,7 +58,7 @@ def _show_page(application: Application, errors: list[Any] | None = None, status
         may_decide=policy.can_decide(current_user, application),
         may_withdraw=policy.can_withdraw(current_user, application),
         may_resubmit=policy.can_resubmit(current_user, application),
-        address_holder=address_holder(application) if current_user.is_sysadmin else None, **_labels(),
+        address_holder=address_holder(application, current_user), **_labels(),
     ), status
 
 

@@ -55,8 +55,9 @@ def before_after(application: Application) -> list[Row]:
     return rows
 
 
-def address_holder(application: Application) -> User | None:
-    """For the system administrators: the open account that already holds the address an open
-    application proposes (of another organisation, or taken since filing)."""
-    email = application.proposed.get("email") if application.is_open else None
+def address_holder(application: Application, viewer: User) -> User | None:
+    """For the system administrators only (it names another organisation's person): the open
+    account that already holds the address an open application proposes (of another organisation,
+    or taken since filing)."""
+    email = application.proposed.get("email") if application.is_open and viewer.is_sysadmin else None
     return email_holder(email, except_user_id=application.target_user_id) if email else None
