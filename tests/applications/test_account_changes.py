@@ -102,6 +102,50 @@ def test_reissue_ends_sessions_and_mails_a_link_that_sets_a_new_password(app, wo
     sign_in(app.test_client(), world.grid_operator, NEW_PASSWORD)
 
 
+def _link_path(smtp, address: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(smtp.link_for(address)).path
+
+
+def test_a_new_address_after_a_reissue_gets_the_link_and_the_old_one_stops_working(app, world, smtp, browser_for,
+                                                                                   sign_in):
+    # Found by an attacker review: the reissue link sent to the old address still set a password
+    # after the address had been changed, and the new address got no link at all.
+    operator = world.grid_operator
+    approve(world, browser_for, kind="reissue", target=operator.login_id)
+    old_link = _link_path(smtp, operator.email)
+    approve(world, browser_for, kind="change", target=operator.login_id, email="moved@test.example")
+    assert app.test_client().get(old_link).status_code == 404
+    assert _link_path(smtp, "moved@test.example") != old_link
+    assert steps.activate_from_mail(app.test_client(), smtp, "moved@test.example", NEW_PASSWORD).status_code == 303
+    sign_in(app.test_client(), steps.user(operator.login_id), NEW_PASSWORD)
+
+
+def test_a_link_sent_before_a_suspension_does_not_work_after_the_resumption(app, world, smtp, browser_for):
+    operator = world.grid_operator
+    approve(world, browser_for, kind="reissue", target=operator.login_id)
+    old_link = _link_path(smtp, operator.email)
+    approve(world, browser_for, kind="suspend", target=operator.login_id)
+    assert app.test_client().get(old_link).status_code == 404
+    smtp.clear()
+    approve(world, browser_for, kind="resume", target=operator.login_id)
+    assert app.test_client().get(old_link).status_code == 404
+    fresh = _link_path(smtp, operator.email)  # still without a password: a fresh link to the address on file
+    assert fresh != old_link
+    assert steps.activate_from_mail(app.test_client(), smtp, operator.email, NEW_PASSWORD).status_code == 303
+    assert steps.user(operator.login_id).status == "active"
+
+
+def test_resuming_an_account_with_a_password_mails_no_link(world, smtp, browser_for):
+    operator = world.grid_operator
+    approve(world, browser_for, kind="suspend", target=operator.login_id)
+    smtp.clear()
+    approve(world, browser_for, kind="resume", target=operator.login_id)
+    assert steps.user(operator.login_id).status == "active"
+    assert "/activate/" not in smtp.last_to(operator.email).text
+
+
 def test_approval_that_cannot_execute_changes_nothing(world, browser_for):
     admin = browser_for(world.grid_admin)
     application_id = filed_id(file(admin, kind="add", name="後発", email="race@test.example", role=["operator"],

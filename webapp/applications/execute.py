@@ -72,9 +72,8 @@ def _change(application: Application, actor: User, origin: Origin) -> User:
         user.roles = " ".join(data["roles"])
     _record("account.changed", application, actor, origin, user, changes=changed)
     notify.account_changed(user, application, old_email)
-    if user.status == "pending" and "email" in data:
-        # The first link went to the old (perhaps mistyped) address; the new one gets its own.
-        credentials.issue_activation(user, "activate", origin, actor.id)
+    if "email" in data:
+        credentials.renew_link(user, origin, actor.id)
     return user
 
 
@@ -104,6 +103,7 @@ def _resume(application: Application, actor: User, origin: Origin) -> User:
     user.resumed_at = clock.now()
     _record("account.resumed", application, actor, origin, user)
     notify.account_status(user, application)
+    credentials.renew_link(user, origin, actor.id)
     return user
 
 

@@ -43,10 +43,7 @@ def issue_activation(user: User, purpose: str = "activate", origin: Origin = aud
                      actor_id: int | None = None, send_mail: bool = True) -> str:
     """Create a one-time link (72 h); older unused links of the user stop working."""
     now = clock.now()
-    for old in db.session.scalars(
-        select(ActivationToken).where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
-    ):
-        old.used_at = now
+    void_links(user)
     token = secrets.token_urlsafe(32)
     hours = current_app.config["PORTAL_ACTIVATION_LIFETIME_HOURS"]
     db.session.add(ActivationToken(
@@ -59,6 +56,24 @@ def issue_activation(user: User, purpose: str = "activate", origin: Origin = aud
         outbox.enqueue(user.email, _l("Set your Sekisho password"), "activation",
                        user=user, url=activation_url(token), hours=hours, purpose=purpose)
     return token
+
+
+def void_links(user: User) -> None:
+    now = clock.now()
+    for old in db.session.scalars(
+        select(ActivationToken).where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
+    ):
+        old.used_at = now
+
+
+def renew_link(user: User, origin: Origin, actor_id: int | None) -> None:
+    """After a new address or a resumption, no older link works any more, and an account still
+    without a password (never activated, or reissued) gets a fresh link at its current address:
+    the old link went to a mailbox that may be wrong or in someone else's hands."""
+    if user.password_hash is None:
+        issue_activation(user, "reissue" if user.password_changed_at else "activate", origin, actor_id)
+    else:
+        void_links(user)
 
 
 def token_user(token: str) -> tuple[ActivationToken, User]:

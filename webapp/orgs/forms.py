@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from webapp.forms import CleanText, name_text, strip_filter
 
@@ -25,6 +25,7 @@ class OrganisationForm(FlaskForm):
                                            filters=[strip_filter])
     allowed_networks = TextAreaField(_l("Allowed networks"), validators=[CleanText(2000, allow_newlines=True)],
                                      filters=[strip_filter])
+    require_totp = BooleanField(_l("Require an authenticator app"))
 
 
 class OnboardingForm(OrganisationForm):

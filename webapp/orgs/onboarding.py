@@ -43,6 +43,7 @@ class OrganisationData:
     security_manager_name: str = ""
     security_manager_contact: str = ""
     allowed_networks: str = ""
+    require_totp: bool = False
 
 
 @dataclass
@@ -118,7 +119,7 @@ def onboard(actor: User, data: OrganisationData, admin: Person, responsible: Per
     organisation = orgs.create_organisation(
         data.name, data.category, area, hours_profile=data.hours_profile or None,
         security_manager_name=data.security_manager_name, security_manager_contact=data.security_manager_contact,
-        allowed_networks=networks.parse(data.allowed_networks)[0])
+        allowed_networks=networks.parse(data.allowed_networks)[0], require_totp=data.require_totp)
     first_admin = orgs.create_user(organisation, name=admin.name, email=admin.email, roles="org_admin",
                                    department=admin.department)
     first_responsible = orgs.create_user(organisation, name=responsible.name, email=responsible.email,
@@ -153,7 +154,7 @@ def update(actor: User, organisation_id: int, data: OrganisationData, origin: Or
     values = {"name": data.name, "category": data.category, "area": area, "hours_profile": data.hours_profile or None,
               "security_manager_name": data.security_manager_name,
               "security_manager_contact": data.security_manager_contact,
-              "allowed_networks": networks.parse(data.allowed_networks)[0]}
+              "allowed_networks": networks.parse(data.allowed_networks)[0], "require_totp": data.require_totp}
     for key, value in values.items():
         if getattr(organisation, key) != value:
             changes[key] = [getattr(organisation, key), value]

@@ -41,7 +41,7 @@ def _organisation_data(form: OrganisationForm) -> onboarding.OrganisationData:
         prefecture=form.prefecture.data or "", hours_profile=form.hours_profile.data or "",
         security_manager_name=form.security_manager_name.data or "",
         security_manager_contact=form.security_manager_contact.data or "",
-        allowed_networks=form.allowed_networks.data or "")
+        allowed_networks=form.allowed_networks.data or "", require_totp=bool(form.require_totp.data))
 
 
 def _errors(form: Any) -> list[str]:
