@@ -59,6 +59,8 @@ def install(app: Flask) -> None:
             request.query_string.decode("utf-8")
         except UnicodeDecodeError:
             raise UnreadableForm("encoding") from None
+        if b"%" in request.query_string and _undecodable(request.query_string):  # "?q=%FF": a search for "�"
+            raise UnreadableForm("encoding")
         if request.method not in ("POST", "PUT", "PATCH"):
             return
         if request.mimetype == "application/x-www-form-urlencoded" and _undecodable(request.get_data(cache=True)):

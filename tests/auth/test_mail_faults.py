@@ -217,3 +217,118 @@ def test_after_an_outage_longer_than_a_code_lives_its_dead_code_is_not_mailed(ma
         assert all(not re.search(r"^\s+\d{6}\s*$", m.body_text, re.MULTILINE) for m in code_mails(operator.email))
     with down.app_context():
         assert submit_code(fresh, smtp.code_for(operator.email)).headers["Location"] == "/dashboard"
+
+
+class _CrawlingRelay:
+    """A relay that answers every command, each a little under the timeout (a fault review
+    measured an approval held 88 s by one answering each step 8 s late)."""
+
+    STEP = 0.45
+
+    def __init__(self) -> None:
+        from tests.support.smtp import _Handler
+
+        self.kept = _Handler()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd's name)
+        import asyncio
+
+        await asyncio.sleep(self.STEP)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        import asyncio
+
+        await asyncio.sleep(self.STEP)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        import asyncio
+
+        await asyncio.sleep(self.STEP)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        import asyncio
+
+        await asyncio.sleep(self.STEP)
+        return await self.kept.handle_DATA(server, session, envelope)
+
+
+def test_a_relay_answering_every_step_just_in_time_cannot_hold_a_login_past_the_timeout(make_app):
+    from tests.support.smtp import SmtpSink
+
+    relay = SmtpSink()
+    relay.controller.handler = _CrawlingRelay()
+    relay.start()
+    try:
+        # One mail's whole exchange (MAIL, RCPT, DATA: 1.35 s here) must fit in the timeout,
+        # not each of its steps.
+        app = make_app(PORTAL_MAIL_PORT=relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=1)
+        with app.app_context():
+            from tests.support.world import build_world
+
+            operator = build_world().grid_operator
+            started = time.monotonic()
+            response = submit_password(app.test_client(), operator.login_id)
+            elapsed = time.monotonic() - started
+            assert response.status_code == 503 and login_error(response)
+            assert elapsed < 2.5, f"the login waited {elapsed:.1f} s on the relay"
+            (queued,) = code_mails(operator.email)
+            assert queued.state == "queued"
+    finally:
+        relay.stop()
+
+
+def test_after_the_relay_failed_requests_do_not_wait_on_it_until_a_delivery_goes_through(make_app, hanging_smtp,
+                                                                                           clock):
+    from webapp.mail import outbox
+
+    app = make_app(PORTAL_MAIL_PORT=hanging_smtp, PORTAL_MAIL_TIMEOUT_SECONDS=1)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+        first = submit_password(app.test_client(), world.grid_operator.login_id)
+        assert first.status_code == 503  # waited on the hanging relay once
+        started = time.monotonic()
+        second = submit_password(app.test_client(), world.grid_responsible.login_id)
+        elapsed = time.monotonic() - started
+        assert second.status_code == 503 and login_error(second)
+        assert elapsed < 0.9, f"the next sign-in waited {elapsed:.1f} s on a relay known to hang"
+        (untried,) = code_mails(world.grid_responsible.email)
+        assert untried.state == "queued" and untried.attempts == 0
+        assert untried.next_attempt_at <= clock.now(), "left to the scheduler's next run at once"
+        delivered, _failed = outbox.deliver()  # the scheduler still tries the relay
+        assert delivered == 0
+        assert code_mails(world.grid_responsible.email)[0].attempts == 1
+
+
+def test_a_delivery_that_goes_through_ends_the_rest(make_app, smtp):
+    """The relay's address stays, the relay comes back: the scheduler's delivery shows it, and the
+    requests send their mail themselves again."""
+    from tests.support.smtp import SmtpSink
+    from webapp.mail import outbox
+
+    port = free_port()
+    app = make_app(PORTAL_MAIL_PORT=port, PORTAL_MAIL_TIMEOUT_SECONDS=1)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+        assert submit_password(app.test_client(), world.grid_operator.login_id).status_code == 503  # refused
+        relay = SmtpSink(port=port).start()
+        try:
+            assert submit_password(app.test_client(), world.grid_responsible.login_id).status_code == 503, \
+                "still resting: the request did not try"
+            delivered, _failed = outbox.deliver()
+            assert delivered == 1, "the mail the resting request left (the refused one waits out its back-off)"
+            assert relay.code_for(world.grid_responsible.email)
+            browser = app.test_client()
+            assert submit_password(browser, world.grid_admin.login_id).status_code == 303
+            assert relay.code_for(world.grid_admin.email)
+        finally:
+            relay.stop()

@@ -88,3 +88,18 @@ def test_a_password_may_hold_any_character_even_a_direction_override(app, smtp):
     browser = app.test_client()
     sign_in_with_code(browser, smtp, world.grid_operator, password)
     assert is_signed_in(browser)
+
+
+def test_a_search_escaped_in_another_encoding_is_refused_with_a_message(browser_for, world, caplog):
+    """A fault review: "?q=%FF%FE" searched for "��" and showed "0 件", or audit entries with
+    U+FFFD, without telling anyone that the search was unreadable."""
+    caplog.set_level(logging.ERROR)
+    sysadmin = browser_for(world.sysadmin)
+    shift_jis = urllib.parse.quote("発電所".encode("shift_jis"))
+    for path in ("/records?q=%FF%FE", "/admin/audit?q=%FF", f"/users?q={shift_jis}", "/applications?q=%E3%81"):
+        response = sysadmin.get(path)
+        assert response.status_code == 400, path
+        assert "The input is not valid text (check the character encoding)." in response.get_data(as_text=True)
+    found = sysadmin.get("/admin/audit", query_string={"q": "100%の確認"})
+    assert found.status_code == 200  # a percent sign typed as text is text
+    assert caplog.records == []

@@ -276,6 +276,9 @@ def deliver_now(ids: Iterable[int]) -> set[int]:
     """Deliver mail this session queued and committed, and return the ids delivered: what this
     request holds is sent without reading it back (the sign-in code path); the rest is claimed."""
     id_list = sorted(set(ids))
+    if current_app.config["PORTAL_MAIL_BACKEND"] == "smtp" and smtp.relay_resting():
+        release(id_list)  # the scheduler's next run tries the relay; this request does not wait on it
+        return set()
     known = db.session.info.get(_ITEMS, {})
     held = [known.pop(item_id) for item_id in id_list if item_id in known and known[item_id].leased]
     others = [item_id for item_id in id_list if item_id not in {item.id for item in held}]

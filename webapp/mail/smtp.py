@@ -8,6 +8,12 @@ Sign-in codes are sent while the user waits, so both are kept cheap:
   delivery; the next delivery checks it with NOOP first (unless it was used within
   SMTP_TRUST_SECONDS) and falls back to a fresh connection (with the same bounded
   timeout) whenever it is not usable.
+
+A relay that is down, hangs or crawls must not hold the people who wait: setting up a
+connection and each mail get PORTAL_MAIL_TIMEOUT_SECONDS in all (not per step: a relay
+answering every step just in time held an approval for 88 s), and after a relay failed, the
+requests of the next RELAY_REST_SECONDS leave their mail to the scheduler instead of waiting on
+it again (see relay_resting).
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import smtplib
 import ssl
 import threading
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
@@ -29,6 +36,7 @@ SMTP_REUSE_SECONDS = 10.0
 # Used this recently, the connection is taken as it is (no NOOP round trip): if the server has
 # dropped it after all, sending fails at MAIL FROM and the mail goes on a fresh connection.
 SMTP_TRUST_SECONDS = 2.0
+RELAY_REST_SECONDS = 60.0
 
 
 class BadHeader(ValueError):
@@ -49,18 +57,54 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file or None)
 
 
+# When the current step of the conversation (setting up, or one mail) must be over.
+_DEADLINE: ContextVar[float | None] = ContextVar("sekisho_smtp_deadline", default=None)
+
+
+def _start_step() -> None:
+    _DEADLINE.set(time.monotonic() + current_app.config["PORTAL_MAIL_TIMEOUT_SECONDS"])
+
+
+def _time_left() -> float:
+    deadline = _DEADLINE.get()
+    left = current_app.config["PORTAL_MAIL_TIMEOUT_SECONDS"] if deadline is None else deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the mail server took longer than PORTAL_MAIL_TIMEOUT_SECONDS")
+    return float(left)
+
+
+class _Bounded(smtplib.SMTP):
+    """Every write and read waits only as long as the current step has left."""
+
+    def send(self, s: Any) -> None:
+        self._arm()
+        super().send(s)
+
+    def getreply(self) -> tuple[int, bytes]:
+        self._arm()
+        return super().getreply()
+
+    def _arm(self) -> None:
+        if self.sock is not None and _DEADLINE.get() is not None:
+            self.sock.settimeout(_time_left())
+
+
+class _BoundedSSL(_Bounded, smtplib.SMTP_SSL):
+    pass
+
+
 class _TimedConnection(Connection):
-    """Flask-Mail's connection with a bounded timeout, so a hanging server cannot hang a login,
+    """Flask-Mail's connection with a bounded time, so a hanging server cannot hang a login,
     and with verified TLS."""
 
     def configure_host(self) -> smtplib.SMTP | smtplib.SMTP_SSL:
-        timeout = current_app.config["PORTAL_MAIL_TIMEOUT_SECONDS"]
+        timeout = _time_left()
         host: smtplib.SMTP | smtplib.SMTP_SSL
         if self.mail.use_ssl:
-            host = smtplib.SMTP_SSL(self.mail.server, self.mail.port, timeout=timeout,
-                                    context=tls_context(current_app.config["PORTAL_MAIL_CA_FILE"]))
+            host = _BoundedSSL(self.mail.server, self.mail.port, timeout=timeout,
+                               context=tls_context(current_app.config["PORTAL_MAIL_CA_FILE"]))
         else:
-            host = smtplib.SMTP(self.mail.server, self.mail.port, timeout=timeout)
+            host = _Bounded(self.mail.server, self.mail.port, timeout=timeout)
         if self.mail.use_tls:
             host.starttls(context=tls_context(current_app.config["PORTAL_MAIL_CA_FILE"]))
         if self.mail.username and self.mail.password:
@@ -183,6 +227,7 @@ def _send_on(host: smtplib.SMTP, sender: str, items: list[Mail], errors: dict[in
     """Refusals of one mail are that mail's error; a lost connection raises (the rest unsent)."""
     envelope_from = parseaddr(sender)[1] or sender
     for item in items:
+        _start_step()
         try:
             data = build_message(sender, item)
         except (BadHeader, ValueError) as exc:  # an address or header SMTP cannot carry (UnicodeError is one)
@@ -198,21 +243,32 @@ def _send_on(host: smtplib.SMTP, sender: str, items: list[Mail], errors: dict[in
 
 def send_all(items: list[Mail]) -> dict[int, Failure]:
     """Send each item; return why those that failed did."""
+    key = _server_key()
+    try:
+        errors = _send_all(key, items)
+    finally:
+        _DEADLINE.set(None)
+    return errors
+
+
+def _send_all(key: tuple[Any, ...], items: list[Mail]) -> dict[int, Failure]:
     errors: dict[int, Failure] = {}
     done: set[int] = set()
     sender = current_app.config["PORTAL_MAIL_SENDER"]
-    key = _server_key()
+    _start_step()
     host = _kept_connection(key)
     if host is not None:
         try:
             _send_on(host, sender, items, errors, done)
             _kept.connection = _Kept(key, host, time.monotonic())
+            _resting_until().pop(key, None)
             return errors
         except (smtplib.SMTPException, OSError):
             _close(host)  # went away (after the NOOP, or unchecked): the rest goes on a fresh connection
     rest = [item for item in items if item.id not in done]
     host = None
     try:
+        _start_step()
         host = _TimedConnection(current_app.extensions["mail"]).configure_host()
         _send_on(host, sender, rest, errors, done)
     except (smtplib.SMTPException, OSError) as exc:
@@ -221,6 +277,22 @@ def send_all(items: list[Mail]) -> dict[int, Failure]:
         for item in rest:
             if item.id not in done:
                 errors[item.id] = Failure(f"{type(exc).__name__}: {exc}", permanent=False)
+        _resting_until()[key] = time.monotonic() + RELAY_REST_SECONDS
         return errors
+    _resting_until().pop(key, None)
     _kept.connection = _Kept(key, host, time.monotonic())
     return errors
+
+
+def _resting_until() -> dict[tuple[Any, ...], float]:
+    """Relay (by its settings) -> until when requests leave their mail to the scheduler; kept
+    per application, in this process only: another process learns of an outage on its own."""
+    return current_app.extensions.setdefault("sekisho.relay_resting_until", {})  # type: ignore[no-any-return]
+
+
+def relay_resting() -> bool:
+    """Whether the relay failed within RELAY_REST_SECONDS: a request then queues its mail without
+    waiting on the relay again, and the scheduler (or `portal mail flush`), which tries it anyway,
+    ends the rest as soon as a delivery goes through."""
+    until = _resting_until().get(_server_key())
+    return until is not None and time.monotonic() < until
