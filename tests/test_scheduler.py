@@ -17,3 +17,35 @@ def test_an_hourly_job_runs_once_per_hour_and_per_app_and_is_registered_once(app
         assert runs == [id(app), id(other)]
     finally:
         scheduler.JOBS[:] = [(name, job) for name, job in scheduler.JOBS if name != "test-hourly"]
+
+
+def test_portal_jobs_run_does_the_schedulers_work_for_cron(app, world, smtp, clock, browser_for):
+    """Where no scheduler runs (another WSGI server, PORTAL_SCHEDULER=0), cron runs `portal jobs run`."""
+    from tests.applications import steps
+
+    application_id = steps.filed_id(steps.file(browser_for(world.grid_admin), **steps.add_user_fields()))
+    clock.advance(days=15)
+    smtp.clear()
+    result = app.test_cli_runner().invoke(args=["jobs", "run"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "mail: done" in lines and "applications: done" in lines and "sessions: done" in lines
+    assert steps.application(application_id).state == "expired"
+    assert smtp.last_to(world.grid_admin.email)  # the applicant is told, by the mail job of the same run
+
+
+def test_a_failing_job_is_named_and_the_others_still_run(app):
+    runs: list[str] = []
+
+    def broken(_app):
+        raise RuntimeError("broken on purpose")
+
+    try:
+        scheduler.add_job("test-broken", broken)
+        scheduler.add_job("test-after", lambda _a: runs.append("after"))
+        result = app.test_cli_runner().invoke(args=["jobs", "run"])
+        assert result.exit_code == 1
+        assert "test-broken: failed (see the log above)" in result.output.splitlines()
+        assert runs == ["after"]
+    finally:
+        scheduler.JOBS[:] = [(n, j) for n, j in scheduler.JOBS if n not in ("test-broken", "test-after")]

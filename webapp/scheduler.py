@@ -53,13 +53,17 @@ def _throttled(job: Callable[[Flask], object], seconds: float) -> Callable[[Flas
     return run
 
 
-def run_once(app: Flask) -> None:
+def run_once(app: Flask) -> list[str]:
+    """Run every job; returns the names of those that failed (each logged)."""
+    failed = []
     for name, job in JOBS:
         with app.app_context():
             try:
                 job(app)
             except Exception:  # one failing job must not stop the others
                 log.exception("scheduled job %s failed", name)
+                failed.append(name)
+    return failed
 
 
 def start(app: Flask) -> threading.Thread:

@@ -56,3 +56,31 @@ def test_a_returned_application_gets_a_full_period_to_be_fixed(app, world, clock
     clock.advance(days=2)
     scheduler.run_once(app)
     assert steps.application(application_id).state == "expired"
+
+
+def test_past_its_period_an_application_cannot_be_decided_even_before_the_job_ran(app, world, smtp, clock,
+                                                                                  browser_for):
+    """An operator trial: under another WSGI server (no scheduler) and without cron, an application
+    fifteen days old was approved and its user created."""
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    clock.advance(days=15)  # no scheduler.run_once: the job has not run
+    refused = decide(browser_for(world.grid_responsible), application_id, "approve")
+    assert refused.status_code == 409
+    assert "This application has expired" in refused.get_data(as_text=True)
+    assert steps.user_by_email("new.person@test.example") is None
+    assert steps.application(application_id).state == "expired"
+    assert steps.timeline(application_id) == ["submitted", "expired"]
+    assert len(steps.audit_entries("application.expired", application_id=application_id)) == 1
+    scheduler.run_once(app)  # the job, running later, finds nothing left to do
+    assert len(steps.audit_entries("application.expired", application_id=application_id)) == 1
+
+
+def test_a_returned_application_past_its_period_cannot_be_resubmitted(app, world, clock, browser_for, sign_in):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    assert decide(browser_for(world.grid_responsible), application_id, "return", "所属を記入").status_code == 303
+    clock.advance(days=15)
+    admin = app.test_client()  # signed in afresh: the earlier session is long over
+    sign_in(admin, world.grid_admin)
+    resubmitted = steps.post(admin, f"/applications/{application_id}/edit", add_user_fields())
+    assert resubmitted.status_code == 409
+    assert steps.application(application_id).state == "expired"

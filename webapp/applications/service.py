@@ -140,6 +140,7 @@ def resubmit(applicant: User, application_id: int, draft: drafts.Draft, origin: 
     application = visible(applicant, application_id)
     if not policy.can_resubmit(applicant, application):
         raise Forbidden(_l("Only the applicant can fix and resubmit a returned application."))
+    _refuse_if_expired(application)
     draft.kind = application.kind
     checked = _checked(applicant, draft, origin, exclude_application=application.id)
     if not _transition(application, "returned", state="submitted"):
@@ -193,6 +194,7 @@ def decide(actor: User, application_id: int, decision: str, reason: str, origin:
     one_at_a_time(db.session, APPLICATIONS_LOCK)
     application = visible(actor, application_id)
     _check_decision(actor, application, decision, reason)
+    _refuse_if_expired(application)
     new_state = DECISIONS[decision]
     # A returned application gets a full period again for the applicant to fix it.
     extra = {"expires_at": clock.now() + _expiry()} if new_state == "returned" else {}
@@ -217,17 +219,28 @@ def expire_due() -> int:
     now = clock.now()
     due = db.session.scalars(select(Application).where(
         Application.state.in_(OPEN_STATES), Application.expires_at <= now).order_by(Application.id)).all()
-    expired = 0
-    for application in due:
-        previous = application.state
-        if not _transition(application, previous, state="expired"):
-            continue
-        _event(application, None, "expired", previous)
-        _audit("application.expired", application, None, audit.SYSTEM, was=previous)
-        notify.applicant_told(application)
-        if previous == "submitted":
-            notify.approvers_told(application)
-        db.session.commit()
-        expired += 1
+    expired = sum(_expire(application) for application in due)
     db.session.commit()
     return expired
+
+
+def _expire(application: Application) -> bool:
+    previous = application.state
+    if not _transition(application, previous, state="expired"):
+        return False
+    _event(application, None, "expired", previous)
+    _audit("application.expired", application, None, audit.SYSTEM, was=previous)
+    notify.applicant_told(application)
+    if previous == "submitted":
+        notify.approvers_told(application)
+    db.session.commit()
+    return True
+
+
+def _refuse_if_expired(application: Application) -> None:
+    """Past its period an application is expired, whether or not the periodic job has run yet
+    (it runs only under `portal serve`, or from cron)."""
+    if application.state in OPEN_STATES and application.expires_at <= clock.now():
+        _expire(application)
+        raise AlreadyDecided(_l("This application has expired: it was not completed within its period. "
+                                "File a new one if it is still needed."))
