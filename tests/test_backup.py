@@ -117,3 +117,50 @@ def test_verify_after_restoring_an_older_backup_says_what_to_do(app, world, make
         (_Path(restored.instance_path) / "audit-anchor.json").unlink()  # the README's restore step
         again = restored.test_cli_runner().invoke(args=["audit", "verify"])
         assert again.exit_code == 0 and "chain intact" in again.output
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing_behind(tmp_path):
+    """An operator trial: a traceback, and a `-journal` file beside the target, when the copy did
+    not fit (here a file size limit stands in for the full disk)."""
+    import resource
+    import subprocess
+
+    from tests.support.served import PORTAL, ROOT, portal, portal_env
+
+    if not portal_env(tmp_path / "x.db")["PORTAL_DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("a SQLite copy")
+    env = portal_env(tmp_path / "sekisho.db")
+    assert portal(env, "init").returncode == 0
+    assert portal(env, "demo").returncode == 0
+    assert (tmp_path / "sekisho.db").stat().st_size > 300_000
+    backups = tmp_path / "backups"
+    backups.mkdir()
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    result = subprocess.run([PORTAL, "backup", str(backups / "copy.db")], env=env, cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, preexec_fn=small_files)
+    assert result.returncode == 2, result.stderr
+    assert "the copy could not be written" in result.stderr and "Traceback" not in result.stderr
+    assert list(backups.iterdir()) == []
+
+
+def test_the_database_password_is_not_on_pg_dumps_command_line(app, tmp_path, monkeypatch):
+    """An operator trial: `ps` showed postgresql://user:password@... while a backup ran. A stand-in
+    pg_dump on PATH writes down what it was given."""
+    from webapp.backup.service import backup_to
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    stand_in = bin_dir / "pg_dump"
+    stand_in.write_text('#!/bin/sh\necho "$@" > "%s.args"\necho "$PGPASSWORD" > "%s.env"\n'
+                        'for a in "$@"; do case "$a" in --file=*) echo dump > "${a#--file=}";; esac; done\n'
+                        % (seen, seen))
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    backup_to(tmp_path / "copy.dump", "postgresql+psycopg://sekisho:S3cretPw@db.example:5432/sekisho")
+    args = Path(f"{seen}.args").read_text()
+    assert "S3cretPw" not in args and "postgresql://sekisho@db.example:5432/sekisho" in args
+    assert Path(f"{seen}.env").read_text().strip() == "S3cretPw"

@@ -74,11 +74,16 @@ def _write_atomically(path: Path, write: Callable[[Path], None], kind: str) -> B
 def _sqlite_copy(source: Path, partial: Path) -> None:
     if not source.is_file():
         raise BackupError(f"database file {source} does not exist; run `portal init` first")
-    with closing(sqlite3.connect(source, timeout=15)) as src, closing(sqlite3.connect(partial)) as dst:
-        src.backup(dst)
-        # The copy is a plain database, readable without the WAL file beside it.
-        dst.execute("PRAGMA journal_mode=DELETE")
-        verdict = dst.execute("PRAGMA integrity_check").fetchone()[0]
+    try:
+        with closing(sqlite3.connect(source, timeout=15)) as src, closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)
+            # The copy is a plain database, readable without the WAL file beside it.
+            dst.execute("PRAGMA journal_mode=DELETE")
+            verdict = dst.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.Error as failed:  # the disk is full, a file size limit...
+        raise BackupError(f"the copy could not be written: {failed}") from None
+    finally:
+        Path(f"{partial}-journal").unlink(missing_ok=True)
     if verdict != "ok":
         raise BackupError(f"the copy failed SQLite's integrity check: {verdict}")
 
@@ -88,10 +93,13 @@ def _pg_dump(database_url: str, partial: Path) -> None:
     if program is None:
         raise BackupError("pg_dump is not installed (PostgreSQL client tools, e.g. Debian's postgresql-client)")
     url = make_url(database_url).set(drivername="postgresql")
+    # The password goes in pg_dump's environment: on its command line every local account would
+    # read it in the process list.
+    env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
     result = subprocess.run(
         [program, "--format=custom", "--no-owner", f"--file={partial}",
-         url.render_as_string(hide_password=False)],
-        capture_output=True, text=True, timeout=3600,
+         url._replace(password=None).render_as_string(hide_password=False)],
+        capture_output=True, text=True, timeout=3600, env=env,
     )
     if result.returncode != 0:
         raise BackupError("pg_dump failed: " + (result.stderr.strip().splitlines() or ["no message"])[-1])
