@@ -143,3 +143,43 @@ def test_what_instance_config_py_wrote_before_the_checks_still_works(tmp_path):
     settings = load_config(tmp_path)
     assert settings["PORTAL_SESSION_IDLE_MINUTES"] == 30 and settings["PORTAL_SCHEDULER"] is False
     assert settings["PORTAL_MAIL_CA_FILE"] == str(tmp_path / "config.py")
+
+
+@pytest.mark.parametrize("args", [("init",), ("hours", "status"), ("audit", "verify")])
+def test_a_file_that_is_no_database_is_one_line_that_does_not_send_the_operator_round(tmp_path, args):
+    """An operator trial: `init` gave a traceback for a wrong file restored in the database's place,
+    and every other command said to run `portal init`."""
+    not_a_database = tmp_path / "restored.db"
+    not_a_database.write_bytes(b"this is a spreadsheet, not a database\n" * 200)
+    result = portal(tmp_path, *args, PORTAL_DATABASE_URL=f"sqlite:///{not_a_database}")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == ("portal: the database cannot be used (file is not a database); check "
+                                     "PORTAL_DATABASE_URL and that the database server is running")
+
+
+def test_two_hosts_running_init_at_once_on_a_fresh_database_both_succeed(tmp_path):
+    """An operator trial: on PostgreSQL one of them died with a duplicate-key traceback."""
+    import subprocess
+
+    from tests.conftest import database_url
+    from tests.support.served import PORTAL, ROOT
+
+    url = database_url(tmp_path)
+    if url.startswith("postgresql"):
+        import psycopg
+
+        from tests.conftest import _ensure_postgres_database
+
+        url = f"{url}_init"
+        _ensure_postgres_database(url)
+        with psycopg.connect(url, autocommit=True) as conn:  # fresh: no table, no type
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    env = portal_env(tmp_path / "portal.db", PORTAL_DATABASE_URL=url)
+    runs = [subprocess.Popen([PORTAL, "init"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    for run in runs:
+        _out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+    status = run_portal(env, "hours", "status")
+    assert status.returncode == 0 and status.stdout.split()[0] in ("open", "closed")

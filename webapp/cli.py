@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 
 from webapp.database import is_busy
 
@@ -24,8 +24,8 @@ def init_command() -> None:
 
     try:
         migrate.upgrade()
-    except (OperationalError, InterfaceError) as unreachable:  # as `portal` says it; `flask --app wsgi` too
-        _database_unusable(unreachable)
+    except DBAPIError as unusable:  # unreachable, or a file that is no database; as `portal` says it
+        _database_unusable(unusable)
     click.echo("database ready: " + current_app.config["PORTAL_DATABASE_URL"].split("@")[-1])
     _warn_doubts()
 
@@ -294,7 +294,8 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             orig = getattr(failed, "orig", None)
             reason = str(orig or failed).strip().splitlines()[0]
-            if isinstance(failed, (OperationalError, InterfaceError)) and "no such table" not in reason:
+            unusable = isinstance(failed, (OperationalError, InterfaceError)) or type(failed) is DatabaseError
+            if unusable and "no such table" not in reason:  # unreachable, or a file that is no database
                 _database_unusable(failed)
             if isinstance(failed, IntegrityError):  # another process wrote the same rows meanwhile
                 click.echo(f"portal: another process wrote the same data at the same time ({reason}); the "

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from webapp.extensions import db
 
@@ -23,8 +24,16 @@ def alembic_config() -> Config:
 def upgrade() -> None:
     config = alembic_config()
     with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two hosts deploying at once: the second waits, then finds the schema current (without
+            # the lock both created the tables and one died on a duplicate key). SQLite's
+            # transactions take the write lock at BEGIN already.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+_MIGRATION_LOCK = 0x5E_C1_5E_0  # any constant the portal uses for nothing else
 
 
 @functools.cache
