@@ -415,6 +415,8 @@ def test_remind_as_of_a_past_day_and_refuses_bad_dates(app, june, smtp):
     assert past.exit_code == 0, past.output
     assert "2025-06-20: 0 opened, 0 reminded" in past.output  # nothing of June is due in June
     assert _remind(app, "--as-of", "2025-13-01").exit_code == 2
+    ancient = _remind(app, "--as-of", "0001-01-01")  # an operator trial: OverflowError's traceback
+    assert ancient.exit_code == 2 and "is before 2000-01-01" in ancient.output
     future = _remind(app, "--as-of", "2025-07-02")
     assert future.exit_code == 2 and "after today" in future.output
     assert _remind(app, "--as-of", "2025-07-01").exit_code == 0

@@ -183,3 +183,17 @@ def test_two_hosts_running_init_at_once_on_a_fresh_database_both_succeed(tmp_pat
         assert run.returncode == 0, err
     status = run_portal(env, "hours", "status")
     assert status.returncode == 0 and status.stdout.split()[0] in ("open", "closed")
+
+
+def test_an_argument_that_is_not_utf8_is_refused_before_any_work(tmp_path):
+    """An operator trial: a Shift_JIS file name from a Windows archive made `backup` write its copy
+    and then fail with a traceback (the copy was not in the audit log), `records import` too."""
+    import os
+
+    env = portal_env(tmp_path / "portal.db")
+    assert run_portal(env, "init").returncode == 0
+    name = os.fsdecode(str(tmp_path).encode() + b"/\x83f\x81[\x83^.db")  # 「データ」 in Shift_JIS
+    result = run_portal(env, "backup", name)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "path is not UTF-8 text" in result.stderr
+    assert not os.path.exists(name)

@@ -268,6 +268,19 @@ def guard_commands(app: Flask) -> None:
             command.callback = _with_schema(command.callback)
 
 
+def _refuse_undecodable(arguments: dict[str, Any]) -> None:
+    """A file name or a text that is not UTF-8 (a Shift_JIS name from a Windows archive) cannot be
+    recorded in the audit log: said before any work is done, not as a traceback after it."""
+    for name, value in arguments.items():
+        try:
+            str(value).encode("utf-8")
+        except UnicodeEncodeError:
+            shown = str(value).encode("utf-8", "replace").decode("utf-8")
+            click.echo(f"portal: {name.replace('_', '-')} is not UTF-8 text ({shown!r}); rename the file or retype "
+                       "the text", err=True)
+            sys.exit(2)
+
+
 def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -275,6 +288,7 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
 
         from webapp import migrate
 
+        _refuse_undecodable(kwargs)
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
         try:
             with app.app_context():

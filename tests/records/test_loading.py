@@ -81,6 +81,20 @@ def test_a_shift_jis_file_is_refused_with_what_to_do(app, tmp_path):
     assert result.exit_code == 1 and "not UTF-8" in result.output and total() == 0
 
 
+def test_a_mistake_deep_in_a_large_file_is_named_by_its_byte_and_line(app, tmp_path):
+    """An operator trial: a Shift_JIS cell at byte 174,095 was reported "at byte 2063"."""
+    rows = [GOOD_ROW.replace("A0001", f"A{i:05d}") for i in range(1, 1200)]
+    good = (HEADER_JA + "".join(rows)).encode("utf-8-sig")
+    bad_row = GOOD_ROW.replace("A0001", "B0001").encode("utf-8").replace(
+        "テスト第1発電所".encode("utf-8"), "テスト第1発電所".encode("cp932"))
+    path = tmp_path / "records.csv"
+    path.write_bytes(good + bad_row)
+    where = len(good) + bad_row.index("テスト".encode("cp932"))
+    result = run(app, "import", str(path))
+    assert result.exit_code == 1 and total() == 0
+    assert f"at byte {where}, line 1201" in result.output, result.output
+
+
 def test_a_missing_file_is_a_clear_error(app, tmp_path):
     result = run(app, "import", str(tmp_path / "nowhere.csv"))
     assert result.exit_code == 2 and "cannot read" in result.output
@@ -116,6 +130,22 @@ def test_generate_is_deterministic_and_continues_numbering(app):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
     assert [tuple(r) for r in json.loads(out)] == first and len({r[3] for r in first}) > 10
+
+
+def test_generate_passes_over_an_imported_id_that_only_looks_generated(app, tmp_path, clock):
+    """An operator trial: after importing "SYNZZZ", `generate 3` said "0 records generated" and
+    rewrote SYN000000001-3."""
+    assert run(app, "generate", "3").exit_code == 0
+    stamped = {r.facility_id: r.updated_at for r in db.session.scalars(select(FacilityRecord))}
+    imported = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW.replace("A0001", "SYNZZZ")))
+    assert imported.exit_code == 0, imported.output
+    clock.advance(minutes=5)
+    result = run(app, "generate", "3")
+    assert result.exit_code == 0 and "SYN000000004 to SYN000000006" in result.output, result.output
+    assert total() == 7
+    db.session.expire_all()
+    assert {r.facility_id: r.updated_at for r in db.session.scalars(select(FacilityRecord))
+            if r.facility_id in stamped} == stamped
 
 
 @pytest.mark.parametrize("count", ["0", "-5", "lots"])

@@ -1,12 +1,13 @@
 """Loading facility records: from a CSV file (all or nothing) and from the synthetic generator."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterable
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 
 from webapp import clock
 from webapp.audit import service as audit
@@ -119,6 +120,24 @@ def store(rows: Iterable[dict[str, Any]]) -> tuple[int, int]:
     return added, updated
 
 
+def _where_undecodable(stream: IO[bytes], problem: UnicodeDecodeError) -> str:
+    """The byte and line in the whole file: the decoder's own position counts from the start of
+    the chunk it was reading (an operator was sent to byte 2063 of a mistake at byte 174095)."""
+    try:
+        stream.seek(0)
+        data = stream.read()
+    except (OSError, ValueError):  # a stream that cannot go back
+        return f"near byte {problem.start} of the part read last"
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        data[skip:].decode("utf-8")
+    except UnicodeDecodeError as whole:
+        start = skip + whole.start
+        line = data.count(b"\n", 0, start) + 1
+        return f"at byte {start}, line {line}"
+    return f"near byte {problem.start} of the part read last"
+
+
 def import_csv(stream: IO[bytes], source_name: str) -> ImportReport:
     """Load a CSV file (UTF-8, with or without BOM): every row or, on any error, none."""
     try:
@@ -126,7 +145,8 @@ def import_csv(stream: IO[bytes], source_name: str) -> ImportReport:
         rows, report = read_csv(decoded)
     except UnicodeDecodeError as problem:
         report = ImportReport()
-        report.fail(f"the file is not UTF-8 ({problem.reason} at byte {problem.start}); save it as CSV UTF-8")
+        report.fail(f"the file is not UTF-8 ({problem.reason} {_where_undecodable(stream, problem)}); "
+                    "save it as CSV UTF-8")
         return report
     if report.error_count:
         return report
@@ -137,12 +157,16 @@ def import_csv(stream: IO[bytes], source_name: str) -> ImportReport:
 
 
 def next_generated_index() -> int:
-    last = db.session.scalar(select(func.max(FacilityRecord.facility_id)).where(
-        FacilityRecord.facility_id.like(f"{generator.ID_PREFIX}%")))
-    try:
-        return int(last[len(generator.ID_PREFIX):]) + 1 if last else 1
-    except ValueError:
-        return 1
+    """After the highest generated ID. An imported ID that only starts like one ("SYNZZZ") is
+    passed over: taking it for the last one restarted at 1 and overwrote generated records."""
+    shaped = generator.facility_id(0).replace("0", "_")  # the prefix, then one "_" per digit
+    candidates = db.session.scalars(select(FacilityRecord.facility_id).where(
+        FacilityRecord.facility_id.like(shaped)).order_by(FacilityRecord.facility_id.desc()))
+    for facility_id in candidates:
+        digits = facility_id[len(generator.ID_PREFIX):]
+        if digits.isascii() and digits.isdigit():
+            return int(digits) + 1
+    return 1
 
 
 def generate(count: int, seed: int = generator.DEFAULT_SEED) -> tuple[int, int]:

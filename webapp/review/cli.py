@@ -13,6 +13,9 @@ def reviews_group() -> None:
     """Monthly access reviews."""
 
 
+_EARLIEST = date(2000, 1, 1)
+
+
 def _parse_date(text: str | None) -> date | None:
     if text is None:
         return None
@@ -22,6 +25,9 @@ def _parse_date(text: str | None) -> date | None:
         day = date.fromisoformat(text.strip())
     except ValueError:
         click.echo(f"error: malformed date {text!r}: use YYYY-MM-DD (a day in Japan)", err=True)
+        sys.exit(2)
+    if day < _EARLIEST:  # the month before it is computed, and year 1 has none
+        click.echo(f"error: {day.isoformat()} is before {_EARLIEST.isoformat()}", err=True)
         sys.exit(2)
     if day > today():
         # A reminder dated in the future would hold back the real ones until that day.
