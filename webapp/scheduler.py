@@ -1,4 +1,4 @@
-"""Periodic work inside the single-process deployment; every job is also a `portal` command for cron."""
+"""Periodic work inside the single-process deployment (`portal serve`); `portal jobs run` runs every job once for cron."""
 from __future__ import annotations
 
 import logging
