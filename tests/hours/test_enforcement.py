@@ -116,6 +116,26 @@ def test_sign_in_outside_hours_is_refused_naming_the_next_opening(client, world,
     assert refused.actor_id == world.grid_operator.id
 
 
+def test_a_code_entered_after_closing_does_not_complete_the_sign_in(client, world, clock, smtp):
+    """A conformance review: the password at 17:59:30, the code at 18:00:10, and the sign-in
+    completed (the session ended only at the next request)."""
+    from tests.auth.steps import is_signed_in
+    from tests.conftest import csrf_from
+
+    clock.set(jst(2025, 6, 13, 17, 59, 30))  # Friday, capacity closes at 18:00
+    smtp.clear()
+    assert submit_password(client, world.grid_operator.login_id).status_code == 303
+    code = smtp.code_for(world.grid_operator.email)
+    clock.set(jst(2025, 6, 13, 18, 0, 10))
+    page = client.get("/login/code")
+    response = client.post("/login/code", data={"code": code, "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert response.status_code == 403
+    assert "closed now" in element(response, r'id="login-error"')
+    assert not is_signed_in(client)
+    assert audit_kinds("login.succeeded") == []
+    assert client.get("/login/code").status_code == 303, "the sign-in in progress is void"
+
+
 def test_wrong_password_outside_hours_reveals_nothing_about_hours(client, world, clock):
     clock.set(jst(2025, 6, 14, 10, 0))
     wrong = submit_password(client, world.grid_operator.login_id, "not the password at all")

@@ -109,6 +109,10 @@ def make_blueprint() -> Blueprint:
             return _code_page(pending, first_error(form), 400)
         if service.clean_code(form.code.data) is None:  # cannot be right: not counted as a try
             return _code_page(pending, _("Enter the 6-digit code."), 400)
+        refusal = service.refusal_at_code_step(pending, origin())
+        if refusal:
+            session.pop("pending_login", None)
+            return _login_page(None, refusal, 403)
         try:
             user = service.verify_code(pending, form.code.data, origin())
         except service.TooManyAttempts as blocked:

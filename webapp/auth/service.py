@@ -383,6 +383,19 @@ def _code_failed(pending: Row[Any], user: User, origin: Origin) -> CodeRefused:
     return CodeRefused("exhausted" if exhausted else "wrong")
 
 
+def refusal_at_code_step(pending: Row[Any], origin: Origin) -> str | None:
+    """The sign-in checks again when the code comes: the hours may have closed (or the network
+    rules changed) since the password was accepted. A refused sign-in in progress is voided."""
+    user = lookup.user_by_id(pending.user_id)
+    if user is None:
+        return None
+    refusal = hooks.first_refusal(user, origin)
+    if refusal:
+        db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, "voided_at": clock.now()})
+        db.session.commit()
+    return refusal
+
+
 def verify_code(pending: Row[Any], code: str, origin: Origin) -> User:
     """The second step for a pending login of this browser (pending_for). Returns the user on
     success (caller commits); wrong codes count towards voiding. The row may be stale by now:
