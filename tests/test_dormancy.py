@@ -15,8 +15,12 @@ def _sweep(app, *args):
 
 
 def _last_sign_in(user, when: datetime) -> None:
-    # Requests in between closed the session that loaded `user`: change the row itself.
-    db.session.get(User, user.id).last_login_at = when
+    # Requests in between closed the session that loaded `user`: change the row itself. The
+    # password was set before that sign-in (setting one through a link counts as activity too).
+    row = db.session.get(User, user.id)
+    row.last_login_at = when
+    if row.password_changed_at is not None and row.password_changed_at > when:
+        row.password_changed_at = when
     db.session.commit()
 
 
@@ -88,8 +92,7 @@ def test_signing_in_after_the_warning_starts_a_new_period(app, world, smtp, cloc
 def test_the_last_active_system_administrator_is_kept(app, world, clock):
     long_ago = clock.now() - timedelta(days=400)
     for user in (world.sysadmin, world.city_operator):
-        user.last_login_at = long_ago
-    db.session.commit()
+        _last_sign_in(user, long_ago)
     result = _sweep(app)
     assert f"kept\t{world.sysadmin.login_id}" in result.output
     assert f"suspended\t{world.city_operator.login_id}" in result.output
@@ -153,6 +156,25 @@ def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(
     assert "0 suspended" in result.output
     assert audit_events("account.suspended_dormant") == []
     assert smtp.to(world.grid_operator.email) == []
+
+
+def test_setting_a_password_through_a_link_counts_as_activity(app, world, smtp, clock, browser_for):
+    """A conformance review: a person added long ago activated their account through a fresh link
+    and was suspended by the next hourly sweep, unwarned, "for no sign-in in 180 days"."""
+    from tests.applications import steps
+
+    row = db.session.get(User, world.grid_operator.id)
+    row.last_login_at, row.password_changed_at = None, None
+    row.created_at = clock.now() - timedelta(days=400)
+    db.session.commit()
+    file_response = steps.file(browser_for(world.grid_admin), kind="reissue", target=world.grid_operator.login_id)
+    application_id = steps.filed_id(file_response)
+    assert steps.decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
+    assert steps.activate_from_mail(app.test_client(), smtp, world.grid_operator.email,
+                                    "a long enough passphrase for the test").status_code == 303
+    result = _sweep(app)
+    assert f"suspended\t{world.grid_operator.login_id}" not in result.output
+    assert _fresh(world.grid_operator).status == "active"
 
 
 def test_a_resumed_account_starts_a_new_period(app, world, smtp, clock, browser_for):

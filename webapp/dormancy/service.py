@@ -49,8 +49,10 @@ class SweepReport:
 
 
 def last_activity(user: User) -> datetime:
-    since = user.last_login_at or user.created_at
-    return max(since, user.resumed_at) if user.resumed_at else since
+    """The latest sign-in, creation, resumption or password set: activating an account long after
+    it was created (a reissued link) is activity, or the next sweep suspends the person at once."""
+    moments = [user.last_login_at or user.created_at, user.resumed_at, user.password_changed_at]
+    return max(moment for moment in moments if moment is not None)
 
 
 def _dormant_days() -> int:
