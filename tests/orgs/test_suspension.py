@@ -132,3 +132,63 @@ def test_two_suspensions_at_once_suspend_and_mail_once(app, world, smtp, browser
     assert sorted(a.status_code for a in answers) == [303, 400]
     assert len(steps.audit_entries("organisation.suspended")) == 1
     assert len(smtp.to(world.grid_responsible.email)) == 1
+
+
+def test_a_system_administrator_resumes_an_organisations_only_administrator(app, world, smtp, browser_for, sign_in):
+    """A conformance review: the only administrator, once suspended, could never be resumed (only
+    an administrator files applications), and the organisation could change no account again."""
+    admin = world.grid_admin
+    assert post(browser_for(world.grid_responsible), f"/users/{admin.login_id}/suspend",
+                {"reason": "漏えい調査"}).status_code == 303
+    sysadmin = browser_for(world.sysadmin)
+    page = sysadmin.get(f"/users/{admin.login_id}").get_data(as_text=True)
+    assert f"/users/{admin.login_id}/resume" in page
+    assert post(sysadmin, f"/users/{admin.login_id}/resume", {"reason": ""}).status_code == 400
+    assert steps.user(admin.login_id).status == "suspended"
+    smtp.clear()
+    assert post(sysadmin, f"/users/{admin.login_id}/resume", {"reason": "調査完了"}).status_code == 303
+    assert steps.user(admin.login_id).status == "active"
+    assert "調査完了" in smtp.last_to(admin.email).text
+    [entry] = steps.audit_entries("account.resumed")
+    assert entry.actor_id == world.sysadmin.id and "調査完了" in entry.details
+    sign_in(app.test_client(), admin)
+    assert post(sysadmin, f"/users/{admin.login_id}/resume", {"reason": "二重"}).status_code == 400
+
+
+def test_only_a_system_administrator_resumes_or_sends_links_directly(world, browser_for):
+    operator = world.grid_operator
+    assert post(browser_for(world.grid_responsible), f"/users/{operator.login_id}/suspend",
+                {"reason": "異動"}).status_code == 303
+    for person in (world.grid_responsible, world.grid_admin, world.city_responsible):
+        for action in ("resume", "link"):
+            response = post(browser_for(person), f"/users/{operator.login_id}/{action}", {"reason": "x"})
+            assert response.status_code in (403, 404), (person.login_id, action)
+    assert steps.user(operator.login_id).status == "suspended"
+
+
+def test_a_first_administrator_whose_link_ran_out_gets_a_new_one(app, world, smtp, browser_for, clock):
+    from urllib.parse import urlsplit
+
+    sysadmin = browser_for(world.sysadmin)
+    response = post(sysadmin, "/admin/organisations/new", {
+        "name": "遅延市", "category": "municipality", "prefecture": "東京都", "hours_profile": "",
+        "security_manager_name": "保安 三郎", "security_manager_contact": "03-0000-0002", "allowed_networks": "",
+        "admin_name": "管理 次郎", "admin_department": "情報課", "admin_email": "admin@late.test.example",
+        "responsible_name": "責任 三子", "responsible_department": "総務課",
+        "responsible_email": "resp@late.test.example", "responsible_phone": "03-1111-3333"})
+    assert response.status_code == 303, text_of(response)[:500]
+    old_link = urlsplit(smtp.link_for("admin@late.test.example")).path
+    clock.advance(hours=73)
+    assert app.test_client().get(old_link).status_code == 404
+    late_admin = steps.user_by_email("admin@late.test.example")
+    from tests.auth.steps import sign_in_with_code
+
+    sysadmin = app.test_client()  # the earlier session ended long ago
+    sign_in_with_code(sysadmin, smtp, world.sysadmin)
+    assert f"/users/{late_admin.login_id}/link" in sysadmin.get(f"/users/{late_admin.login_id}").get_data(as_text=True)
+    assert post(sysadmin, f"/users/{late_admin.login_id}/link", {}).status_code == 303
+    assert urlsplit(smtp.link_for("admin@late.test.example")).path != old_link
+    assert steps.activate_from_mail(app.test_client(), smtp, "admin@late.test.example",
+                                    "a new long passphrase for the late admin").status_code == 303
+    assert steps.user(late_admin.login_id).status == "active"
+    assert post(sysadmin, f"/users/{late_admin.login_id}/link", {}).status_code == 400  # has a password now

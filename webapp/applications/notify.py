@@ -69,6 +69,11 @@ def account_mail(address: str, user: User, headline: str, reason: str = "", **ex
 
 
 @in_mail_language
+def resumed_headline() -> str:
+    return _("Your account has been resumed. You can sign in again.")
+
+
+@in_mail_language
 def unlocked_headline() -> str:
     return _("Your account has been unlocked. You can sign in again.")
 
@@ -87,7 +92,7 @@ def account_status(user: User, application: Application) -> None:
     headlines = {
         "remove": _("Your account has been closed. You can no longer sign in."),
         "suspend": _("Your account has been suspended. You cannot sign in until it is resumed."),
-        "resume": _("Your account has been resumed. You can sign in again."),
+        "resume": resumed_headline(),
         "unlock": unlocked_headline(),
     }
     account_mail(user.email, user, headlines[application.kind], application=application)

@@ -7,11 +7,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
-from webapp import listing
+from webapp import clock, listing
 from webapp.applications import notify, policy
 from webapp.applications.queries import PAGE_SIZE, Page
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
+from webapp.auth import credentials
 from webapp.auth.models import USER_STATUSES, User
 from webapp.auth.service import normalise_login_id
 from webapp.auth.sessions import end_all_sessions
@@ -85,6 +86,47 @@ def unlock_now(actor: User, login_id: str, origin: Origin) -> User:
     notify.account_mail(user.email, user, notify.unlocked_headline())
     db.session.commit()
     return user
+
+
+def resume_now(actor: User, login_id: str, reason: str, origin: Origin) -> User:
+    """A system administrator lifts a suspension without an application: an organisation whose
+    only administrator is suspended (by a sweep, a detector, its responsible person) could file
+    none. A password link follows when the account has no password (see credentials.renew_link)."""
+    user = find_visible(actor, login_id)
+    if not actor.is_sysadmin:
+        raise NotFound()
+    if user.status != "suspended":
+        raise Invalid(_l("Only a suspended account can be resumed."))
+    if not reason:
+        raise Invalid(_l("Give the reason for resuming the account."))
+    if len(reason) > MAX_REASON:
+        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+    resumed = "active" if user.password_hash else "pending"
+    if not change_if(db.session, user, User.status == "suspended", status=resumed, resumed_at=clock.now()):
+        raise Invalid(_l("Only a suspended account can be resumed."))
+    audit.record("account.resumed", origin=origin, actor_id=actor.id, organisation_id=user.organisation_id,
+                 target=user.login_id, by="sysadmin", reason=reason)
+    notify.account_mail(user.email, user, notify.resumed_headline(), reason)
+    credentials.renew_link(user, origin, actor.id)
+    db.session.commit()
+    return user
+
+
+def send_new_link(actor: User, login_id: str, origin: Origin) -> User:
+    """A system administrator mails a fresh link to set the password of an account that has none
+    (its link ran out: an organisation's first administrator cannot be onboarded twice)."""
+    user = find_visible(actor, login_id)
+    if not actor.is_sysadmin:
+        raise NotFound()
+    if user.password_hash or user.status not in ("pending", "active"):
+        raise Invalid(_l("Only an account waiting for its password gets a new link."))
+    credentials.renew_link(user, origin, actor.id)
+    db.session.commit()
+    return user
+
+
+def needs_new_link(user: User) -> bool:
+    return user.password_hash is None and user.status in ("pending", "active")
 
 
 @dataclass

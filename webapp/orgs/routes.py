@@ -71,6 +71,7 @@ def _organisation_or_404(organisation_id: int) -> Organisation:
 def make_blueprint() -> Blueprint:
     bp = Blueprint("orgs", __name__)
     _user_routes(bp)
+    _sysadmin_user_routes(bp)
     _organisation_routes(bp)
     return bp
 
@@ -125,6 +126,37 @@ def _user_routes(bp: Blueprint) -> None:
         return redirect_to(url_for("orgs.user", login_id=person.login_id))
 
 
+def _sysadmin_user_routes(bp: Blueprint) -> None:
+    @bp.post("/users/<login_id>/resume")
+    @requires_role("sysadmin")
+    def resume_user(login_id: str) -> BaseResponse | tuple[str, int]:
+        person = _user_or_404(login_id)
+        form = ReasonForm()
+        if not form.validate():
+            return _user_page(person, _errors(form), 400)
+        try:
+            accounts.resume_now(current_user, login_id, form.reason.data or "", origin())
+        except Invalid as invalid:
+            db.session.rollback()
+            return _user_page(_user_or_404(login_id), invalid.messages, 400)
+        flash(_("The account of %(name)s has been resumed.", name=person.name), "success")
+        return redirect_to(url_for("orgs.user", login_id=person.login_id))
+
+    @bp.post("/users/<login_id>/link")
+    @requires_role("sysadmin")
+    def send_link(login_id: str) -> BaseResponse | tuple[str, int]:
+        person = _user_or_404(login_id)
+        if not ReasonForm().validate():
+            abort(400)
+        try:
+            accounts.send_new_link(current_user, login_id, origin())
+        except Invalid as invalid:
+            db.session.rollback()
+            return _user_page(person, invalid.messages, 400)
+        flash(_("A new link to set the password has been mailed to %(name)s.", name=person.name), "success")
+        return redirect_to(url_for("orgs.user", login_id=person.login_id))
+
+
 def _user_page(person: Any, errors: list[Any] | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
         "orgs/user.html", person=person, applications=application_queries.for_user(person),
@@ -132,6 +164,7 @@ def _user_page(person: Any, errors: list[Any] | None = None, status: int = 200) 
         may_suspend=accounts.can_suspend_now(current_user, person)
         and (current_user.is_sysadmin or current_user.has_role("responsible")),
         may_file=current_user.has_role("org_admin") and person.organisation_id == current_user.organisation_id,
+        may_send_link=current_user.is_sysadmin and accounts.needs_new_link(person),
         **_labels(),
     ), status
 
