@@ -164,3 +164,8 @@ def test_the_database_password_is_not_on_pg_dumps_command_line(app, tmp_path, mo
     args = Path(f"{seen}.args").read_text()
     assert "S3cretPw" not in args and "postgresql://sekisho@db.example:5432/sekisho" in args
     assert Path(f"{seen}.env").read_text().strip() == "S3cretPw"
+    # Written as a query parameter, as libpq also takes it (a review)
+    backup_to(tmp_path / "copy2.dump", "postgresql+psycopg://sekisho@db.example/sekisho?password=p%40ss+w")
+    args = Path(f"{seen}.args").read_text()
+    assert args.split()[-1] == "postgresql://sekisho@db.example/sekisho"
+    assert Path(f"{seen}.env").read_text().strip() == "p@ss w"

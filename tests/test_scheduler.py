@@ -31,7 +31,7 @@ def test_portal_jobs_run_does_the_schedulers_work_for_cron(app, world, smtp, clo
     lines = result.output.splitlines()
     assert "mail: done" in lines and "applications: done" in lines and "sessions: done" in lines
     assert steps.application(application_id).state == "expired"
-    assert smtp.last_to(world.grid_admin.email)  # the applicant is told, by the mail job of the same run
+    assert smtp.last_to(world.grid_admin.email)  # the applicant is told
 
 
 def test_a_failing_job_is_named_and_the_others_still_run(app):
@@ -45,7 +45,25 @@ def test_a_failing_job_is_named_and_the_others_still_run(app):
         scheduler.add_job("test-after", lambda _a: runs.append("after"))
         result = app.test_cli_runner().invoke(args=["jobs", "run"])
         assert result.exit_code == 1
-        assert "test-broken: failed (see the log above)" in result.output.splitlines()
+        assert "test-broken: failed: RuntimeError (see the log above)" in result.output.splitlines()
         assert runs == ["after"]
     finally:
         scheduler.JOBS[:] = [(n, j) for n, j in scheduler.JOBS if n not in ("test-broken", "test-after")]
+
+
+def test_jobs_run_fails_while_the_relay_refuses_mail(make_app, world_factory):
+    """A review: `mail: done`, exit 0, while every mail was refused; cron's alerting saw nothing."""
+    from tests.support.smtp import free_port
+    from webapp.extensions import db
+    from webapp.mail import outbox
+
+    app = make_app(PORTAL_MAIL_PORT=free_port())  # nothing listens there
+    with app.app_context():
+        world = world_factory()
+        outbox.enqueue("someone@test.example", "notice", "account_notice", user=world.grid_operator,
+                       headline="hello", reason="")
+        db.session.commit()
+        outbox.take_committed_ids()
+    result = app.test_cli_runner().invoke(args=["jobs", "run"])
+    assert result.exit_code == 1
+    assert "mail: incomplete: 1 mail not delivered (kept for another try)" in result.output.splitlines()

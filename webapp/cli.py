@@ -187,7 +187,7 @@ def jobs_run_command() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     failed = scheduler.run_once(app)
     for name, _job in scheduler.JOBS:
-        click.echo(f"{name}: {'failed (see the log above)' if name in failed else 'done'}")
+        click.echo(f"{name}: {failed.get(name, 'done')}")
     if failed:
         sys.exit(1)
 

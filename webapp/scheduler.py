@@ -14,10 +14,16 @@ log = logging.getLogger(__name__)
 JOBS: list[tuple[str, Callable[[Flask], object]]] = []
 
 
+class Incomplete(str):
+    """What a job returns when it ran but could not do all of its work (the relay refused mail):
+    `portal jobs run` then fails, so that cron's own alerting sees an outage."""
+
+
 def _deliver_mail(_app: Flask) -> object:
     from webapp.mail import outbox
 
-    return outbox.deliver()
+    delivered, failed = outbox.deliver()
+    return Incomplete(f"{failed} mail not delivered (kept for another try)") if failed else (delivered, failed)
 
 
 def _prune_sessions(app: Flask) -> object:
@@ -53,16 +59,19 @@ def _throttled(job: Callable[[Flask], object], seconds: float) -> Callable[[Flas
     return run
 
 
-def run_once(app: Flask) -> list[str]:
-    """Run every job; returns the names of those that failed (each logged)."""
-    failed = []
+def run_once(app: Flask) -> dict[str, str]:
+    """Run every job; returns what went wrong, by job name (each also logged)."""
+    failed: dict[str, str] = {}
     for name, job in JOBS:
         with app.app_context():
             try:
-                job(app)
-            except Exception:  # one failing job must not stop the others
+                result = job(app)
+            except Exception as error:  # one failing job must not stop the others
                 log.exception("scheduled job %s failed", name)
-                failed.append(name)
+                failed[name] = f"failed: {type(error).__name__} (see the log above)"
+                continue
+            if isinstance(result, Incomplete):
+                failed[name] = f"incomplete: {result}"
     return failed
 
 

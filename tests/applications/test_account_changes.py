@@ -137,6 +137,34 @@ def test_a_link_sent_before_a_suspension_does_not_work_after_the_resumption(app,
     assert steps.user(operator.login_id).status == "active"
 
 
+def test_a_link_sent_before_the_organisations_suspension_is_replaced_at_its_resumption(app, world, smtp,
+                                                                                        browser_for):
+    operator = world.grid_operator
+    approve(world, browser_for, kind="reissue", target=operator.login_id)
+    old_link = _link_path(smtp, operator.email)
+    sysadmin = browser_for(world.sysadmin)
+    path = f"/admin/organisations/{world.grid.id}/status"
+    assert steps.post(sysadmin, path, {"action": "suspend", "reason": "調査"}).status_code == 303
+    assert app.test_client().get(old_link).status_code == 404
+    smtp.clear()
+    assert steps.post(sysadmin, path, {"action": "resume", "reason": ""}).status_code == 303
+    assert app.test_client().get(old_link).status_code == 404, "the old link stays dead"
+    assert _link_path(smtp, operator.email) != old_link
+    assert steps.activate_from_mail(app.test_client(), smtp, operator.email, NEW_PASSWORD).status_code == 303
+
+
+def test_no_link_is_mailed_while_it_could_not_be_used(app, world, smtp, browser_for):
+    """A review: a new address of a suspended account got a link that answered 404."""
+    operator = world.grid_operator
+    approve(world, browser_for, kind="reissue", target=operator.login_id)
+    approve(world, browser_for, kind="suspend", target=operator.login_id)
+    smtp.clear()
+    approve(world, browser_for, kind="change", target=operator.login_id, email="moved@test.example")
+    assert all("/activate/" not in mail.text for mail in smtp.to("moved@test.example"))
+    approve(world, browser_for, kind="resume", target=operator.login_id)
+    assert steps.activate_from_mail(app.test_client(), smtp, "moved@test.example", NEW_PASSWORD).status_code == 303
+
+
 def test_resuming_an_account_with_a_password_mails_no_link(world, smtp, browser_for):
     operator = world.grid_operator
     approve(world, browser_for, kind="suspend", target=operator.login_id)

@@ -84,3 +84,13 @@ def test_a_returned_application_past_its_period_cannot_be_resubmitted(app, world
     resubmitted = steps.post(admin, f"/applications/{application_id}/edit", add_user_fields())
     assert resubmitted.status_code == 409
     assert steps.application(application_id).state == "expired"
+
+
+def test_an_application_past_its_period_cannot_be_withdrawn_either(app, world, clock, browser_for, sign_in):
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
+    clock.advance(days=15)
+    admin = app.test_client()
+    sign_in(admin, world.grid_admin)
+    response = steps.post(admin, f"/applications/{application_id}/withdraw", {})
+    assert response.status_code == 409
+    assert steps.application(application_id).state == "expired"

@@ -332,3 +332,41 @@ def test_a_delivery_that_goes_through_ends_the_rest(make_app, smtp):
             assert relay.code_for(world.grid_admin.email)
         finally:
             relay.stop()
+
+
+def test_a_request_with_many_mails_waits_on_a_crawling_relay_no_longer_than_the_timeout(make_app):
+    """A review: twelve mails at 0.75 s each, every one within its own limit, held a suspension's
+    answer 12 s. A request's own sending has the timeout in all; the scheduler sends the rest."""
+    from tests.applications.steps import post
+    from tests.auth.steps import sign_in_with_code
+    from tests.support.smtp import SmtpSink
+    from webapp.mail import outbox
+
+    crawling = _CrawlingRelay()
+    relay = SmtpSink()
+    relay.controller.handler, relay.handler = crawling, crawling.kept
+    relay.start()
+    try:
+        app = make_app(PORTAL_MAIL_PORT=relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=2)
+        with app.app_context():
+            from tests.support.world import build_world
+
+            world = build_world()
+            sysadmin = app.test_client()
+            sign_in_with_code(sysadmin, relay, world.sysadmin)
+            started = time.monotonic()
+            response = post(sysadmin, f"/admin/organisations/{world.grid.id}/status",
+                            {"action": "suspend", "reason": "調査"})
+            elapsed = time.monotonic() - started
+            assert response.status_code == 303
+            assert elapsed < 3.5, f"the answer waited {elapsed:.1f} s on the relay"
+            db.session.expire_all()
+            waiting = db.session.scalars(select(OutboxMail).where(OutboxMail.state == "queued")).all()
+            assert waiting, "what did not fit in the request is still queued"
+            for mail in waiting:  # as the scheduler's next runs do
+                mail.next_attempt_at = mail.created_at
+            db.session.commit()
+            delivered, _failed = outbox.deliver()
+            assert delivered == len(waiting)
+    finally:
+        relay.stop()

@@ -158,6 +158,7 @@ def withdraw(applicant: User, application_id: int, origin: Origin) -> Applicatio
     application = visible(applicant, application_id)
     if application.applicant_id != applicant.id:
         raise Forbidden(_l("Only the applicant can withdraw an application."))
+    _refuse_if_expired(application)
     previous = application.state
     if previous not in OPEN_STATES or not _transition(application, OPEN_STATES, state="withdrawn"):
         raise AlreadyDecided(_l("This application has already been decided; it can no longer be withdrawn."))

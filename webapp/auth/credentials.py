@@ -70,9 +70,10 @@ def renew_link(user: User, origin: Origin, actor_id: int | None) -> None:
     """After a new address or a resumption, no older link works any more, and an account still
     without a password (never activated, or reissued) gets a fresh link at its current address:
     the old link went to a mailbox that may be wrong or in someone else's hands."""
-    if user.password_hash is None:
+    usable = user.status in ("pending", "active") and user.organisation.is_active
+    if user.password_hash is None and usable:
         issue_activation(user, "reissue" if user.password_changed_at else "activate", origin, actor_id)
-    else:
+    else:  # nothing to set, or a link that could not be used now: the resumption sends one
         void_links(user)
 
 

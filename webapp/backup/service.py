@@ -94,11 +94,13 @@ def _pg_dump(database_url: str, partial: Path) -> None:
         raise BackupError("pg_dump is not installed (PostgreSQL client tools, e.g. Debian's postgresql-client)")
     url = make_url(database_url).set(drivername="postgresql")
     # The password goes in pg_dump's environment: on its command line every local account would
-    # read it in the process list.
-    env = {**os.environ, "PGPASSWORD": url.password} if url.password else None
+    # read it in the process list (written as the URL's password or as ?password=).
+    password = url.password or url.query.get("password")
+    env = {**os.environ, "PGPASSWORD": str(password)} if password else None
+    bare = url._replace(password=None).difference_update_query(["password"])
     result = subprocess.run(
         [program, "--format=custom", "--no-owner", f"--file={partial}",
-         url._replace(password=None).render_as_string(hide_password=False)],
+         bare.render_as_string(hide_password=False)],
         capture_output=True, text=True, timeout=3600, env=env,
     )
     if result.returncode != 0:

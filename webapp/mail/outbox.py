@@ -285,13 +285,14 @@ def deliver_now(ids: Iterable[int]) -> set[int]:
     if db.session.in_transaction():
         db.session.commit()  # never hold the write lock while talking to SMTP
     delivered: set[int] = set()
-    if held:
-        held = _still_held(held)
-        errors = _send_and_record(held, clock.now()) if held else {}
-        delivered.update(item.id for item in held if item.id not in errors)
-    if others:
-        deliver(others)
-        delivered.update(item_id for item_id in others if was_delivered(item_id))
+    with smtp.request_budget():
+        if held:
+            held = _still_held(held)
+            errors = _send_and_record(held, clock.now()) if held else {}
+            delivered.update(item.id for item in held if item.id not in errors)
+        if others:
+            deliver(others)
+            delivered.update(item_id for item_id in others if was_delivered(item_id))
     return delivered
 
 

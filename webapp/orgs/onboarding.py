@@ -190,6 +190,11 @@ def set_status(actor: User, organisation_id: int, status: str, reason: str, orig
                  actor_id=actor.id, organisation_id=organisation.id, target=organisation.name,
                  reason=reason, ended_sessions=ended)
     _tell_organisation(organisation, reason)
+    if status == "active":
+        # A link mailed before the suspension went to a mailbox that may be why it was suspended.
+        for person in db.session.scalars(select(User).where(User.organisation_id == organisation.id,
+                                                            User.password_hash.is_(None))):
+            credentials.renew_link(person, origin, actor.id)
     db.session.commit()
     return ended
 
