@@ -159,3 +159,18 @@ def test_a_full_width_id_is_the_same_facility(app, tmp_path):
     assert run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW)).exit_code == 0
     again = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW.replace("A0001", "Ａ０００１").replace("49.5", "40")))
     assert again.exit_code == 0 and "0 added, 1 updated" in again.output and total() == 1
+
+
+def test_generated_private_operators_are_named_only_as_representatives(app, browser_for, world):
+    """A conformance review: a municipality saw private persons' names (and so their home
+    plants) in the operator column; the name belongs in the personal representative field."""
+    from webapp.records.generator import INDIVIDUAL
+
+    assert run(app, "generate", "400").exit_code == 0
+    records = db.session.scalars(select(FacilityRecord)).all()
+    individuals = [r for r in records if r.operator_name == INDIVIDUAL]
+    assert individuals and all(r.representative_name for r in individuals)
+    assert not [r for r in records if r.operator_name == r.representative_name]
+    page = browser_for(world.city_operator).get("/records?q=" + individuals[0].representative_name.split()[0])
+    assert page.status_code == 200 and "<table" in page.get_data(as_text=True)
+    assert individuals[0].representative_name not in page.get_data(as_text=True)

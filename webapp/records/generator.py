@@ -13,6 +13,7 @@ from webapp.orgs.regions import PREFECTURE_AREA
 
 ID_PREFIX = "SYN"
 DEFAULT_SEED = 2026
+INDIVIDUAL = "個人"  # the operator name of a facility run by a private person
 PURCHASE_YEARS = 20  # 10 kW or more
 
 _PREFECTURES = sorted(PREFECTURE_AREA)
@@ -56,7 +57,9 @@ def record(index: int, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     source = rng.choices([s for s, _ in _SOURCE_WEIGHTS], [w for _, w in _SOURCE_WEIGHTS])[0]
     person = f"{rng.choice(_FAMILY)} {rng.choice(_GIVEN)}"
     individual = source == "solar" and rng.random() < 0.3
-    operator = person if individual else rng.choice(_COMPANY_FORMS).format(rng.choice(_COMPANY_WORDS))
+    # A person running a rooftop plant is named only as its representative (a personal field, which
+    # the least-privilege defaults hide), as the public lists of certified facilities do.
+    operator = INDIVIDUAL if individual else rng.choice(_COMPANY_FORMS).format(rng.choice(_COMPANY_WORDS))
     certified = date(2012, 7, 1) + timedelta(days=rng.randint(0, 365 * 13))
     started = certified + timedelta(days=rng.randint(60, 900)) if rng.random() < 0.9 else None
     capacity = round(rng.uniform(10, 49.9), 1) if individual else round(rng.uniform(10, 2000), 1)
