@@ -36,13 +36,31 @@ def exempt_from(*gate_names: str) -> Callable[[ViewFunc], ViewFunc]:
     return mark
 
 
+def record_refusal(kind: str) -> None:
+    """Audit a signed-in person refused a page or an action (ASVS V7: failed access-control
+    decisions are logged): a holder of one organisation's account probing for more shows here."""
+    from webapp.audit import service as audit
+    from webapp.extensions import db
+    from webapp.web import origin
+
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not user.is_authenticated:
+        return
+    audit.record(kind, origin=origin(), actor_id=user.id, organisation_id=user.organisation_id,
+                 target=request.path[:200], method=request.method)
+    db.session.commit()
+
+
 def requires_role(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
     """The signed-in user must hold one of the roles; everyone else gets 403."""
 
     def decorate(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated or not current_user.has_role(*roles):
+            if not current_user.is_authenticated:
+                abort(403)
+            if not current_user.has_role(*roles):
+                record_refusal("access.denied")
                 abort(403)
             return view(*args, **kwargs)
 

@@ -279,7 +279,7 @@ def test_every_kind_the_portal_writes_has_words():
     from webapp.applications.models import DECISIONS
     from webapp.audit.kinds import KIND_LABELS
 
-    call = re.compile(r"(?:audit\.record|\b_audit|\b_record|\brecord)\(\s*\"([a-z_]+(?:\.[a-z_]+)?)\"")
+    call = re.compile(r"(?:audit\.record|\b_audit|\b_record|\brecord|\brecord_refusal)\(\s*\"([a-z_]+(?:\.[a-z_]+)?)\"")
     conditional = re.compile(r"\"([a-z]+\.[a-z_]+)\" if [^\n]+ else \"([a-z]+\.[a-z_]+)\"")
     written = set()
     for source in Path(service.__file__).parents[1].rglob("*.py"):

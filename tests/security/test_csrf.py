@@ -24,8 +24,10 @@ def post_urls(app) -> list[str]:
     return sorted(set(urls))
 
 
-def audit_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+def audit_count(refusals: bool = False) -> int:
+    """Entries other than the refusals' own (or only those)."""
+    kind = AuditEvent.kind == "request.csrf_refused"
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(kind if refusals else ~kind)) or 0
 
 
 def refused(response) -> bool:
@@ -51,6 +53,7 @@ def test_every_post_route_refuses_a_missing_or_wrong_token(app, client, world, s
         failures += [f"{url}: {how} -> {r.status_code}" for how, r in attempts.items() if not refused(r)]
     assert not failures, "\n".join(failures)
     assert audit_count() == before, "a refused request changed something"
+    assert audit_count(refusals=True) == 5 * len(urls), "each refusal of a signed-in browser is audited"
     assert client.get("/dashboard").status_code == 200, "still signed in: the refusals did nothing"
 
 
@@ -92,3 +95,15 @@ def test_a_head_request_changes_nothing_where_a_post_would(app, client, world, s
     assert acceptance_count() == 0
     client.open("/logout", method="HEAD")
     assert client.get("/consent").status_code == 200  # still signed in: the consent page, not the login
+
+
+def test_a_page_refused_to_a_role_is_audited(client, world, sign_in):
+    """A conformance review (ASVS V7): an operator opening the audit log or the user list left no trace."""
+    from sqlalchemy import select as select_
+
+    sign_in(client, world.grid_operator)
+    for path in ("/admin/audit", "/users"):
+        assert client.get(path).status_code == 403
+    entries = db.session.scalars(select_(AuditEvent).where(AuditEvent.kind == "access.denied")).all()
+    assert [(e.actor_id, e.target, e.organisation_id) for e in entries] == [
+        (world.grid_operator.id, "/admin/audit", world.grid.id), (world.grid_operator.id, "/users", world.grid.id)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 KIND_LABELS = {
+    "access.denied": _l("Page or action refused to the role"),
     "account.activated": _l("Account activated"),
     "account.activation_issued": _l("Activation link issued"),
     "account.changed": _l("Account details changed"),
@@ -66,6 +67,7 @@ KIND_LABELS = {
     "organisation.resumed": _l("Organisation resumed"),
     "organisation.suspended": _l("Organisation suspended"),
     "organisation.updated": _l("Organisation details changed"),
+    "request.csrf_refused": _l("Form refused (expired or sent from elsewhere)"),
     "records.export_refused": _l("Export refused"),
     "records.exported": _l("Facility records exported"),
     "records.generated": _l("Synthetic records generated"),

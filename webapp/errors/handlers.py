@@ -176,6 +176,12 @@ def make_blueprint() -> Blueprint:
 
     @bp.app_errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:
+        from webapp.guard import record_refusal
+
+        try:  # a forged cross-site request in a signed-in browser; never in the way of the answer
+            record_refusal("request.csrf_refused")
+        except SQLAlchemyError:
+            db.session.rollback()
         return _render(400, "csrf")
 
     @bp.app_errorhandler(HTTPException)
