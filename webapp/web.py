@@ -1,6 +1,8 @@
 """Small request-side helpers shared by every blueprint's routes."""
 from __future__ import annotations
 
+import functools
+import ipaddress
 from urllib.parse import urlsplit
 
 from flask import Response, redirect, request, url_for
@@ -11,7 +13,19 @@ from webapp.audit.service import Origin
 
 def origin() -> Origin:
     """The client's address (after ProxyFix applied PORTAL_TRUSTED_PROXIES) and user agent."""
-    return Origin(ip=request.remote_addr or "", user_agent=(request.user_agent.string or "")[:300])
+    return Origin(ip=client_address(request.remote_addr or ""), user_agent=(request.user_agent.string or "")[:300])
+
+
+@functools.lru_cache(maxsize=4096)
+def client_address(remote_addr: str) -> str:
+    """An IPv4 client of a dual-stack server (another WSGI server than waitress, which listens on
+    IPv6 only there) arrives as ::ffff:203.0.113.5: as such it matched no allowed IPv4 network and
+    had no country, so every sign-in raised an alert."""
+    try:
+        mapped = getattr(ipaddress.ip_address(remote_addr), "ipv4_mapped", None)
+    except ValueError:
+        return remote_addr
+    return str(mapped) if mapped else remote_addr
 
 
 def current_path() -> str:

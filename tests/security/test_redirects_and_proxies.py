@@ -123,3 +123,25 @@ def test_forged_forwarded_for_headers_do_not_evade_the_address_limit(make_app):
             submit_password(client, operator.login_id + "x", "spray", **{"X-Forwarded-For": f"198.51.100.{n}"})
         blocked = submit_password(client, operator.login_id, TEST_PASSWORD, **{"X-Forwarded-For": "198.51.100.200"})
         assert blocked.status_code == 429
+
+
+def test_an_ipv4_client_of_a_dual_stack_server_is_its_ipv4_address(app, world, smtp):
+    """A conformance review: ::ffff:203.0.113.5 matched no allowed IPv4 network (an alert at every
+    sign-in) and had no country."""
+    from tests.auth.steps import sign_in_with_code
+    from webapp.alerts.models import Alert
+    from webapp.extensions import db
+    from webapp.orgs.models import Organisation
+
+    grid = db.session.get(Organisation, world.grid.id)
+    grid.allowed_networks = "203.0.113.0/24"
+    db.session.commit()
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "::ffff:203.0.113.5"
+    sign_in_with_code(client, smtp, world.grid_operator)
+    from sqlalchemy import select
+
+    assert db.session.scalars(select(Alert).where(Alert.kind == "login.outside_networks")).all() == []
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "::ffff:203.0.113.6"
+    assert failed_login_ip(other, world.grid_responsible.login_id) == "203.0.113.6"
