@@ -41,7 +41,8 @@ def _spray(app, tries: int):
 
 
 def _dormant_alert(app, world, clock) -> Alert:
-    db.session.get(User, world.grid_operator.id).last_login_at = clock.now() - timedelta(days=200)
+    operator = db.session.get(User, world.grid_operator.id)
+    operator.last_login_at = operator.password_changed_at = clock.now() - timedelta(days=200)
     db.session.commit()
     assert app.test_cli_runner().invoke(args=["accounts", "sweep-dormant"]).exit_code == 0
     [alert] = [a for a in _alerts() if a.kind == "account.dormant_suspended"]
@@ -61,6 +62,18 @@ def test_password_spraying_from_one_address_raises_one_alert_for_system_administ
     assert SPRAYER in admin_page
     responsible_page = _signed_in(app, smtp, world.grid_responsible).get("/alerts").get_data(as_text=True)
     assert SPRAYER not in responsible_page
+
+
+def test_a_burst_is_alerted_when_it_reaches_the_limit_without_another_try(app, world, smtp):
+    """A conformance review: a sprayer stopping at the limit (or moving on) was never alerted;
+    the alert came only with the next, refused, try."""
+    smtp.clear()
+    assert _spray(app, 3) == [401, 401, 401]  # the limit in these tests is 3
+    [alert] = _alerts()
+    assert alert.kind == "login.failure_burst" and alert.ip == SPRAYER
+    assert len(smtp.to(world.sysadmin.email)) == 1
+    assert set(_spray(app, 3)) == {429}
+    assert len(_alerts()) == 1 and len(smtp.to(world.sysadmin.email)) == 1, "still one burst, one mail"
 
 
 def test_an_organisation_alert_is_seen_and_handled_by_its_own_responsible_people_only(app, world, smtp, clock):

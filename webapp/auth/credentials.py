@@ -148,9 +148,9 @@ def confirm_current_password(user: User, password: str, origin: Origin, action: 
     if passwords.verify_password(user.password_hash, password):
         return
     service.count_failure(user, origin)
-    ratelimit.note_failure(origin)
     audit.record("account.reauthentication_failed", origin=origin, actor_id=user.id,
                  organisation_id=user.organisation_id, action=action)
+    ratelimit.note_failure(origin)
     db.session.commit()
     raise PasswordRejected([_("The current password is not correct.")])
 

@@ -78,7 +78,13 @@ def check_ip_allowed(origin: Origin) -> None:
     )
     retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
     audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
-    # Spraying or a failure burst (SPEC §7): one alert per burst, not one per refused try.
+    _burst_alert(origin, failures, since)
+    db.session.commit()
+    raise TooManyAttempts(retry_after)
+
+
+def _burst_alert(origin: Origin, failures: int, since: datetime) -> None:
+    """Spraying or a failure burst (SPEC §7): one alert per burst, not one per refused try."""
     network = client_network(origin.ip)
     minutes = max(1, int(_window().total_seconds() // 60))
     raised = alerts.raise_alert("login.failure_burst", alerts.in_both_languages(_l(
@@ -86,8 +92,6 @@ def check_ip_allowed(origin: Origin) -> None:
         n=failures, ip=network, minutes=minutes)), ip=network, origin=origin, failures=failures)
     if raised is not None:
         _tell_the_organisations_tried(network, since, origin, minutes)
-    db.session.commit()
-    raise TooManyAttempts(retry_after)
 
 
 _DAY = timedelta(hours=24)
@@ -119,6 +123,10 @@ def note_failure(origin: Origin) -> None:
     """Count a failed password or code from this address (commits with the caller's transaction)."""
     now = clock.now()
     db.session.add(RateEvent(key=_ip_key(origin), at=now))
+    # The burst is alerted when it reaches the limit, not at the next try (which a sprayer that
+    # stops there, or moves on to another address, never makes).
+    if recent_failures(origin) >= current_app.config["PORTAL_IP_FAILURE_LIMIT"]:
+        _burst_alert(origin, recent_failures(origin), now - _window())
     _watch_the_day(origin, now)
 
 

@@ -181,13 +181,13 @@ def _audit_target(user: User | None, attempted: str) -> str:
 
 
 def _refuse(reason: str, origin: Origin, user: User | None, attempted: str) -> LoginRefused:
-    ratelimit.note_failure(origin)
     audit.record(
         "login.failed", origin=origin,
         actor_id=user.id if user else None,
         organisation_id=user.organisation_id if user else None,
         target=_audit_target(user, attempted), reason=reason,
     )
+    ratelimit.note_failure(origin)  # after the entry: a burst it completes names this try's organisation too
     db.session.commit()
     return LoginRefused()
 
@@ -376,9 +376,9 @@ def _code_failed(pending: Row[Any], user: User, origin: Origin) -> CodeRefused:
             .values(voided_at=clock.now())
         )
         count_failure(user, origin)  # a voided pending is one failed sign-in towards the lockout
-    ratelimit.note_failure(origin)
     audit.record("login.code_failed", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  attempts=attempts, voided=exhausted, method=pending.method)
+    ratelimit.note_failure(origin)
     db.session.commit()
     return CodeRefused("exhausted" if exhausted else "wrong")
 
