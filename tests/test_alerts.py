@@ -99,8 +99,13 @@ def test_acknowledged_then_closed_with_a_comment(app, world, smtp, clock):
 
     refused = post_form(responsible, f"/alerts/{alert.id}/close", {"comment": "  "}, page_path="/alerts")
     assert refused.status_code == 400 and "調査結果・対応内容を記入" in refused.get_data(as_text=True)
+    smtp.clear()
     assert post_form(responsible, f"/alerts/{alert.id}/close", {"comment": "異動済みの職員。停止のままとする。"},
                      page_path="/alerts").status_code == 303
+    # A conformance review: the organisation closed its own alert and the system administrators,
+    # whose open list it left, heard nothing.
+    told = smtp.last_to(world.sysadmin.email)
+    assert "異動済みの職員" in told.text and world.grid_responsible.login_id in told.text
     [closed] = _alerts()
     assert closed.state == "closed" and closed.closed_by_id == world.grid_responsible.id
     assert "異動済み" not in responsible.get("/alerts").get_data(as_text=True)  # gone from the open list

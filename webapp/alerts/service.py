@@ -231,5 +231,13 @@ def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
         raise Invalid(_l("This alert is already closed."))
     audit.record("alert.closed", origin=origin, actor_id=viewer.id, organisation_id=alert.organisation_id,
                  target=str(alert.id), comment=comment)
+    if not viewer.is_sysadmin:
+        # The organisation closed what was raised about it: the system administrators, who handle
+        # alerts (SPEC §1), read what it found, since the alert leaves their open list.
+        with force_locale("ja"):
+            for reader in policy.active_sysadmins():
+                outbox.enqueue(reader.email, _("[Sekisho] Alert closed: %(kind)s", kind=KIND_LABELS.get(alert.kind, alert.kind)),
+                               "alert_closed", reader=reader, alert=alert, closer=viewer,
+                               alerts_url=portal_url("alerts.index", show="closed"))
     db.session.commit()
     return alert
