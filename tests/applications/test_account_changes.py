@@ -18,7 +18,7 @@ def approve(world, browser_for, **fields):
 def test_change_shows_before_and_after_and_tells_both_addresses(world, smtp, browser_for):
     operator = world.grid_operator
     application_id = filed_id(file(browser_for(world.grid_admin), kind="change", target=operator.login_id,
-                                   name="", department="調達部 課長", email="moved@test.example"))
+                                   name="", department="調達部 課長", email="moved@test.example", natural_person="y"))
     page = text_of(browser_for(world.grid_responsible).get(f"/applications/{application_id}"))
     assert "テスト部" in page and "調達部 課長" in page
     assert operator.email in page and "moved@test.example" in page
@@ -36,7 +36,7 @@ def test_change_that_changes_nothing_or_takes_a_used_address_is_refused(world, b
     admin = browser_for(world.grid_admin)
     same = file(admin, kind="change", target=world.grid_operator.login_id, name=world.grid_operator.name)
     assert same.status_code == 400 and "changes nothing" in text_of(same)
-    taken = file(admin, kind="change", target=world.grid_operator.login_id, email=world.grid_admin.email)
+    taken = file(admin, kind="change", target=world.grid_operator.login_id, email=world.grid_admin.email, natural_person="y")
     assert taken.status_code == 400 and "already used" in text_of(taken)
     assert steps.count_applications() == 0
 
@@ -115,7 +115,7 @@ def test_a_new_address_after_a_reissue_gets_the_link_and_the_old_one_stops_worki
     operator = world.grid_operator
     approve(world, browser_for, kind="reissue", target=operator.login_id)
     old_link = _link_path(smtp, operator.email)
-    approve(world, browser_for, kind="change", target=operator.login_id, email="moved@test.example")
+    approve(world, browser_for, kind="change", target=operator.login_id, email="moved@test.example", natural_person="y")
     assert app.test_client().get(old_link).status_code == 404
     assert _link_path(smtp, "moved@test.example") != old_link
     assert steps.activate_from_mail(app.test_client(), smtp, "moved@test.example", NEW_PASSWORD).status_code == 303
@@ -159,7 +159,7 @@ def test_no_link_is_mailed_while_it_could_not_be_used(app, world, smtp, browser_
     approve(world, browser_for, kind="reissue", target=operator.login_id)
     approve(world, browser_for, kind="suspend", target=operator.login_id)
     smtp.clear()
-    approve(world, browser_for, kind="change", target=operator.login_id, email="moved@test.example")
+    approve(world, browser_for, kind="change", target=operator.login_id, email="moved@test.example", natural_person="y")
     assert all("/activate/" not in mail.text for mail in smtp.to("moved@test.example"))
     approve(world, browser_for, kind="resume", target=operator.login_id)
     assert steps.activate_from_mail(app.test_client(), smtp, "moved@test.example", NEW_PASSWORD).status_code == 303
@@ -191,7 +191,20 @@ def test_correcting_the_address_of_a_user_not_yet_activated_sends_a_new_link(app
             role=["operator"], natural_person="y")
     new_user = steps.user_by_email("typo@test.example")
     old_link = smtp.link_for("typo@test.example")
-    approve(world, browser_for, kind="change", target=new_user.login_id, email="right@test.example")
+    approve(world, browser_for, kind="change", target=new_user.login_id, email="right@test.example", natural_person="y")
     assert smtp.link_for("right@test.example") != old_link
     assert steps.activate_from_mail(app.test_client(), smtp, "right@test.example", NEW_PASSWORD).status_code == 303
     assert steps.user(new_user.login_id).status == "active"
+
+
+def test_a_new_address_needs_the_natural_person_confirmation(world, browser_for):
+    """A conformance review: a change to a shared-looking mailbox went through without the
+    confirmation an added user needs (a new address registers the person anew)."""
+    admin = browser_for(world.grid_admin)
+    form = admin.get("/applications/new?kind=change").get_data(as_text=True)
+    assert 'data-kinds="add change"' in form and 'name="natural_person"' in form
+    refused = file(admin, kind="change", target=world.grid_operator.login_id, email="soumu-group@test.example")
+    assert refused.status_code == 400 and "personal" in steps.errors_of(refused)
+    assert steps.user(world.grid_operator.login_id).email == world.grid_operator.email
+    renamed = file(admin, kind="change", target=world.grid_operator.login_id, department="総務部")
+    assert renamed.status_code == 303, "other changes need no confirmation"

@@ -174,7 +174,7 @@ def test_once_the_other_account_is_closed_the_held_address_can_be_approved(world
 
 def test_a_change_to_an_address_held_in_another_organisation_files_and_waits(world, browser_for):
     admin = browser_for(world.grid_admin)
-    response = file(admin, kind="change", target=world.grid_operator.login_id, email=world.city_operator.email)
+    response = file(admin, kind="change", target=world.grid_operator.login_id, email=world.city_operator.email, natural_person="y")
     application_id = filed_id(response)
     assert [a.user_id for a in _alerts_of("application.address_held_elsewhere")] == [world.grid_admin.id]
     refused = decide(browser_for(world.grid_responsible), application_id, "approve")

@@ -160,7 +160,7 @@ def test_a_new_address_for_a_governing_person_needs_the_system_administrator(wor
     steps.update_user(world.grid_operator2.login_id, roles="operator responsible")
     admin = browser_for(world.grid_admin)
     moved = filed_id(file(admin, kind="change", target=world.grid_responsible.login_id,
-                          email="elsewhere@test.example"))
+                          email="elsewhere@test.example", natural_person="y"))
     assert steps.application(moved).requires_sysadmin is True
     assert decide(browser_for(world.grid_operator2), moved, "approve").status_code == 403
     assert steps.user(world.grid_responsible.login_id).email == world.grid_responsible.email
@@ -170,7 +170,7 @@ def test_a_new_address_for_a_governing_person_needs_the_system_administrator(wor
     renamed = filed_id(file(admin, kind="change", target=world.grid_responsible.login_id, department="新設部"))
     assert steps.application(renamed).requires_sysadmin is False
     operator_address = filed_id(file(admin, kind="change", target=world.grid_operator.login_id,
-                                     email="operator-new@test.example"))
+                                     email="operator-new@test.example", natural_person="y"))
     assert steps.application(operator_address).requires_sysadmin is False
 
 

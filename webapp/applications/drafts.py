@@ -184,6 +184,9 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
         raise Invalid(_NEEDS_PHONE)
     if "email" in payload:
         problems = _check_email(payload["email"])
+        if not draft.natural_person:  # a new address registers the person anew (SPEC §1)
+            problems.append(_l("Confirm that the new address is the user's own personal one "
+                               "(shared or group mailboxes cannot hold an account)."))
         if problems:
             raise Invalid(problems)
         return payload, _check_address_free(payload["email"], target.organisation_id, target.id, exclude_application)
@@ -209,7 +212,7 @@ def check(applicant: User, draft: Draft, exclude_application: int | None = None)
                          "Wait for its decision or withdraw it first.", id=pending))
     payload, holder = _change_payload(draft, target, exclude_application) if draft.kind == "change" else ({}, None)
     return Checked(draft.kind, target, payload, snapshot(target), target.name,
-                   payload.get("email", ""), False, draft.note, holder)
+                   payload.get("email", ""), "email" in payload and draft.natural_person, draft.note, holder)
 
 
 def _not_applicable(kind: str) -> Any:
