@@ -62,6 +62,8 @@ def test_session_endings_are_recorded(app, world, sign_in, clock):
     kinds = [e.kind for e in audit_events("session.ended_others", "session.expired")]
     assert kinds == ["session.ended_others", "session.expired"]
     assert all(e.actor_id == world.grid_operator.id for e in audit_events("session.ended_others", "session.expired"))
+    # The organisation's filter of the log finds the expiry too (a review: it was written without one)
+    assert all(e.organisation_id == world.grid.id for e in audit_events("session.ended_others", "session.expired"))
 
 
 def test_activation_and_password_change_leave_no_password_or_link_token(client, world, smtp, sign_in):

@@ -158,6 +158,8 @@ class ServerSessionInterface(SessionInterface):
                 audit.record(
                     "session.expired" if reason in {"idle", "absolute"} else "session.ended",
                     actor_id=record.user_id,
+                    # So that the organisation's filter of the log finds them too (a review).
+                    organisation_id=db.session.scalar(select(User.organisation_id).where(User.id == record.user_id)),
                     origin=audit.Origin(ip=record.ip, user_agent=record.user_agent),
                     reason=reason, **({"used_from": origin.ip, "used_by": origin.user_agent}
                                       if reason == "browser_changed" else {}),
