@@ -192,3 +192,29 @@ def test_a_first_administrator_whose_link_ran_out_gets_a_new_one(app, world, smt
                                     "a new long passphrase for the late admin").status_code == 303
     assert steps.user(late_admin.login_id).status == "active"
     assert post(sysadmin, f"/users/{late_admin.login_id}/link", {}).status_code == 400  # has a password now
+
+
+def test_what_a_system_administrator_suspended_the_organisation_does_not_lift_alone(app, world, smtp, browser_for):
+    """A conformance review: an org admin filed a resumption and the responsible person approved it,
+    lifting a suspension a system administrator had imposed (漏えい調査中) without telling them."""
+    operator = world.grid_operator
+    sysadmin = browser_for(world.sysadmin)
+    assert post(sysadmin, f"/users/{operator.login_id}/suspend", {"reason": "漏えい調査中"}).status_code == 303
+    application_id = steps.filed_id(steps.file(browser_for(world.grid_admin), kind="resume",
+                                               target=operator.login_id))
+    assert steps.application(application_id).requires_sysadmin is True
+    assert steps.decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 403
+    assert steps.user(operator.login_id).status == "suspended"
+    assert steps.decide(sysadmin, application_id, "approve").status_code == 303
+    assert steps.user(operator.login_id).status == "active"
+
+
+def test_what_the_organisation_suspended_it_may_resume_itself(world, browser_for):
+    operator = world.grid_operator
+    assert post(browser_for(world.grid_responsible), f"/users/{operator.login_id}/suspend",
+                {"reason": "異動"}).status_code == 303
+    application_id = steps.filed_id(steps.file(browser_for(world.grid_admin), kind="resume",
+                                               target=operator.login_id))
+    assert steps.application(application_id).requires_sysadmin is False
+    assert steps.decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
+    assert steps.user(operator.login_id).status == "active"

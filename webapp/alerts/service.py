@@ -119,7 +119,7 @@ def _suspend(user_id: int, kind: str, summary: Summary, trail: dict[str, Any]) -
     user = db.session.get(User, user_id)
     if user is None or user.status != "active" or user.is_sysadmin:  # never lock the operators out by a rule
         return False
-    if not change_if(db.session, user, User.status == "active", status="suspended"):
+    if not change_if(db.session, user, User.status == "active", status="suspended", suspended_by="detector"):
         return False
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_by_detector", organisation_id=user.organisation_id, target=user.login_id,

@@ -90,6 +90,7 @@ def _remove(application: Application, actor: User, origin: Origin) -> User:
 def _suspend(application: Application, actor: User, origin: Origin) -> User:
     user = _live_target(application)
     user.status = "suspended"
+    user.suspended_by = "organisation"
     ended = end_all_sessions(user.id)
     _record("account.suspended", application, actor, origin, user, ended_sessions=ended)
     notify.account_status(user, application)
@@ -101,6 +102,7 @@ def _resume(application: Application, actor: User, origin: Origin) -> User:
     # An account suspended before its first activation goes back to waiting for it.
     user.status = "active" if user.password_hash else "pending"
     user.resumed_at = clock.now()
+    user.suspended_by = None
     _record("account.resumed", application, actor, origin, user)
     notify.account_status(user, application)
     credentials.renew_link(user, origin, actor.id)

@@ -90,6 +90,12 @@ def needs_sysadmin(kind: str, organisation_id: int, applicant_id: int, target_us
                    before: dict[str, Any], payload: dict[str, Any]) -> bool:
     if changes_governance(kind, before, payload):
         return True
+    if kind == "resume" and target_user_id is not None:
+        # What a system administrator or a detector stopped, the organisation does not lift alone:
+        # the incident may be the organisation's own misuse.
+        target = db.session.get(User, target_user_id)
+        if target is not None and target.suspended_by in {"sysadmin", "detector"}:
+            return True
     return not eligible_responsible(organisation_id, applicant_id, target_user_id)
 
 

@@ -40,6 +40,9 @@ class User(UserMixin, Base):
     # When a suspension of the account or of its organisation was lifted: nobody could sign in
     # before, so dormancy counts from here, not from a sign-in that was impossible meanwhile.
     resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Who stopped a suspended account: "organisation" (its application or responsible person),
+    # "sysadmin", "detector" or "dormancy". Lifting a sysadmin's or a detector's needs a sysadmin.
+    suspended_by: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

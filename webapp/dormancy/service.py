@@ -117,7 +117,7 @@ def _suspend(entry: Dormant) -> bool:
     """Suspends the account unless it was suspended or closed meanwhile (a second sweep, an
     application): then there is nothing to say, and the report does not claim it."""
     user = entry.user
-    if not change_if(db.session, user, User.status == "active", status="suspended"):
+    if not change_if(db.session, user, User.status == "active", status="suspended", suspended_by="dormancy"):
         return False
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_dormant", organisation_id=user.organisation_id, target=user.login_id,

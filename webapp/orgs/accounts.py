@@ -62,7 +62,8 @@ def suspend_now(actor: User, login_id: str, reason: str, origin: Origin) -> User
     if len(reason) > MAX_REASON:
         raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
     # Two responsible people acting at once: one suspends, mails and is audited; the other is told.
-    if not change_if(db.session, user, User.status.in_(("active", "pending")), status="suspended"):
+    if not change_if(db.session, user, User.status.in_(("active", "pending")), status="suspended",
+                     suspended_by="sysadmin" if actor.is_sysadmin else "organisation"):
         raise Invalid(_l("Only an active account can be suspended."))
     ended = end_all_sessions(user.id)
     audit.record("account.suspended_immediately", origin=origin, actor_id=actor.id,
@@ -102,7 +103,8 @@ def resume_now(actor: User, login_id: str, reason: str, origin: Origin) -> User:
     if len(reason) > MAX_REASON:
         raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
     resumed = "active" if user.password_hash else "pending"
-    if not change_if(db.session, user, User.status == "suspended", status=resumed, resumed_at=clock.now()):
+    if not change_if(db.session, user, User.status == "suspended", status=resumed, resumed_at=clock.now(),
+                     suspended_by=None):
         raise Invalid(_l("Only a suspended account can be resumed."))
     audit.record("account.resumed", origin=origin, actor_id=actor.id, organisation_id=user.organisation_id,
                  target=user.login_id, by="sysadmin", reason=reason)
