@@ -102,3 +102,27 @@ def test_csv_export_has_a_bom_the_evidence_and_neutralised_formulas(app, world, 
     assert by_login[world.grid_operator2.login_id][6] == ""  # not accepted yet
     assert world.city_operator.login_id not in by_login
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row)
+
+
+def test_an_acceptance_past_the_renewal_period_is_not_reported_as_current(make_app, clock, sign_in):
+    """A conformance review: with PORTAL_CONSENT_RENEWAL_MONTHS the gate sent a person back to
+    accept again while the report still counted them as accepted."""
+    app = make_app(PORTAL_CONSENT_RENEWAL_MONTHS=6)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+        terms = publish("terms", "1.0", TERMS_1)
+        _signed_in(app, sign_in, world.city_operator)
+        clock.advance(days=200)
+        city = _signed_in(app, sign_in, world.city_responsible)  # accepts now, in the period
+        page = city.get(f"/consent/report/{terms.id}?status=accepted").get_data(as_text=True)
+        report = page.split('data-testid="consent-report"')[1]
+        assert world.city_responsible.login_id in report and world.city_operator.login_id not in report
+        assert "利用者3人中1人が同意済み" in page
+        rows: dict[str, list[str]] = {}
+        for row in _csv(city.get(f"/consent/report/{terms.id}/export.csv"))[1:]:
+            rows.setdefault(row[1], []).append(row[5])
+        # The old evidence stays, marked, and the person is listed as still to accept.
+        assert rows[world.city_operator.login_id] == ["同意済み（更新期限切れ）", "未同意"]
+        assert rows[world.city_responsible.login_id] == ["同意済み"]

@@ -101,10 +101,25 @@ def _users_in_scope(version: DocumentVersion, scope: Scope) -> Select:
     return query
 
 
+def _renewal_cutoff() -> datetime | None:
+    """Acceptances at or before this no longer count (PORTAL_CONSENT_RENEWAL_MONTHS), as at the gate:
+    the report said "accepted" of people the gate was sending back to accept again."""
+    from flask import current_app
+
+    from webapp import clock
+    from webapp.consent.acceptance import months_before
+
+    months = current_app.config["PORTAL_CONSENT_RENEWAL_MONTHS"]
+    return months_before(clock.now(), months) if months > 0 else None
+
+
 def _latest_acceptance(version: DocumentVersion):
-    return (select(ConsentAcceptance.user_id, func.max(ConsentAcceptance.accepted_at).label("at"))
-            .where(ConsentAcceptance.version_id == version.id)
-            .group_by(ConsentAcceptance.user_id).subquery())
+    query = (select(ConsentAcceptance.user_id, func.max(ConsentAcceptance.accepted_at).label("at"))
+             .where(ConsentAcceptance.version_id == version.id))
+    cutoff = _renewal_cutoff()
+    if cutoff is not None:
+        query = query.where(ConsentAcceptance.accepted_at > cutoff)
+    return query.group_by(ConsentAcceptance.user_id).subquery()
 
 
 def _with_latest(version: DocumentVersion, scope: Scope):
@@ -169,9 +184,13 @@ def csv_lines(version: DocumentVersion, scope: Scope) -> Iterator[list[str]]:
     document = kind_label(version.kind)
     yield _header()
     accepted_users = set()
+    cutoff = _renewal_cutoff()
     for evidence, user in _evidence(version, scope):
-        accepted_users.add(user.id)
-        yield [user.organisation.name, user.login_id, user.name, user.department, user.status, _("Accepted"),
+        lapsed = cutoff is not None and evidence.accepted_at <= cutoff
+        if not lapsed:
+            accepted_users.add(user.id)
+        yield [user.organisation.name, user.login_id, user.name, user.department, user.status,
+               _("Accepted, renewal due") if lapsed else _("Accepted"),
                format_jst(evidence.accepted_at, "%Y-%m-%d %H:%M:%S"), document, version.version,
                evidence.text_sha256, evidence.item_ids, evidence.ip, evidence.user_agent]
     for user in db.session.scalars(_users_in_scope(version, scope).order_by(Organisation.name, User.login_id)):
