@@ -190,6 +190,20 @@ def test_organisation_profile_overrides_the_system_profile(new_client, world, cl
     assert "2025-06-11 (Wed) 09:00" in element(page, r'class="notice notice-closed"')
 
 
+@pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
+def test_the_login_page_says_that_an_organisation_on_its_own_calendar_may_be_open(new_client, world, clock):
+    """A conformance review: on 建国記念の日 the page said flatly that the system was closed, while
+    the grid operator's people (capacity: open on that Tuesday) could sign in."""
+    clock.set(jst(2025, 2, 11, 10, 0))
+    before = element(new_client().get("/login"), r'class="notice notice-closed"')
+    assert "closed now" in before and "own calendar" not in before
+    world.grid.hours_profile = "capacity"
+    db.session.merge(world.grid)  # the requests above ended the session that loaded it
+    db.session.commit()
+    after = element(new_client().get("/login"), r'class="notice notice-closed"')
+    assert "closed now" in after and "Organisations with their own calendar of hours may be open now" in after
+
+
 def test_forged_closed_parameter_falls_back_to_the_system_profile(client, clock):
     clock.set(jst(2025, 6, 10, 12, 0))
     for forged in ("nonexistent", "x" * 500, "<script>", "always"):

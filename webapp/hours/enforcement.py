@@ -29,6 +29,7 @@ from webapp.ui import Banner
 from webapp.web import origin, redirect_to
 
 EXEMPTION_MARKER = "hours_exemption_period"
+SIGN_IN_EXEMPTION_MARKER = "hours_exemption_sign_in"
 
 
 def current_status(user: Any) -> Status:
@@ -100,8 +101,14 @@ def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
     if status.is_open:
         return None
     if user.hours_exempt:
+        # Once per sign-in: the check runs again when the code comes (the marker is the browser's).
+        period = _period(status)
+        if has_request_context() and session.get(SIGN_IN_EXEMPTION_MARKER) == period:
+            return None
         audit.record("hours.exemption_used", origin=where, actor_id=user.id,
                      organisation_id=user.organisation_id, context="sign_in", **_audit_details(user, status))
+        if has_request_context():
+            session[SIGN_IN_EXEMPTION_MARKER] = period
         return None
     audit.record("hours.refused", origin=where, actor_id=user.id, organisation_id=user.organisation_id,
                  target=user.login_id, **_audit_details(user, status))
@@ -148,7 +155,20 @@ def login_closed_notice() -> Banner | None:
     text = display.closed_message(status)
     if ended_by_closing:
         text = _("Your session has ended because the system is closed.") + " " + text
+    elif _another_calendar_open(name):
+        text += " " + _("Organisations with their own calendar of hours may be open now: their users can sign in.")
     return Banner("closed", text)
+
+
+def _another_calendar_open(closed_profile: str) -> bool:
+    """The page does not know whose it is yet: an organisation on another calendar may be open
+    (a conformance review: the page told such users, flatly, that the system was closed)."""
+    from webapp.orgs.models import Organisation
+
+    profiles = db.session.scalars(select(Organisation.hours_profile).distinct().where(
+        Organisation.status == "active", Organisation.hours_profile.is_not(None),
+        Organisation.hours_profile != closed_profile)).all()
+    return any(service.is_known_profile(p) and _profile_status(p).is_open for p in profiles)
 
 
 def login_closures_notice() -> Banner | None:
