@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 from webapp import listing
 from webapp.applications.queries import Page
 from webapp.extensions import db
+from webapp.orgs.regions import PREFECTURES
 from webapp.records import search_index
 from webapp.records.fields import BY_KEY, ENERGY_SOURCES, Field
 from webapp.records.models import FacilityRecord
@@ -38,7 +39,10 @@ class RecordFilter:
         sort = args.get("sort", "facility_id")
         return cls(
             q=listing.search_text(args),
-            prefecture=prefecture if prefecture in scope.prefectures() and "prefecture" in scope.fields else "",
+            # Any prefecture, not only those the filter offers: a facility of east Shizuoka lies in
+            # the Tokyo area, and dropping the filter widened an export to the whole area. The
+            # scope's own condition still bounds the rows.
+            prefecture=prefecture if prefecture in PREFECTURES and "prefecture" in scope.fields else "",
             energy=energy if energy in ENERGY_SOURCES and "energy_source" in scope.fields else "",
             sort=sort if sort.lstrip("-") in SORTS and sort.lstrip("-") in scope.fields else "facility_id",
             page=listing.page_number(args),
