@@ -70,6 +70,32 @@ def test_applicant_withdraws_a_pending_application_and_approvers_are_told(world,
     assert post(admin, f"/applications/{application_id}/withdraw").status_code == 409
 
 
+def test_a_withdrawal_records_why_and_the_approvers_read_it(world, smtp, browser_for):
+    """A conformance review: SPEC §4 records who, when and why for every transition; a withdrawal
+    kept no reason."""
+    admin = browser_for(world.grid_admin)
+    application_id = filed_id(file(admin, kind="reissue", target=world.grid_operator.login_id))
+    smtp.clear()
+    assert post(admin, f"/applications/{application_id}/withdraw", {"reason": "本人から取り消しの依頼"}).status_code == 303
+    assert "本人から取り消しの依頼" in smtp.last_to(world.grid_responsible.email).text
+    assert "本人から取り消しの依頼" in text_of(admin.get(f"/applications/{application_id}"))
+    [entry] = steps.audit_entries("application.withdrawn", application_id=application_id)
+    assert "本人から取り消しの依頼" in entry.details
+
+
+def test_the_other_approvers_learn_that_an_application_was_decided(world, smtp, browser_for):
+    """A conformance review: the second responsible person, asked to decide, never heard that the
+    first one had."""
+    steps.update_user(world.grid_operator2.login_id, roles="operator responsible")
+    application_id = filed_id(file(browser_for(world.grid_admin), kind="suspend", target=world.grid_operator.login_id))
+    smtp.clear()
+    assert decide(browser_for(world.grid_responsible), application_id, "reject", "理由不十分").status_code == 303
+    told = smtp.last_to(world.grid_operator2.email)
+    assert f"No. {application_id}" in told.subject and "理由不十分" in told.text
+    assert all(f"No. {application_id}" not in m.subject for m in smtp.to(world.grid_responsible.email)), \
+        "the decider is not told of their own decision"
+
+
 def test_an_unknown_decision_changes_nothing(world, browser_for):
     application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields()))
     response = decide(browser_for(world.grid_responsible), application_id, "approve'; DROP TABLE users;--")

@@ -35,4 +35,5 @@ class DecisionForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    """Only the CSRF token."""
+    """Why, optionally: the timeline records it with the withdrawal (SPEC §4: who, when and why)."""
+    reason = TextAreaField(_l("Reason"), validators=[CleanText(2000, allow_newlines=True)], filters=[strip_filter])

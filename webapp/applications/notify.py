@@ -58,8 +58,8 @@ def applicant_told(application: Application, reason: str = "") -> None:
     _tell([application.applicant], application, reason)
 
 
-def approvers_told(application: Application, reason: str = "") -> None:
-    _tell(policy.approvers_of(application), application, reason)
+def approvers_told(application: Application, reason: str = "", except_id: int | None = None) -> None:
+    _tell([p for p in policy.approvers_of(application) if p.id != except_id], application, reason)
 
 
 @in_mail_language

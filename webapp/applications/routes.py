@@ -128,10 +128,11 @@ def make_blueprint() -> Blueprint:
     @requires_role("org_admin")
     def withdraw(application_id: int) -> BaseResponse | tuple[str, int]:
         application = _visible_or_404(application_id)
-        if not WithdrawForm().validate():
-            abort(400)
+        form = WithdrawForm()
+        if not form.validate():
+            return _show_page(application, _form_errors(form), 400)
         try:
-            service.withdraw(current_user, application_id, origin())
+            service.withdraw(current_user, application_id, origin(), form.reason.data or "")
         except NotFound:
             abort(404)
         except (Forbidden, AlreadyDecided) as error:

@@ -154,7 +154,7 @@ def resubmit(applicant: User, application_id: int, draft: drafts.Draft, origin: 
     return application
 
 
-def withdraw(applicant: User, application_id: int, origin: Origin) -> Application:
+def withdraw(applicant: User, application_id: int, origin: Origin, reason: str = "") -> Application:
     application = visible(applicant, application_id)
     if application.applicant_id != applicant.id:
         raise Forbidden(_l("Only the applicant can withdraw an application."))
@@ -162,10 +162,10 @@ def withdraw(applicant: User, application_id: int, origin: Origin) -> Applicatio
     previous = application.state
     if previous not in OPEN_STATES or not _transition(application, OPEN_STATES, state="withdrawn"):
         raise AlreadyDecided(_l("This application has already been decided; it can no longer be withdrawn."))
-    _event(application, applicant, "withdrawn", previous)
-    _audit("application.withdrawn", application, applicant, origin)
+    _event(application, applicant, "withdrawn", previous, reason)
+    _audit("application.withdrawn", application, applicant, origin, reason=reason)
     if previous == "submitted":
-        notify.approvers_told(application)
+        notify.approvers_told(application, reason)
     db.session.commit()
     return application
 
@@ -211,6 +211,8 @@ def decide(actor: User, application_id: int, decision: str, reason: str, origin:
     _event(application, actor, new_state, "submitted", reason)
     _audit(f"application.{new_state}", application, actor, origin, reason=reason)
     notify.applicant_told(application, reason)
+    # Whoever else was asked to decide learns that it is done (SPEC §4: the people concerned).
+    notify.approvers_told(application, reason, except_id=actor.id)
     db.session.commit()
     return application
 
