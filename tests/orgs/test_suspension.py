@@ -218,3 +218,23 @@ def test_what_the_organisation_suspended_it_may_resume_itself(world, browser_for
     assert steps.application(application_id).requires_sysadmin is False
     assert steps.decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
     assert steps.user(operator.login_id).status == "active"
+
+
+def test_a_system_administrator_lets_an_account_work_outside_the_hours(app, world, browser_for):
+    """A conformance review: SPEC §2 exempts system administrators "by default", and nothing could
+    change it for anyone (an on-call operator)."""
+    operator = world.grid_operator
+    sysadmin = browser_for(world.sysadmin)
+    path = f"/users/{operator.login_id}/hours-exemption"
+    assert post(sysadmin, path, {"exempt": "y", "reason": ""}).status_code == 400
+    assert steps.user(operator.login_id).hours_exempt is False
+    assert post(sysadmin, path, {"exempt": "y", "reason": "夜間の需給監視当番"}).status_code == 303
+    assert steps.user(operator.login_id).hours_exempt is True
+    [entry] = steps.audit_entries("account.hours_exemption_changed")
+    assert entry.actor_id == world.sysadmin.id and "夜間の需給監視当番" in entry.details
+    assert post(sysadmin, path, {"exempt": "y", "reason": "二重"}).status_code == 400
+    assert post(sysadmin, path, {"exempt": "", "reason": "当番終了"}).status_code == 303
+    assert steps.user(operator.login_id).hours_exempt is False
+    for person in (world.grid_responsible, world.grid_admin):
+        assert post(browser_for(person), path, {"exempt": "y", "reason": "x"}).status_code in (403, 404)
+    assert steps.user(operator.login_id).hours_exempt is False

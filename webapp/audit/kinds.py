@@ -12,6 +12,7 @@ KIND_LABELS = {
     "account.closed": _l("Account closed"),
     "account.created": _l("Account created"),
     "account.dormancy_warned": _l("Dormancy warning mailed"),
+    "account.hours_exemption_changed": _l("Exemption from the hours of service changed"),
     "account.locked": _l("Account locked"),
     "account.password_changed": _l("Own password changed"),
     "account.password_reissued": _l("Password reissued"),

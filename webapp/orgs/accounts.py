@@ -127,6 +127,24 @@ def send_new_link(actor: User, login_id: str, origin: Origin) -> User:
     return user
 
 
+def set_hours_exemption(actor: User, login_id: str, exempt: bool, reason: str, origin: Origin) -> User:
+    """A system administrator lets an account work outside the hours, or stops it (SPEC §2:
+    system administrators by default; an on-call operator, say, too). Audited with the reason."""
+    user = find_visible(actor, login_id)
+    if not actor.is_sysadmin:
+        raise NotFound()
+    if not reason:
+        raise Invalid(_l("Give the reason for the change."))
+    if len(reason) > MAX_REASON:
+        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+    if not change_if(db.session, user, User.hours_exempt.is_(not exempt), hours_exempt=exempt):
+        raise Invalid(_l("The account is already so."))
+    audit.record("account.hours_exemption_changed", origin=origin, actor_id=actor.id,
+                 organisation_id=user.organisation_id, target=user.login_id, exempt=exempt, reason=reason)
+    db.session.commit()
+    return user
+
+
 def needs_new_link(user: User) -> bool:
     return user.password_hash is None and user.status in ("pending", "active")
 

@@ -142,6 +142,23 @@ def _sysadmin_user_routes(bp: Blueprint) -> None:
         flash(_("The account of %(name)s has been resumed.", name=person.name), "success")
         return redirect_to(url_for("orgs.user", login_id=person.login_id))
 
+    @bp.post("/users/<login_id>/hours-exemption")
+    @requires_role("sysadmin")
+    def hours_exemption(login_id: str) -> BaseResponse | tuple[str, int]:
+        person = _user_or_404(login_id)
+        form = ReasonForm()
+        if not form.validate():
+            return _user_page(person, _errors(form), 400)
+        exempt = request.form.get("exempt") == "y"
+        try:
+            accounts.set_hours_exemption(current_user, login_id, exempt, form.reason.data or "", origin())
+        except Invalid as invalid:
+            db.session.rollback()
+            return _user_page(_user_or_404(login_id), invalid.messages, 400)
+        flash(_("%(name)s may now work outside the hours of service.", name=person.name) if exempt else
+              _("%(name)s now follows the hours of service.", name=person.name), "success")
+        return redirect_to(url_for("orgs.user", login_id=person.login_id))
+
     @bp.post("/users/<login_id>/link")
     @requires_role("sysadmin")
     def send_link(login_id: str) -> BaseResponse | tuple[str, int]:
