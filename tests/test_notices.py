@@ -131,3 +131,37 @@ def test_the_form_sent_twice_at_once_posts_one_notice(app, world, smtp):
     assert [a.status_code for a in answers] == [303, 303]
     assert _count() == 1 and len(audit_events("notice.posted")) == 1
     assert _post(admin, title="別のお知らせ").status_code == 303 and _count() == 2
+
+
+def test_every_notice_stays_readable_beyond_the_dashboards_ten(app, world, smtp):
+    """A conformance review: the eleventh newest notice, unread, could be seen nowhere."""
+    admin = _signed_in(app, smtp, world.sysadmin)
+    assert _post(admin, audience="grid", title="送配電向けの古いお知らせ").status_code == 303
+    for n in range(10):
+        assert _post(admin, title=f"お知らせ{n}").status_code == 303
+    grid = _signed_in(app, smtp, world.grid_operator)
+    assert "送配電向けの古いお知らせ" not in [title for title, _unread in _shown(grid)]
+    page = grid.get("/notices").get_data(as_text=True)
+    assert "送配電向けの古いお知らせ" in page and page.count('data-testid="notice"') == 11
+    old = db.session.scalar(select(Notice.id).where(Notice.title == "送配電向けの古いお知らせ"))
+    marked = post_form(grid, f"/notices/{old}/read", {"back": "list"}, page_path="/notices")
+    assert marked.status_code == 303 and marked.headers["Location"] == "/notices"
+    city_page = _signed_in(app, smtp, world.city_operator).get("/notices").get_data(as_text=True)
+    assert "送配電向けの古いお知らせ" not in city_page
+
+
+def test_a_system_administrator_withdraws_a_notice_posted_by_mistake(app, world, smtp):
+    admin = _signed_in(app, smtp, world.sysadmin)
+    assert _post(admin, title="誤った宛先のお知らせ").status_code == 303
+    wrong = db.session.scalar(select(Notice.id).where(Notice.title == "誤った宛先のお知らせ"))
+    grid = _signed_in(app, smtp, world.grid_operator)
+    assert post_form(grid, f"/notices/{wrong}/read", {}, page_path="/dashboard").status_code == 303
+    assert post_form(grid, f"/admin/notices/{wrong}/withdraw", {"reason": "x"}, page_path="/dashboard").status_code == 403
+    assert post_form(admin, f"/admin/notices/{wrong}/withdraw", {"reason": ""}, page_path="/admin/notices").status_code == 400
+    assert _count() == 1
+    done = post_form(admin, f"/admin/notices/{wrong}/withdraw", {"reason": "宛先の誤り"}, page_path="/admin/notices")
+    assert done.status_code == 303 and _count() == 0
+    assert _shown(grid) == []
+    [entry] = audit_events("notice.withdrawn")
+    assert "誤った宛先のお知らせ" in entry.details and "宛先の誤り" in entry.details
+    assert post_form(admin, f"/admin/notices/{wrong}/withdraw", {"reason": "二重"}, page_path="/admin/notices").status_code == 404

@@ -69,6 +69,7 @@ KIND_LABELS = {
     "organisation.suspended": _l("Organisation suspended"),
     "organisation.updated": _l("Organisation details changed"),
     "request.csrf_refused": _l("Form refused (expired or sent from elsewhere)"),
+    "notice.withdrawn": _l("Notice withdrawn"),
     "records.export_refused": _l("Export refused"),
     "records.exported": _l("Facility records exported"),
     "records.generated": _l("Synthetic records generated"),

@@ -13,3 +13,7 @@ class NoticeForm(FlaskForm):
     audience = SelectField(_l("For"), validate_choice=False)
     title = StringField(_l("Title"), validators=[CleanText(200)], filters=[strip_filter])
     body = TextAreaField(_l("Text"), validators=[CleanText(4000, allow_newlines=True)], filters=[strip_filter])
+
+
+class WithdrawNoticeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[CleanText(2000, allow_newlines=True)], filters=[strip_filter])

@@ -1,7 +1,7 @@
 """/admin/notices (system administrators post) and /notices/<id>/read (anyone signed in)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -10,7 +10,7 @@ from webapp.auth.forms import first_error
 from webapp.forms import select_choices
 from webapp.guard import requires_role
 from webapp.notices import service
-from webapp.notices.forms import NoticeForm
+from webapp.notices.forms import NoticeForm, WithdrawNoticeForm
 from webapp.notices.labels import KIND_LABELS
 from webapp.orgs.regions import CATEGORY_LABELS
 from webapp.web import is_htmx, origin, redirect_to
@@ -44,6 +44,12 @@ def make_blueprint() -> Blueprint:
         flash(_("The notice was posted."), "info")
         return redirect_to(url_for("notices.admin"))
 
+    @bp.get("/notices")
+    def index() -> str:
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        return render_template("notices/index.html", items=service.for_user(user, limit=service.LISTED),
+                               kind_labels=KIND_LABELS)
+
     @bp.post("/notices/<int:notice_id>/read")
     def mark_read(notice_id: int) -> BaseResponse | tuple[str, int]:
         user = current_user._get_current_object()  # type: ignore[attr-defined]
@@ -53,6 +59,23 @@ def make_blueprint() -> Blueprint:
             abort(404)
         if is_htmx():
             return render_template("notices/_dashboard_panel.html", user=user), 200
-        return redirect_to(url_for("main.dashboard"))
+        back = "notices.index" if request.form.get("back") == "list" else "main.dashboard"
+        return redirect_to(url_for(back))
+
+    @bp.post("/admin/notices/<int:notice_id>/withdraw")
+    @requires_role("sysadmin")
+    def withdraw(notice_id: int) -> BaseResponse | tuple[str, int]:
+        form = WithdrawNoticeForm()
+        if not form.validate():
+            return _admin_page(NoticeForm(formdata=None), first_error(form), 400)
+        try:
+            service.withdraw(current_user._get_current_object(), notice_id, form.reason.data or "",  # type: ignore[attr-defined]
+                             origin())
+        except service.NotFound:
+            abort(404)
+        except service.Invalid as refused:
+            return _admin_page(NoticeForm(formdata=None), str(refused), 400)
+        flash(_("The notice was withdrawn."), "info")
+        return redirect_to(url_for("notices.admin"))
 
     return bp

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -85,6 +85,38 @@ def for_user(user: User, limit: int = SHOWN_ON_DASHBOARD) -> list[ShownNotice]:
         "reader_id": user.id, "category": user.organisation.category, "limit": limit,
     })
     return [ShownNotice(row, row.read_at is None) for row in rows]
+
+
+LISTED = 200  # the notices page: every notice a person could still need, newest first
+
+
+def unread_count(user: User) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count()).select_from(Notice)
+        .outerjoin(NoticeRead, and_(NoticeRead.notice_id == Notice.id, NoticeRead.user_id == user.id))
+        .where(_VISIBLE_TO_CATEGORY, NoticeRead.read_at.is_(None)), {"category": user.organisation.category}) or 0
+
+
+def withdraw(actor: User, notice_id: int, reason: str, origin: Origin) -> None:
+    """A notice posted to the wrong audience, or wrong: it disappears for everyone; the audit
+    entry keeps what it said and why it was withdrawn."""
+    if not actor.is_sysadmin:
+        raise NotFound()
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound()
+    if not reason:
+        raise Invalid(_l("Give the reason for withdrawing the notice."))
+    if len(reason) > 2000:
+        raise Invalid(_l("Please enter at most %(n)d characters.", n=2000))
+    audit.record("notice.withdrawn", origin=origin, actor_id=actor.id, organisation_id=actor.organisation_id,
+                 target=str(notice.id), title=notice.title, body=notice.body[:1000],
+                 audience=notice.audience or "everyone", reason=reason)
+    db.session.execute(delete(NoticeRead).where(NoticeRead.notice_id == notice.id))
+    db.session.delete(notice)
+    db.session.commit()
 
 
 def all_posted() -> list[Notice]:
