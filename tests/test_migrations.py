@@ -102,3 +102,40 @@ def test_facility_ids_stored_full_width_are_read_as_the_importer_reads_them(make
     with app.app_context(), db.engine.connect() as connection:
         ids = sorted(r[0] for r in connection.execute(text("SELECT facility_id FROM facility_records")))
     assert ids == ["AB01", "CD02", "EF03", "ＣＤ０２"]
+
+
+def test_accounts_suspended_before_the_upgrade_keep_who_suspended_them(make_app):
+    """Migration 0014 reads who stopped each suspended account from the audit log: a system
+    administrator's suspension must not become one the organisation may lift (a review)."""
+    from sqlalchemy import text
+
+    app = make_app()
+    with app.app_context():
+        _schema_at("0013")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisations (name, category, area, status, security_manager_name,"
+                " security_manager_contact, require_totp, allowed_networks, created_at)"
+                " VALUES ('旧組織', 'grid', 'tokyo', 'active', '管理 太郎', '03-0000-0000', false, '',"
+                " '2025-01-01 00:00:00')"))
+            for login_id, roles, status in (("admin-sys", "sysadmin", "active"), ("by-sys", "operator", "suspended"),
+                                            ("by-rule", "operator", "suspended"), ("by-org", "operator", "suspended"),
+                                            ("unknown", "operator", "suspended"), ("fine", "operator", "active")):
+                connection.execute(text(
+                    "INSERT INTO users (login_id, organisation_id, name, department, email, emergency_phone, roles,"
+                    " status, hours_exempt, failed_logins, mfa_method, totp_last_counter, created_at)"
+                    " SELECT :login_id, id, '旧', '', :email, '', :roles, :status, false, 0, 'email', 0,"
+                    " '2025-01-01 00:00:00' FROM organisations"),
+                    {"login_id": login_id, "email": f"{login_id}@example.jp", "roles": roles, "status": status})
+            for kind, target, actor in (("account.suspended_immediately", "by-sys", "admin-sys"),
+                                        ("account.suspended_by_detector", "by-rule", None),
+                                        ("account.suspended", "by-org", "admin-sys")):
+                connection.execute(text(
+                    "INSERT INTO audit_events (at, kind, actor_id, ip, user_agent, target, details, prev_hash, hash)"
+                    " VALUES ('2025-02-01 00:00:00', :kind, (SELECT id FROM users WHERE login_id = :actor), '', '',"
+                    " :target, '{}', '', '')"), {"kind": kind, "target": target, "actor": actor})
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as connection:
+        by = dict(connection.execute(text("SELECT login_id, suspended_by FROM users")).all())
+    assert by == {"admin-sys": None, "by-sys": "sysadmin", "by-rule": "detector", "by-org": "organisation",
+                  "unknown": None, "fine": None}

@@ -370,3 +370,29 @@ def test_a_request_with_many_mails_waits_on_a_crawling_relay_no_longer_than_the_
             assert delivered == len(waiting)
     finally:
         relay.stop()
+
+
+def test_the_code_goes_first_when_alert_mails_are_queued_with_it(make_app):
+    """A review: a sign-in from outside the allowed networks queued two alert mails before the
+    code; on a slow relay they used up the request's time and the code was not sent."""
+    from tests.auth.steps import submit_password
+    from tests.support.smtp import SmtpSink
+    from webapp.orgs.models import Organisation
+
+    crawling = _CrawlingRelay()
+    relay = SmtpSink()
+    relay.controller.handler, relay.handler = crawling, crawling.kept
+    relay.start()
+    try:
+        app = make_app(PORTAL_MAIL_PORT=relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=2)
+        with app.app_context():
+            from tests.support.world import build_world
+
+            world = build_world()
+            db.session.get(Organisation, world.grid.id).allowed_networks = "10.0.0.0/8"
+            db.session.commit()
+            response = submit_password(app.test_client(), world.grid_operator.login_id)
+            assert response.status_code == 303, "the code was sent"
+            assert relay.code_for(world.grid_operator.email)
+    finally:
+        relay.stop()

@@ -288,3 +288,17 @@ def test_exempt_user_sees_closing_time_without_a_countdown_that_would_reload(cli
     page = client.get("/dashboard")
     assert element(page, r'class="banner banner-info"') == "The system closes at 18:00 (10 minutes left)."
     assert "data-hours-seconds-left" not in page.get_data(as_text=True)
+
+
+def test_each_exempt_person_signing_in_in_one_browser_is_audited(client, world, clock):
+    """A review: the marker that keeps one sign-in from being audited twice was the browser's,
+    so a second exempt person in the same browser left no entry."""
+    from tests.applications import steps
+
+    for person in (world.grid_operator, world.grid_operator2):
+        steps.update_user(person.login_id, hours_exempt=True)
+    clock.set(jst(2025, 6, 14, 10, 0))  # Saturday
+    assert submit_password(client, world.grid_operator.login_id).status_code == 303
+    assert submit_password(client, world.grid_operator2.login_id).status_code == 303
+    assert sorted(e.actor_id for e in audit_kinds("hours.exemption_used")) == sorted(
+        [world.grid_operator.id, world.grid_operator2.id])

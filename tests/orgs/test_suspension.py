@@ -238,3 +238,30 @@ def test_a_system_administrator_lets_an_account_work_outside_the_hours(app, worl
     for person in (world.grid_responsible, world.grid_admin):
         assert post(browser_for(person), path, {"exempt": "y", "reason": "x"}).status_code in (403, 404)
     assert steps.user(operator.login_id).hours_exempt is False
+
+
+def test_an_old_resume_application_cannot_lift_a_later_suspension_by_a_system_administrator(world, browser_for):
+    """A review: filed while the organisation's own suspension stood, approved after a system
+    administrator had resumed the account and suspended it again."""
+    operator = world.grid_operator
+    sysadmin = browser_for(world.sysadmin)
+    assert post(browser_for(world.grid_responsible), f"/users/{operator.login_id}/suspend",
+                {"reason": "異動"}).status_code == 303
+    application_id = steps.filed_id(steps.file(browser_for(world.grid_admin), kind="resume",
+                                               target=operator.login_id))
+    assert post(sysadmin, f"/users/{operator.login_id}/resume", {"reason": "誤り"}).status_code == 303
+    assert post(sysadmin, f"/users/{operator.login_id}/suspend", {"reason": "漏えい調査中"}).status_code == 303
+    refused = steps.decide(browser_for(world.grid_responsible), application_id, "approve")
+    assert refused.status_code == 400 and "only a system administrator" in text_of(refused)
+    assert steps.user(operator.login_id).status == "suspended"
+
+
+def test_no_link_is_offered_for_a_suspended_organisation(world, browser_for):
+    sysadmin = browser_for(world.sysadmin)
+    steps.update_user(world.grid_operator.login_id, password_hash=None, status="pending")
+    assert post(sysadmin, f"/admin/organisations/{world.grid.id}/status",
+                {"action": "suspend", "reason": "調査"}).status_code == 303
+    page = sysadmin.get(f"/users/{world.grid_operator.login_id}").get_data(as_text=True)
+    assert f"/users/{world.grid_operator.login_id}/link" not in page
+    refused = post(sysadmin, f"/users/{world.grid_operator.login_id}/link", {})
+    assert refused.status_code == 400 and "The organisation is suspended" in text_of(refused)

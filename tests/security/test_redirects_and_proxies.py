@@ -142,6 +142,12 @@ def test_an_ipv4_client_of_a_dual_stack_server_is_its_ipv4_address(app, world, s
     from sqlalchemy import select
 
     assert db.session.scalars(select(Alert).where(Alert.kind == "login.outside_networks")).all() == []
+    client.environ_base["HTTP_USER_AGENT"] = "curl/8.0"  # the cookie used by another browser
+    assert client.get("/dashboard").status_code == 303
+    from tests.auth.steps import audit_events
+
+    [ended] = audit_events("session.ended")
+    assert '"used_from": "203.0.113.5"' in ended.details
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "::ffff:203.0.113.6"
     assert failed_login_ip(other, world.grid_responsible.login_id) == "203.0.113.6"

@@ -99,6 +99,13 @@ def _suspend(application: Application, actor: User, origin: Origin) -> User:
 
 def _resume(application: Application, actor: User, origin: Origin) -> User:
     user = _live_target(application)
+    # Checked again at approval: the account may have been resumed meanwhile, and suspended
+    # again by a system administrator, since the application was filed.
+    if user.status != "suspended":
+        raise Invalid(_l("The account is not suspended any more; reject this application."))
+    if user.suspended_by in {"sysadmin", "detector"} and not actor.is_sysadmin:
+        raise Invalid(_l("A system administrator or a detector suspended this account: only a system "
+                         "administrator can approve its resumption."))
     # An account suspended before its first activation goes back to waiting for it.
     user.status = "active" if user.password_hash else "pending"
     user.resumed_at = clock.now()

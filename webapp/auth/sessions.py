@@ -26,6 +26,7 @@ from webapp.auth import hooks, lookup
 from webapp.auth.models import PendingLogin, ServerSession, User
 from webapp.database import is_busy, is_unreachable
 from webapp.extensions import db
+from webapp.web import client_address
 
 log = logging.getLogger(__name__)
 _LAST_SEEN_RESOLUTION = timedelta(seconds=30)
@@ -123,7 +124,7 @@ class ServerSessionInterface(SessionInterface):
         if not token or len(token) > 100:
             return PortalSession()
         try:
-            return self._read(app, token, audit.Origin(ip=request.remote_addr or "",
+            return self._read(app, token, audit.Origin(ip=client_address(request.remote_addr or ""),
                                                        user_agent=request.headers.get("User-Agent", "")[:300]))
         except Exception as error:
             if is_busy(error):

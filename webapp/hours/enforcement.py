@@ -102,7 +102,7 @@ def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
         return None
     if user.hours_exempt:
         # Once per sign-in: the check runs again when the code comes (the marker is the browser's).
-        period = _period(status)
+        period = f"{user.id}:{_period(status)}"
         if has_request_context() and session.get(SIGN_IN_EXEMPTION_MARKER) == period:
             return None
         audit.record("hours.exemption_used", origin=where, actor_id=user.id,

@@ -122,6 +122,9 @@ def send_new_link(actor: User, login_id: str, origin: Origin) -> User:
         raise NotFound()
     if user.password_hash or user.status not in ("pending", "active"):
         raise Invalid(_l("Only an account waiting for its password gets a new link."))
+    if not user.organisation.is_active:
+        raise Invalid(_l("The organisation is suspended: a link could not be used. Resume the organisation "
+                         "first; its people without a password then get a new link."))
     credentials.renew_link(user, origin, actor.id)
     db.session.commit()
     return user
@@ -146,7 +149,7 @@ def set_hours_exemption(actor: User, login_id: str, exempt: bool, reason: str, o
 
 
 def needs_new_link(user: User) -> bool:
-    return user.password_hash is None and user.status in ("pending", "active")
+    return user.password_hash is None and user.status in ("pending", "active") and user.organisation.is_active
 
 
 @dataclass
