@@ -60,11 +60,7 @@ def test_a_database_of_the_first_release_upgrades_and_keeps_its_people(make_app)
     with app.app_context():
         _schema_at("0001")
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO organisations (name, category, area, status, security_manager_name,"
-                " security_manager_contact, require_totp, allowed_networks, created_at)"
-                " VALUES ('旧組織', 'grid', 'tokyo', 'active', '管理 太郎', '03-0000-0000', false, '',"
-                " '2025-01-01 00:00:00')"))
+            _insert_old_organisation(connection)
             connection.execute(text(
                 "INSERT INTO users (login_id, organisation_id, name, department, email, emergency_phone, roles,"
                 " status, hours_exempt, failed_logins, mfa_method, totp_last_counter, created_at)"
@@ -113,11 +109,7 @@ def test_accounts_suspended_before_the_upgrade_keep_who_suspended_them(make_app)
     with app.app_context():
         _schema_at("0013")
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO organisations (name, category, area, status, security_manager_name,"
-                " security_manager_contact, require_totp, allowed_networks, created_at)"
-                " VALUES ('旧組織', 'grid', 'tokyo', 'active', '管理 太郎', '03-0000-0000', false, '',"
-                " '2025-01-01 00:00:00')"))
+            _insert_old_organisation(connection)
             for login_id, roles, status in (("admin-sys", "sysadmin", "active"), ("by-sys", "operator", "suspended"),
                                             ("by-rule", "operator", "suspended"), ("by-org", "operator", "suspended"),
                                             ("unknown", "operator", "suspended"), ("fine", "operator", "active")):
@@ -139,3 +131,14 @@ def test_accounts_suspended_before_the_upgrade_keep_who_suspended_them(make_app)
         by = dict(connection.execute(text("SELECT login_id, suspended_by FROM users")).all())
     assert by == {"admin-sys": None, "by-sys": "sysadmin", "by-rule": "detector", "by-org": "organisation",
                   "unknown": None, "fine": None}
+
+
+def _insert_old_organisation(connection) -> None:  # type: ignore[no-untyped-def]
+    """An organisation as every revision since the first stores it."""
+    from sqlalchemy import text
+
+    connection.execute(text(
+        "INSERT INTO organisations (name, category, area, status, security_manager_name,"
+        " security_manager_contact, require_totp, allowed_networks, created_at)"
+        " VALUES ('旧組織', 'grid', 'tokyo', 'active', '管理 太郎', '03-0000-0000', false, '',"
+        " '2025-01-01 00:00:00')"))

@@ -258,29 +258,34 @@ class _CrawlingRelay:
         return await self.kept.handle_DATA(server, session, envelope)
 
 
-def test_a_relay_answering_every_step_just_in_time_cannot_hold_a_login_past_the_timeout(make_app):
+@pytest.fixture
+def crawling_relay() -> Iterator[object]:
+    """A real SMTP server whose every answer comes late (see _CrawlingRelay); it keeps what it gets."""
     from tests.support.smtp import SmtpSink
 
+    crawling = _CrawlingRelay()
     relay = SmtpSink()
-    relay.controller.handler = _CrawlingRelay()
+    relay.controller.handler, relay.handler = crawling, crawling.kept
     relay.start()
-    try:
-        # One mail's whole exchange (MAIL, RCPT, DATA: 1.35 s here) must fit in the timeout,
-        # not each of its steps.
-        app = make_app(PORTAL_MAIL_PORT=relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=1)
-        with app.app_context():
-            from tests.support.world import build_world
+    yield relay
+    relay.stop()
 
-            operator = build_world().grid_operator
-            started = time.monotonic()
-            response = submit_password(app.test_client(), operator.login_id)
-            elapsed = time.monotonic() - started
-            assert response.status_code == 503 and login_error(response)
-            assert elapsed < 2.5, f"the login waited {elapsed:.1f} s on the relay"
-            (queued,) = code_mails(operator.email)
-            assert queued.state == "queued"
-    finally:
-        relay.stop()
+
+def test_a_relay_answering_every_step_just_in_time_cannot_hold_a_login_past_the_timeout(make_app, crawling_relay):
+    # One mail's whole exchange (MAIL, RCPT, DATA: 1.35 s here) must fit in the timeout,
+    # not each of its steps.
+    app = make_app(PORTAL_MAIL_PORT=crawling_relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=1)
+    with app.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        started = time.monotonic()
+        response = submit_password(app.test_client(), operator.login_id)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503 and login_error(response)
+        assert elapsed < 2.5, f"the login waited {elapsed:.1f} s on the relay"
+        (queued,) = code_mails(operator.email)
+        assert queued.state == "queued"
 
 
 def test_after_the_relay_failed_requests_do_not_wait_on_it_until_a_delivery_goes_through(make_app, hanging_smtp,
@@ -334,65 +339,48 @@ def test_a_delivery_that_goes_through_ends_the_rest(make_app, smtp):
             relay.stop()
 
 
-def test_a_request_with_many_mails_waits_on_a_crawling_relay_no_longer_than_the_timeout(make_app):
+def test_a_request_with_many_mails_waits_on_a_crawling_relay_no_longer_than_the_timeout(make_app, crawling_relay):
     """A review: twelve mails at 0.75 s each, every one within its own limit, held a suspension's
     answer 12 s. A request's own sending has the timeout in all; the scheduler sends the rest."""
     from tests.applications.steps import post
     from tests.auth.steps import sign_in_with_code
-    from tests.support.smtp import SmtpSink
     from webapp.mail import outbox
 
-    crawling = _CrawlingRelay()
-    relay = SmtpSink()
-    relay.controller.handler, relay.handler = crawling, crawling.kept
-    relay.start()
-    try:
-        app = make_app(PORTAL_MAIL_PORT=relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=2)
-        with app.app_context():
-            from tests.support.world import build_world
+    app = make_app(PORTAL_MAIL_PORT=crawling_relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=2)
+    with app.app_context():
+        from tests.support.world import build_world
 
-            world = build_world()
-            sysadmin = app.test_client()
-            sign_in_with_code(sysadmin, relay, world.sysadmin)
-            started = time.monotonic()
-            response = post(sysadmin, f"/admin/organisations/{world.grid.id}/status",
-                            {"action": "suspend", "reason": "調査"})
-            elapsed = time.monotonic() - started
-            assert response.status_code == 303
-            assert elapsed < 3.5, f"the answer waited {elapsed:.1f} s on the relay"
-            db.session.expire_all()
-            waiting = db.session.scalars(select(OutboxMail).where(OutboxMail.state == "queued")).all()
-            assert waiting, "what did not fit in the request is still queued"
-            for mail in waiting:  # as the scheduler's next runs do
-                mail.next_attempt_at = mail.created_at
-            db.session.commit()
-            delivered, _failed = outbox.deliver()
-            assert delivered == len(waiting)
-    finally:
-        relay.stop()
+        world = build_world()
+        sysadmin = app.test_client()
+        sign_in_with_code(sysadmin, crawling_relay, world.sysadmin)
+        started = time.monotonic()
+        response = post(sysadmin, f"/admin/organisations/{world.grid.id}/status",
+                        {"action": "suspend", "reason": "調査"})
+        elapsed = time.monotonic() - started
+        assert response.status_code == 303
+        assert elapsed < 3.5, f"the answer waited {elapsed:.1f} s on the relay"
+        db.session.expire_all()
+        waiting = db.session.scalars(select(OutboxMail).where(OutboxMail.state == "queued")).all()
+        assert waiting, "what did not fit in the request is still queued"
+        for mail in waiting:  # as the scheduler's next runs do
+            mail.next_attempt_at = mail.created_at
+        db.session.commit()
+        delivered, _failed = outbox.deliver()
+        assert delivered == len(waiting)
 
 
-def test_the_code_goes_first_when_alert_mails_are_queued_with_it(make_app):
+def test_the_code_goes_first_when_alert_mails_are_queued_with_it(make_app, crawling_relay):
     """A review: a sign-in from outside the allowed networks queued two alert mails before the
     code; on a slow relay they used up the request's time and the code was not sent."""
-    from tests.auth.steps import submit_password
-    from tests.support.smtp import SmtpSink
     from webapp.orgs.models import Organisation
 
-    crawling = _CrawlingRelay()
-    relay = SmtpSink()
-    relay.controller.handler, relay.handler = crawling, crawling.kept
-    relay.start()
-    try:
-        app = make_app(PORTAL_MAIL_PORT=relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=2)
-        with app.app_context():
-            from tests.support.world import build_world
+    app = make_app(PORTAL_MAIL_PORT=crawling_relay.port, PORTAL_MAIL_TIMEOUT_SECONDS=2)
+    with app.app_context():
+        from tests.support.world import build_world
 
-            world = build_world()
-            db.session.get(Organisation, world.grid.id).allowed_networks = "10.0.0.0/8"
-            db.session.commit()
-            response = submit_password(app.test_client(), world.grid_operator.login_id)
-            assert response.status_code == 303, "the code was sent"
-            assert relay.code_for(world.grid_operator.email)
-    finally:
-        relay.stop()
+        world = build_world()
+        db.session.get(Organisation, world.grid.id).allowed_networks = "10.0.0.0/8"
+        db.session.commit()
+        response = submit_password(app.test_client(), world.grid_operator.login_id)
+        assert response.status_code == 303, "the code was sent"
+        assert crawling_relay.code_for(world.grid_operator.email)

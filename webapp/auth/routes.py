@@ -45,13 +45,7 @@ def _code_page(pending: object, error: str | None = None, status: int = 200) -> 
 def _deliver_now(mail_id: int) -> bool:
     """Send the code mail before answering (bounded by PORTAL_MAIL_TIMEOUT_SECONDS), exactly once:
     taking this request's committed ids keeps the after-request hook from trying a second time."""
-    others = set(outbox.take_committed_ids()) - {mail_id}
-    # The code first, with the whole time budget: alert mails queued by the same step (a sign-in
-    # from outside the allowed networks) must not use it up on a slow relay.
-    sent = mail_id in outbox.deliver_now({mail_id})
-    if others:
-        outbox.deliver_now(others)
-    return sent
+    return outbox.deliver_first(mail_id, outbox.take_committed_ids())
 
 
 def _session_id() -> str | None:

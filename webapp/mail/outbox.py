@@ -296,6 +296,17 @@ def deliver_now(ids: Iterable[int]) -> set[int]:
     return delivered
 
 
+def deliver_first(first_id: int, others: Iterable[int]) -> bool:
+    """Deliver one mail before the rest the request queued, each part in its own time budget:
+    alert mails queued in the same step as a sign-in code (a sign-in from outside the allowed
+    networks) must not use the code's time up on a slow relay. Whether the first one went."""
+    sent = first_id in deliver_now({first_id})
+    rest = set(others) - {first_id}
+    if rest:
+        deliver_now(rest)
+    return sent
+
+
 def _still_held(items: list[QueuedMail]) -> list[QueuedMail]:
     """The request's mail it may still send itself. Its hold is renewed when it could run out while
     they are sent (a long request, a slow relay): a hold that ran out may already have been

@@ -47,8 +47,7 @@ def make_blueprint() -> Blueprint:
     @bp.get("/notices")
     def index() -> str:
         user = current_user._get_current_object()  # type: ignore[attr-defined]
-        return render_template("notices/index.html", items=service.for_user(user, limit=service.LISTED),
-                               kind_labels=KIND_LABELS)
+        return render_template("notices/index.html", items=service.for_user(user, limit=service.LISTED))
 
     @bp.post("/notices/<int:notice_id>/read")
     def mark_read(notice_id: int) -> BaseResponse | tuple[str, int]:
