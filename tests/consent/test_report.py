@@ -126,3 +126,24 @@ def test_an_acceptance_past_the_renewal_period_is_not_reported_as_current(make_a
         # The old evidence stays, marked, and the person is listed as still to accept.
         assert rows[world.city_operator.login_id] == ["同意済み（更新期限切れ）", "未同意"]
         assert rows[world.city_responsible.login_id] == ["同意済み"]
+
+
+def test_a_category_change_makes_the_new_items_owed_in_the_report(app, world, sign_in):
+    """The gate asked the people of an organisation that became a grid operator for the item
+    aimed at grid operators, while the report still counted their old acceptance."""
+    items = publish("items", "1.0", ITEMS_1)
+    _signed_in(app, sign_in, world.city_operator)  # ticks the two items a municipality owes
+    db.session.merge(world.city).category = "grid"
+    db.session.commit()
+    admin = _signed_in(app, sign_in, world.sysadmin)
+    page = admin.get(f"/consent/report/{items.id}?org={world.city.id}&status=pending").get_data(as_text=True)
+    assert world.city_operator.login_id in page.split('data-testid="consent-report"')[1]
+    rows: dict[str, list[str]] = {}
+    for row in _csv(admin.get(f"/consent/report/{items.id}/export.csv?org={world.city.id}"))[1:]:
+        rows.setdefault(row[1], []).append(row[5])
+    assert rows[world.city_operator.login_id] == ["同意済み（その後に必要となった項目は未同意）", "未同意"]
+    # Once the person ticks the new item at the gate, the report counts them again.
+    again = _signed_in(app, sign_in, world.city_operator)
+    assert again.get("/dashboard").status_code == 200
+    page = admin.get(f"/consent/report/{items.id}?org={world.city.id}&status=accepted").get_data(as_text=True)
+    assert world.city_operator.login_id in page.split('data-testid="consent-report"')[1]

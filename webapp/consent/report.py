@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Iterable, Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
@@ -22,6 +22,7 @@ from webapp.consent.models import ConsentAcceptance, ConsentItem, DocumentVersio
 from webapp.consent.texts import kind_label
 from webapp.extensions import db
 from webapp.orgs.models import Organisation
+from webapp.orgs.regions import CATEGORY_LABELS
 from webapp.ui import format_jst
 
 PAGE_SIZE = 100
@@ -113,9 +114,34 @@ def _renewal_cutoff() -> datetime | None:
     return months_before(clock.now(), months) if months > 0 else None
 
 
+def _boxes_required_now(version: DocumentVersion) -> dict[str, frozenset[str]] | None:
+    """For a version of items: the boxes each organisation category must tick today. An
+    organisation whose category changed owes the items aimed at its new one, as at the gate."""
+    if version.kind != "items":
+        return None
+    rows = db.session.execute(select(ConsentItem.item_key, ConsentItem.categories)
+                              .where(ConsentItem.version_id == version.id)).all()
+    return {category: frozenset(key for key, categories in rows if not categories or category in categories.split())
+            for category in CATEGORY_LABELS}
+
+
+def _covers_boxes_required_now(version: DocumentVersion) -> ColumnElement[bool] | None:
+    required = _boxes_required_now(version)
+    if required is None:
+        return None
+    ticked = literal(" ") + ConsentAcceptance.item_ids + literal(" ")
+    return or_(*(and_(Organisation.category == category,
+                      *(ticked.contains(f" {key} ", autoescape=True) for key in sorted(keys)))
+                 for category, keys in required.items()))
+
+
 def _latest_acceptance(version: DocumentVersion):
     query = (select(ConsentAcceptance.user_id, func.max(ConsentAcceptance.accepted_at).label("at"))
              .where(ConsentAcceptance.version_id == version.id))
+    covers = _covers_boxes_required_now(version)
+    if covers is not None:
+        query = (query.join(User, User.id == ConsentAcceptance.user_id)
+                 .join(Organisation, Organisation.id == User.organisation_id).where(covers))
     cutoff = _renewal_cutoff()
     if cutoff is not None:
         query = query.where(ConsentAcceptance.accepted_at > cutoff)
@@ -185,12 +211,15 @@ def csv_lines(version: DocumentVersion, scope: Scope) -> Iterator[list[str]]:
     yield _header()
     accepted_users = set()
     cutoff = _renewal_cutoff()
+    required = _boxes_required_now(version)
     for evidence, user in _evidence(version, scope):
         lapsed = cutoff is not None and evidence.accepted_at <= cutoff
-        if not lapsed:
+        short = required is not None and not required[user.organisation.category] <= set(evidence.item_list)
+        if not lapsed and not short:
             accepted_users.add(user.id)
-        yield [user.organisation.name, user.login_id, user.name, user.department, user.status,
-               _("Accepted, renewal due") if lapsed else _("Accepted"),
+        state = (_("Accepted, renewal due") if lapsed else
+                 _("Accepted, items added since") if short else _("Accepted"))
+        yield [user.organisation.name, user.login_id, user.name, user.department, user.status, state,
                format_jst(evidence.accepted_at, "%Y-%m-%d %H:%M:%S"), document, version.version,
                evidence.text_sha256, evidence.item_ids, evidence.ip, evidence.user_agent]
     for user in db.session.scalars(_users_in_scope(version, scope).order_by(Organisation.name, User.login_id)):
