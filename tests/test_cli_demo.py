@@ -57,3 +57,25 @@ def test_create_sysadmin_checks_the_name_and_the_address_as_the_forms_do(app):
     assert create("ops", "運用 太郎", "ops@example.jp").exit_code == 0
     twice = create("ops3", "運用 次郎", "ops@example.jp")
     assert twice.exit_code == 2 and "already the address of another open account" in twice.output
+
+
+def test_demo_after_the_operator_published_their_own_terms_keeps_them(app, tmp_path):
+    """An operator review: `terms publish --version 1.0` before `demo` (as `init` suggests) made
+    the demo die on the sample's duplicate version, after committing accounts whose passwords
+    were never shown."""
+    terms = tmp_path / "terms.md"
+    terms.write_text("# 当社の利用規約\n\n## 第1条\n\n当社の定める条件で利用する。\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    published = runner.invoke(args=["terms", "publish", str(terms), "--kind", "terms", "--version", "1.0",
+                                    "--effective", "2026-01-01", "--summary", "初版"])
+    assert published.exit_code == 0, published.output
+    assert len(_demo(app)) == 9
+    from sqlalchemy import select
+
+    from webapp.consent.models import DocumentVersion
+    from webapp.extensions import db
+
+    versions = db.session.execute(select(DocumentVersion.kind, DocumentVersion.version)).all()
+    assert sorted(versions) == [("items", "1.0"), ("privacy", "1.0"), ("terms", "1.0")]
+    summaries = dict(db.session.execute(select(DocumentVersion.kind, DocumentVersion.summary)).all())
+    assert summaries["terms"] == "初版"  # the operator's own, not the sample

@@ -21,9 +21,16 @@ DASHBOARD_PANEL = "consent/_dashboard_upcoming.html"
 
 def load_sample_documents(_accounts: Any = None) -> None:
     """Demo data: the sample documents, version 1.0, in force from today (joined to the demo transaction)."""
+    from sqlalchemy import select
+
     from webapp import clock
     from webapp.consent import publishing
+    from webapp.consent.models import DocumentVersion
+    from webapp.extensions import db
 
+    # An operator may have published their own documents before loading the demo: theirs stay,
+    # and a sample of the same kind (its version "1.0" possibly taken) is left out.
+    own_kinds = set(db.session.scalars(select(DocumentVersion.kind).distinct()))
     today = clock.now_jst().date().isoformat()
     samples = [
         ("terms", "terms_of_use.md", True, "制定"),
@@ -31,6 +38,8 @@ def load_sample_documents(_accounts: Any = None) -> None:
         ("items", "consent_items.md", False, "制定"),
     ]
     for kind, filename, must_read, summary in samples:
+        if kind in own_kinds:
+            continue
         body = (SAMPLES / filename).read_text(encoding="utf-8")
         publishing.publish_new(publishing.DraftInput(kind, "1.0", today, summary, body, must_read),
                                notify=False, commit=False)
