@@ -52,3 +52,16 @@ def test_a_database_in_a_folder_that_does_not_exist_is_not_made_up(tmp_path):
                       "PORTAL_DATABASE_URL": f"sqlite:///{target}", "PORTAL_SCHEDULER": False})
     assert app.test_client().get("/healthz").status_code == 503
     assert not target.parent.exists()
+
+
+def test_a_given_secret_key_still_gets_a_fresh_private_instance_folder(tmp_path, monkeypatch):
+    """An operator review: with PORTAL_SECRET_KEY set, `portal init` on a fresh checkout could
+    not open the default database, because only the key's generation created instance/."""
+    monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
+    instance = tmp_path / "instance"
+    app = create_app({"INSTANCE_PATH": str(instance), "PORTAL_SECRET_KEY": "k" * 48, "PORTAL_SCHEDULER": False})
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert mode(instance) == 0o700
+    assert mode(instance / "sekisho.db") == 0o600
+    assert not (instance / "secret_key").exists()

@@ -210,6 +210,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
     if not settings["PORTAL_SECRET_KEY"]:
         settings["PORTAL_SECRET_KEY"] = _secret_key(instance_path)
     if not settings["PORTAL_DATABASE_URL"]:
+        # The default database lives in instance/, which a given secret key leaves uncreated.
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["PORTAL_DATABASE_URL"] = f"sqlite:///{instance_path / 'sekisho.db'}"
     if not settings["PORTAL_MAIL_BACKEND"]:
         settings["PORTAL_MAIL_BACKEND"] = "outbox" if is_development(settings) else "smtp"
