@@ -2,6 +2,8 @@
 refusal, lockout after five failures, and a per-address limit against spraying."""
 from __future__ import annotations
 
+import json
+
 from tests.auth.steps import audit_events, login_error, reload, submit_code, submit_password
 from tests.conftest import TEST_PASSWORD
 from webapp.extensions import db
@@ -218,3 +220,23 @@ def test_a_right_password_hashed_while_parallel_guesses_lock_the_account_is_refu
     assert not smtp.to(operator.email), "no code for a locked account"
     refused = [e for e in audit_events("login.failed") if e.actor_id == operator.id]
     assert refused and '"reason": "locked_meanwhile"' in refused[-1].details
+
+
+def test_the_lock_records_the_failures_the_database_counted(app, world):
+    """A fault review: under parallel wrong passwords the lock's audit entry said 2 failures of 8,
+    the count of the request's own, older copy of the account."""
+    from sqlalchemy import update
+
+    from webapp.audit.service import Origin
+    from webapp.auth import service
+    from webapp.auth.models import User
+    from webapp.extensions import db
+
+    user = db.session.get(User, world.city_operator.id)
+    assert user.failed_logins == 0
+    with db.engine.begin() as other_request:  # seven failures counted meanwhile by other requests
+        other_request.execute(update(User).where(User.id == user.id).values(failed_logins=7))
+    assert service.count_failure(user, Origin("127.0.0.1", "pytest"))
+    db.session.commit()
+    locked = audit_events("account.locked")
+    assert len(locked) == 1 and json.loads(locked[0].details)["failures"] == 8

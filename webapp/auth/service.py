@@ -120,8 +120,9 @@ def responsible_people(organisation_id: int) -> list[User]:
     ]
 
 
-def _lock(user: User, origin: Origin) -> None:
-    """Lock once: only the request that flips locked_at mails the user and the responsible people."""
+def _lock(user: User, origin: Origin, failures: int) -> None:
+    """Lock once: only the request that flips locked_at mails the user and the responsible people.
+    `failures` is the count the database returned: under parallel tries `user` holds an older one."""
     now = clock.now()
     flipped = db.session.execute(
         update(User).where(User.id == user.id, User.locked_at.is_(None)).values(locked_at=now)
@@ -130,7 +131,7 @@ def _lock(user: User, origin: Origin) -> None:
     if not flipped:
         return
     audit.record("account.locked", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
-                 target=user.login_id, failures=user.failed_logins)
+                 target=user.login_id, failures=failures)
     # Sent by the scheduler's next mail run, not before this answer: the fifth wrong password
     # must take as long for an existing ID as for an unknown one.
     outbox.enqueue(user.email, _l("Your Sekisho account has been locked"), "account_locked", with_response=False,
@@ -149,7 +150,7 @@ def count_failure(user: User, origin: Origin) -> bool:
         .returning(User.failed_logins).execution_options(synchronize_session="fetch")
     ).scalar_one()
     if failures >= current_app.config["PORTAL_LOCKOUT_THRESHOLD"]:
-        _lock(user, origin)
+        _lock(user, origin, failures)
         return True
     return False
 
