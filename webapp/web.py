@@ -5,7 +5,9 @@ import functools
 import ipaddress
 from urllib.parse import urlsplit
 
-from flask import Response, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.audit.service import Origin
@@ -33,7 +35,25 @@ def current_path() -> str:
     the query strictly: a query that is no UTF-8 is refused (converters.py), and the error page
     saying so links back here too."""
     query = request.query_string.decode("utf-8", "replace")
-    return f"{request.path}?{query}" if query else request.path
+    here = f"{request.path}?{query}" if query else request.path
+    if request.method in ("GET", "HEAD") or _answers_get(request.path):
+        return here
+    # A page answering a refused form (POST-only path): going "back" means the page the form was
+    # on, when the browser said which; a GET of the form's own address would be a 405.
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc == request.host and came_from.path.startswith("/") and _answers_get(came_from.path):
+        return f"{came_from.path}?{came_from.query}" if came_from.query else came_from.path
+    return "/"
+
+
+def _answers_get(path: str) -> bool:
+    try:
+        current_app.url_map.bind(request.host).match(path, method="GET")
+    except RequestRedirect:  # the same page under its canonical address
+        return True
+    except HTTPException:
+        return False
+    return True
 
 
 def is_htmx() -> bool:

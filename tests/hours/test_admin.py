@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.hours.conftest import jst
+from tests.conftest import csrf_from
 from tests.hours.helpers import audit_kinds, element, post_form, submit_password, text_of
 from webapp.extensions import db
 from webapp.hours.models import CustomHoursProfile, HoursClosure
@@ -232,3 +233,21 @@ def test_an_empty_closure_form_names_every_missing_field_beside_the_form(admin):
     page = response.get_data(as_text=True)
     assert page.index('id="hours-error"') > page.index('id="closures-title"')
     assert page.count('aria-invalid="true"') == 3
+
+
+def test_the_language_switch_on_a_refused_form_goes_back_to_the_forms_page(admin):
+    """A browser review: after a refused closure, the footer's language link pointed at the
+    form's POST-only address, and following it showed 405."""
+    page = admin.get(ADMIN)
+    token = csrf_from(page.get_data(as_text=True))
+    refused = admin.post(f"{ADMIN}/closures", headers={"Referer": f"http://localhost{ADMIN}"},
+                         data={"start": "2025-06-20T19:00", "end": "2025-06-20T18:00", "reason": "x", "csrf_token": token})
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'href="/lang/en?next=/admin/hours"' in html
+    followed = admin.get("/lang/en?next=/admin/hours")
+    assert admin.get(followed.headers["Location"]).status_code == 200
+    # Without a Referer the switch leads to the start page, not to a 405.
+    bare = admin.post(f"{ADMIN}/closures", data={"start": "2025-06-20T19:00", "end": "2025-06-20T18:00",
+                                                 "reason": "x", "csrf_token": token}).get_data(as_text=True)
+    assert 'href="/lang/en?next=/"' in bare
