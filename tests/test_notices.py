@@ -33,7 +33,8 @@ def _shown(client) -> list[tuple[str, bool]]:
 
 
 def _count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Notice))
+    """Notices in force (a withdrawn one stays in the table, marked)."""
+    return db.session.scalar(select(func.count()).select_from(Notice).where(Notice.withdrawn_at.is_(None)))
 
 
 def test_a_posted_notice_reaches_every_dashboard_unread_and_is_audited(app, world, smtp):
@@ -165,3 +166,23 @@ def test_a_system_administrator_withdraws_a_notice_posted_by_mistake(app, world,
     [entry] = audit_events("notice.withdrawn")
     assert "誤った宛先のお知らせ" in entry.details and "宛先の誤り" in entry.details
     assert post_form(admin, f"/admin/notices/{wrong}/withdraw", {"reason": "二重"}, page_path="/admin/notices").status_code == 404
+
+
+def test_a_withdrawn_notices_number_is_never_given_to_the_next_one(app, world, smtp):
+    """A browser review: SQLite gave a withdrawn notice's number to the next notice, and a
+    reader's stale "mark as read" of the old one marked the new, urgent one read unseen."""
+    admin = _signed_in(app, smtp, world.sysadmin)
+    assert _post(admin, title="お知らせE").status_code == 303
+    first = db.session.scalar(select(Notice.id).where(Notice.title == "お知らせE"))
+    grid = _signed_in(app, smtp, world.grid_operator)
+    stale_page = grid.get("/notices").get_data(as_text=True)
+    done = post_form(admin, f"/admin/notices/{first}/withdraw", {"reason": "誤り"}, page_path="/admin/notices")
+    assert done.status_code == 303
+    assert _post(admin, title="お知らせF（重要）").status_code == 303
+    second = db.session.scalar(select(Notice.id).where(Notice.title == "お知らせF（重要）"))
+    assert second != first
+    stale = grid.post(f"/notices/{first}/read", data={"csrf_token": csrf_from(stale_page)})
+    assert stale.status_code == 404
+    assert _shown(grid) == [("お知らせF（重要）", True)]
+    assert "お知らせE" not in grid.get("/notices").get_data(as_text=True)
+    assert "お知らせE" not in admin.get("/admin/notices").get_data(as_text=True)

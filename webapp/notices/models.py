@@ -21,6 +21,7 @@ class Notice(Base):
     audience: Mapped[str | None] = mapped_column(String(20), default=None)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     posted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class NoticeRead(Base):

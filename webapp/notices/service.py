@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, delete, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -37,8 +37,9 @@ class ShownNotice:
     unread: bool
 
 
-# Who sees a notice: everyone, or the organisations of its audience category.
-_VISIBLE_TO_CATEGORY = or_(Notice.audience.is_(None), Notice.audience == bindparam("category"))
+# Who sees a notice: everyone, or the organisations of its audience category; nobody once withdrawn.
+_VISIBLE_TO_CATEGORY = and_(Notice.withdrawn_at.is_(None),
+                            or_(Notice.audience.is_(None), Notice.audience == bindparam("category")))
 # Every dashboard runs this: built once, because building the statement cost SQLAlchemy more
 # than the database takes to run it; plain rows, because ORM loading costs as much again.
 _NEWEST_FOR_READER = (
@@ -65,7 +66,7 @@ def post(actor: User, kind: str, title: str, body: str, audience: str, origin: O
     same = db.session.scalar(select(Notice).where(
         Notice.posted_by_id == actor.id, Notice.kind == kind, Notice.title == title, Notice.body == body,
         Notice.audience.is_(None) if not audience else Notice.audience == audience,
-        Notice.posted_at >= clock.now() - SAME_POST_WITHIN).limit(1))
+        Notice.posted_at >= clock.now() - SAME_POST_WITHIN, Notice.withdrawn_at.is_(None)).limit(1))
     if same is not None:  # the form sent twice (a double click, a reload): posted once
         db.session.commit()
         return same
@@ -105,7 +106,7 @@ def withdraw(actor: User, notice_id: int, reason: str, origin: Origin) -> None:
     if not actor.is_sysadmin:
         raise NotFound()
     notice = db.session.get(Notice, notice_id)
-    if notice is None:
+    if notice is None or notice.withdrawn_at is not None:
         raise NotFound()
     if not reason:
         raise Invalid(_l("Give the reason for withdrawing the notice."))
@@ -114,13 +115,15 @@ def withdraw(actor: User, notice_id: int, reason: str, origin: Origin) -> None:
     audit.record("notice.withdrawn", origin=origin, actor_id=actor.id, organisation_id=actor.organisation_id,
                  target=str(notice.id), title=notice.title, body=notice.body[:1000],
                  audience=notice.audience or "everyone", reason=reason)
-    db.session.execute(delete(NoticeRead).where(NoticeRead.notice_id == notice.id))
-    db.session.delete(notice)
+    # Kept, marked, rather than deleted: SQLite would give its number to the next notice, and a
+    # reader's stale "mark as read" of this one would then mark that one read unseen.
+    notice.withdrawn_at = clock.now()
     db.session.commit()
 
 
 def all_posted() -> list[Notice]:
-    return list(db.session.scalars(select(Notice).order_by(Notice.posted_at.desc(), Notice.id.desc())))
+    return list(db.session.scalars(select(Notice).where(Notice.withdrawn_at.is_(None))
+                                   .order_by(Notice.posted_at.desc(), Notice.id.desc())))
 
 
 def mark_read(user: User, notice_id: int) -> None:
