@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, render_template, session
+from flask import Blueprint, Response, current_app, flash, render_template, request, session, url_for
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.database import is_busy, is_unreachable
 from webapp.extensions import db
-from webapp.web import is_htmx
+from webapp.web import is_htmx, redirect_to
 
 log = logging.getLogger(__name__)
 PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
@@ -163,6 +164,20 @@ def _schema_not_ready(error: BaseException | None) -> Response | None:
     return Response(NOT_READY, status=503, mimetype="text/html", headers={"Retry-After": "60"})
 
 
+def _ended_session_answer() -> BaseResponse | None:
+    """A form sent from a browser whose session has ended (expired, "end the others", suspension)
+    fails the CSRF check: its token belonged to the session that is gone. That is no forgery but
+    the same as any page of an ended session: the sign-in page saying so (as the signed-in gate)."""
+    from webapp.auth import gates, sessions
+
+    if not request.cookies.get(sessions.cookie_name(current_app)):
+        return None  # no session cookie at all (a cross-site form): the plain refusal
+    if getattr(session, "sid", None) and not session.get("_expired"):
+        return None  # the cookie names a live session: the token itself is wrong
+    flash(gates.session_ended_message(), "info")
+    return redirect_to(url_for("auth.login"))
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("errors", __name__)
 
@@ -182,7 +197,8 @@ def make_blueprint() -> Blueprint:
             record_refusal("request.csrf_refused")
         except SQLAlchemyError:
             db.session.rollback()
-        return _render(400, "csrf")
+        ended = _ended_session_answer()
+        return ended if ended is not None else _render(400, "csrf")
 
     @bp.app_errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | HTTPException:
