@@ -22,6 +22,31 @@ document.addEventListener("change", function (event) {
 document.addEventListener("DOMContentLoaded", function () { syncRequiredCheckboxes(document); });
 document.addEventListener("htmx:afterSwap", function (event) { syncRequiredCheckboxes(event.target); });
 
+// An htmx action answered with an error (400, 403, 404, 409, 429, 5xx): htmx 2 swaps nothing
+// by default, so the click seemed to do nothing. The server's error fragment (errors/_error.html)
+// goes into the page's alert region instead of the action's own target, which stays as it was.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var xhr = event.detail.xhr;
+  if (!xhr || xhr.status < 400) { return; }
+  var region = document.getElementById("htmx-error");
+  if (!region) { return; }
+  event.detail.shouldSwap = true;
+  event.detail.target = region;
+  event.detail.swapOverride = "innerHTML";
+  event.detail.selectOverride = "";
+  region.hidden = false;
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.target && event.target.id === "htmx-error") {
+    event.target.scrollIntoView({ block: "nearest" });
+  }
+});
+// A new action clears the error of the previous one.
+document.addEventListener("htmx:beforeRequest", function () {
+  var region = document.getElementById("htmx-error");
+  if (region && !region.hidden) { region.hidden = true; region.textContent = ""; }
+});
+
 // Business hours: the closing banner counts down the minutes left. It counts from the
 // server's figure (data-hours-seconds-left) with the browser's monotonic clock, so a
 // browser whose clock is wrong still shows the right minutes; at zero it reloads and the

@@ -27,3 +27,38 @@ def test_operator_marks_a_notice_read_in_place(live_server, page, smtp):
     page.reload()
     assert page.get_by_test_id("unread").count() == 0
     assert not csp_errors
+
+
+def test_marking_a_withdrawn_notice_read_shows_the_error(live_server, page, smtp):
+    """A sysadmin withdraws the notice while it is on the operator's dashboard: the click answers
+    404, and the operator sees that on the page (htmx 2 swaps no error answer by itself)."""
+    server = live_server()
+    with server.app.app_context():
+        from tests.support.world import build_world
+        from webapp.audit.service import SYSTEM
+        from webapp.notices import service
+
+        world = build_world()
+        notice = service.post(world.sysadmin, "maintenance", "計画停止のお知らせ", "停止します。", "", SYSTEM)
+        notice_id, sysadmin, operator = notice.id, world.sysadmin, world.grid_operator
+    csp_errors: list[str] = []
+    page.on("console", lambda msg: csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None)
+    browser_sign_in(page, server, smtp, operator, TEST_PASSWORD)
+    page.wait_for_url("**/dashboard")
+    alert = page.get_by_test_id("htmx-error")
+    assert alert.is_hidden()
+    with server.app.app_context():
+        from webapp.audit.service import SYSTEM
+        from webapp.notices import service
+
+        service.withdraw(sysadmin, notice_id, "誤掲載", SYSTEM)
+    with page.expect_response(lambda r: f"/notices/{notice_id}/read" in r.url) as answer:
+        page.get_by_role("button", name="既読にする").click()
+    assert answer.value.status == 404
+    alert.get_by_role("heading").wait_for()
+    assert alert.is_visible()
+    assert "404" in alert.inner_text()
+    assert alert.get_attribute("role") == "alert"
+    assert page.url.endswith("/dashboard")
+    assert page.get_by_test_id("notice").count() == 1  # the panel itself is left as it was
+    assert not csp_errors
