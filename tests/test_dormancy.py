@@ -93,6 +93,8 @@ def test_the_last_active_system_administrator_is_kept(app, world, clock):
     long_ago = clock.now() - timedelta(days=400)
     for user in (world.sysadmin, world.city_operator):
         _last_sign_in(user, long_ago)
+    assert f"warned\t{world.city_operator.login_id}" in _sweep(app).output  # never warned: first a warning
+    clock.advance(days=14)
     result = _sweep(app)
     assert f"kept\t{world.sysadmin.login_id}" in result.output
     assert f"suspended\t{world.city_operator.login_id}" in result.output
@@ -122,6 +124,8 @@ def test_the_in_process_scheduler_sweeps_without_anyone_running_the_command(app,
     from webapp import scheduler
 
     _last_sign_in(world.city_operator, clock.now() - timedelta(days=200))
+    assert f"warned\t{world.city_operator.login_id}" in _sweep(app).output  # overdue, never warned
+    clock.advance(days=14)
     scheduler.run_once(app)
     assert _fresh(world.city_operator).status == "suspended"
     assert _fresh(world.grid_operator).status == "active"
@@ -183,6 +187,8 @@ def test_a_resumed_account_starts_a_new_period(app, world, smtp, clock, browser_
     from tests.applications.steps import decide, file, filed_id
 
     _last_sign_in(world.grid_operator, clock.now() - timedelta(days=200))
+    assert f"warned\t{world.grid_operator.login_id}" in _sweep(app).output
+    clock.advance(days=14)
     assert f"suspended\t{world.grid_operator.login_id}" in _sweep(app).output
     application_id = filed_id(file(browser_for(world.grid_admin), kind="resume", target=world.grid_operator.login_id))
     assert decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
@@ -223,4 +229,23 @@ def test_a_suspended_organisation_is_left_alone_and_its_resumption_starts_a_new_
     assert world.city_operator.login_id not in _sweep(app).output
     assert _fresh(world.city_operator).status == "active"
     clock.advance(days=181)
+    assert f"warned\t{world.city_operator.login_id}" in _sweep(app).output
+    clock.advance(days=14)
     assert f"suspended\t{world.city_operator.login_id}" in _sweep(app).output
+
+
+def test_an_overdue_account_never_warned_is_warned_first(app, world, smtp, clock):
+    """An operator review: with the sweeps stopped for weeks (cron or the scheduler off), the next
+    sweep suspended people who had never had the warning mail SPEC §7 promises."""
+    _last_sign_in(world.grid_operator, clock.now() - timedelta(days=214))
+    smtp.clear()
+    first = _sweep(app)
+    assert f"warned\t{world.grid_operator.login_id}" in first.output
+    assert _fresh(world.grid_operator).status == "active"
+    new_day = (clock.now().astimezone(JST).date() + timedelta(days=14)).isoformat()
+    assert new_day in smtp.last_to(world.grid_operator.email).text
+    clock.advance(days=13)
+    assert world.grid_operator.login_id not in _sweep(app).output
+    assert _fresh(world.grid_operator).status == "active"
+    clock.advance(days=1)
+    assert f"suspended\t{world.grid_operator.login_id}" in _sweep(app).output

@@ -64,19 +64,31 @@ def _warning_days() -> int:
 
 
 def assess(as_of: date) -> tuple[list[Dormant], list[Dormant]]:
-    """(to suspend, to warn) on that day, oldest activity first; nothing is changed."""
+    """(to suspend, to warn) on that day, oldest activity first; nothing is changed.
+
+    Up to today, nobody is suspended who was never warned: when the sweeps did not run in the
+    warning period (cron or the scheduler off for weeks), the overdue person is warned now and
+    suspended the warning period later. A later day is a projection that assumes the daily
+    sweeps in between warn on time."""
     to_suspend, to_warn = [], []
+    projecting = as_of > clock.now_jst().date()
+    warning = timedelta(days=_warning_days())
     users = db.session.scalars(select(User).join(User.organisation)
                                .where(User.status == "active", Organisation.status == "active").order_by(User.id))
     for user in users:
         activity = last_activity(user)
         entry = Dormant(user, activity, activity.astimezone(JST).date() + timedelta(days=_dormant_days()))
-        if as_of >= entry.suspend_on:
+        already_warned = user.dormancy_warned_at is not None and user.dormancy_warned_at >= activity
+        if already_warned:
+            warned_on = user.dormancy_warned_at.astimezone(JST).date()
+            if warned_on >= entry.suspend_on:  # warned when already overdue: the day that mail named
+                entry = Dormant(user, activity, warned_on + warning)
+        if as_of >= entry.suspend_on and (already_warned or projecting):
             to_suspend.append(entry)
-        elif as_of >= entry.suspend_on - timedelta(days=_warning_days()):
-            already_warned = user.dormancy_warned_at is not None and user.dormancy_warned_at >= activity
-            if not already_warned:
-                to_warn.append(entry)
+        elif as_of >= entry.suspend_on and not already_warned:
+            to_warn.append(Dormant(user, activity, as_of + warning))
+        elif as_of >= entry.suspend_on - warning and not already_warned:
+            to_warn.append(entry)
     to_suspend.sort(key=lambda d: d.last_activity)
     to_warn.sort(key=lambda d: d.last_activity)
     return to_suspend, to_warn
