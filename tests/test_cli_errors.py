@@ -197,3 +197,29 @@ def test_an_argument_that_is_not_utf8_is_refused_before_any_work(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "path is not UTF-8 text" in result.stderr
     assert not os.path.exists(name)
+
+
+@pytest.mark.parametrize("args", [("init",), ("audit", "verify"), ("hours", "status"), ("backup", "copy.db")])
+def test_a_database_of_a_newer_release_is_one_line_that_does_not_send_the_operator_to_init(tmp_path, args):
+    """A database upgraded by a newer release (a rollback of the code, or a copy from another host):
+    `init` gave Alembic's "Can't locate revision" traceback, every other command said the schema
+    was older and to run `portal init`, which could not help."""
+    import sqlite3
+
+    assert portal(tmp_path, "init").returncode == 0
+    with sqlite3.connect(tmp_path / "portal.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+    connection.close()
+    args = tuple(str(tmp_path / a) if a == "copy.db" else a for a in args)
+    result = portal(tmp_path, *args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout, result.stderr
+    said = result.stderr.strip()
+    assert len(said.splitlines()) == 1
+    assert said.startswith("portal: the database was created or upgraded by a newer version of the portal "
+                           "(schema revision '0099'")
+    assert said.endswith("run that version, or restore a backup made for this one")
+    assert "older" not in said and "portal init" not in said
+    assert not (tmp_path / "copy.db").exists()
+    with sqlite3.connect(tmp_path / "portal.db") as connection:  # `init` left it as it was
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099",)]
+    connection.close()

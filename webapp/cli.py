@@ -24,6 +24,9 @@ def init_command() -> None:
 
     try:
         migrate.upgrade()
+    except migrate.NewerSchema as newer:  # Alembic's "Can't locate revision" traceback otherwise
+        click.echo(f"portal: {newer.explanation()}", err=True)
+        sys.exit(1)
     except DBAPIError as unusable:  # unreachable, or a file that is no database; as `portal` says it
         _database_unusable(unusable)
     click.echo("database ready: " + current_app.config["PORTAL_DATABASE_URL"].split("@")[-1])
@@ -292,7 +295,12 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
         try:
             with app.app_context():
-                problem = migrate.schema_problem()
+                revision = migrate.current_revision()
+            problem = migrate.problem_of(revision)
+            if problem == "newer":  # not "older": `portal init` cannot help
+                assert revision is not None
+                click.echo(f"portal: {migrate.NewerSchema(revision).explanation()}", err=True)
+                sys.exit(1)
             if problem:
                 state = "has no Sekisho schema yet" if problem == "uninitialised" else "has an older schema"
                 click.echo(f"portal: the database {state}: run `portal init` first", err=True)

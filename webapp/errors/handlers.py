@@ -160,7 +160,11 @@ def _schema_not_ready(error: BaseException | None) -> Response | None:
         return None
     if problem is None:
         return None
-    log.warning("the database is %s: run `portal init`", problem)
+    if problem == "newer":
+        log.warning("the database was created or upgraded by a newer version of the portal: run that version, "
+                    "or restore a backup made for this one")
+    else:
+        log.warning("the database is %s: run `portal init`", problem)
     return Response(NOT_READY, status=503, mimetype="text/html", headers={"Retry-After": "60"})
 
 

@@ -33,7 +33,7 @@ def make_blueprint() -> Blueprint:
         except Exception:  # report, never raise: this is what monitoring polls
             current_app.logger.exception("health check: database unreachable")
             return jsonify(status="error", database="unreachable"), 503
-        if problem:  # "uninitialised" or "outdated": `portal init` has not run for this code
+        if problem:  # "uninitialised" or "outdated" (`portal init` has not run for this code), or "newer"
             return jsonify(status="error", database=problem), 503
         return jsonify(status="ok", database="ok"), 200
 
