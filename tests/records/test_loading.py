@@ -76,6 +76,28 @@ def test_malformed_files_get_a_clear_message(app, tmp_path, text, message):
     assert "Traceback" not in result.output
 
 
+def test_an_unknown_or_misspelt_column_is_refused_by_name_and_nothing_is_imported(app, tmp_path):
+    """An operator trial: plant_nmae and purchase_prce were dropped without a word ("0 added,
+    1 updated"), the plant names and prices lost."""
+    header = ("facility_id,operator_name,certified_on,energy_source,capacity_kw,prefecture,supply_area,"
+              "plant_nmae,purchase_prce\n")
+    assert run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW)).exit_code == 0
+    result = run(app, "import", write(tmp_path, header + GOOD_ROW.replace("49.5", "45")))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "line 1: unknown columns 'plant_nmae', 'purchase_prce'" in result.output
+    assert "nothing imported" in result.output and "updated" not in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(FacilityRecord.capacity_kw).where(FacilityRecord.facility_id == "A0001")) == 49.5
+    assert [e["added"] for e in audit_details("records.imported")] == [1]
+
+
+def test_empty_columns_a_spreadsheet_leaves_at_the_end_are_no_unknown_column(app, tmp_path):
+    result = run(app, "import", write(tmp_path, HEADER_JA.replace("\n", ",,\n") + GOOD_ROW.replace("\n", ",,\n")))
+    assert result.exit_code == 0 and "1 added, 0 updated" in result.output, result.output
+    result = run(app, "import", write(tmp_path, HEADER_JA.replace("\n", ",\n") + GOOD_ROW.replace("\n", ",lost\n")))
+    assert result.exit_code == 1 and "line 2: a value in column 10, which has no heading" in result.output
+
+
 def test_a_shift_jis_file_is_refused_with_what_to_do(app, tmp_path):
     result = run(app, "import", write(tmp_path, HEADER_JA + GOOD_ROW, encoding="cp932"))
     assert result.exit_code == 1 and "not UTF-8" in result.output and total() == 0

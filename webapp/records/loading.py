@@ -37,6 +37,14 @@ class ImportReport:
 def _columns(header: list[str], report: ImportReport) -> list[str | None]:
     names = header_names()
     columns = [names.get(heading_key(name)) for name in header]
+    # A misspelt heading (plant_nmae) would have dropped its column's data without a word. A blank
+    # heading (the empty columns a spreadsheet may leave at the end) is let through; read_csv
+    # refuses a value under it.
+    unknown = [name.strip() for name, key in zip(header, columns) if key is None and heading_key(name)]
+    if unknown:
+        report.fail(f"line 1: unknown column{'s' if len(unknown) > 1 else ''} "
+                    f"{', '.join(repr(name) for name in unknown)}; the columns are the field keys or labels "
+                    f"({', '.join(f.key for f in FIELDS)})")
     for key in REQUIRED_COLUMNS:
         if key not in columns:
             report.fail(f"line 1: the column {key!r} ({BY_KEY[key].label}) is missing")
@@ -71,8 +79,10 @@ def read_csv(stream: IO[str]) -> tuple[list[dict[str, Any]], ImportReport]:
                 report.fail(f"line {line}: {len(row)} cells where the header has {len(columns)}")
                 continue
             values: dict[str, Any] = {}
-            for key, cell in zip(columns, row):
+            for number, (key, cell) in enumerate(zip(columns, row), start=1):
                 if key is None:
+                    if cell.strip():
+                        report.fail(f"line {line}: a value in column {number}, which has no heading")
                     continue
                 try:
                     values[key] = parse(BY_KEY[key], cell)
