@@ -298,8 +298,7 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
                 revision = migrate.current_revision()
             problem = migrate.problem_of(revision)
             if problem == "newer":  # not "older": `portal init` cannot help
-                assert revision is not None
-                click.echo(f"portal: {migrate.NewerSchema(revision).explanation()}", err=True)
+                click.echo(f"portal: {migrate.NewerSchema(str(revision)).explanation()}", err=True)
                 sys.exit(1)
             if problem:
                 state = "has no Sekisho schema yet" if problem == "uninitialised" else "has an older schema"

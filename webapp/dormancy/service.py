@@ -85,10 +85,9 @@ def assess(as_of: date) -> tuple[list[Dormant], list[Dormant]]:
                 entry = Dormant(user, activity, warned_on + warning)
         if as_of >= entry.suspend_on and (already_warned or projecting):
             to_suspend.append(entry)
-        elif as_of >= entry.suspend_on and not already_warned:
-            to_warn.append(Dormant(user, activity, as_of + warning))
-        elif as_of >= entry.suspend_on - warning and not already_warned:
-            to_warn.append(entry)
+        elif not already_warned and as_of >= entry.suspend_on - warning:
+            overdue = as_of >= entry.suspend_on
+            to_warn.append(Dormant(user, activity, as_of + warning) if overdue else entry)
     to_suspend.sort(key=lambda d: d.last_activity)
     to_warn.sort(key=lambda d: d.last_activity)
     return to_suspend, to_warn
