@@ -43,6 +43,7 @@ def _spray(app, tries: int):
 def _dormant_alert(app, world, clock) -> Alert:
     operator = db.session.get(User, world.grid_operator.id)
     operator.last_login_at = operator.password_changed_at = clock.now() - timedelta(days=200)
+    operator.dormancy_warned_at = clock.now() - timedelta(days=60)  # nobody is suspended unwarned
     db.session.commit()
     assert app.test_cli_runner().invoke(args=["accounts", "sweep-dormant"]).exit_code == 0
     [alert] = [a for a in _alerts() if a.kind == "account.dormant_suspended"]

@@ -119,7 +119,7 @@ def activate_from_mail(client: FlaskClient, smtp: Any, email: str, password: str
 
 
 def errors_of(response: Any) -> str:
-    """The error box a person reads above the form."""
-    match = re.search(r'role="alert"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
+    """The error box a person reads above the form (not the layout's empty htmx error region)."""
+    match = re.search(r'<div(?![^>]*id="htmx-error")[^>]*role="alert"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
     assert match, f"no error box (status {response.status_code})"
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))).strip()
