@@ -72,3 +72,19 @@ def test_a_production_portal_serves_its_pages_at_once(tmp_path):
         for path in ("/login", "/terms", "/hours"):  # a held lock answers 503 after 3 s
             with urllib.request.urlopen(base + path, timeout=30) as answer:
                 assert answer.status == 200
+
+
+def test_links_in_mail_lead_to_the_port_the_portal_serves_on(tmp_path):
+    """Found by an operator trial: with PORTAL_BASE_URL unset, `portal serve --port P` mailed links
+    to port 8000, where nothing answered."""
+    database = tmp_path / "portal.db"
+    env = portal_env(database, PORTAL_IP_FAILURE_LIMIT="3")
+    assert portal(env, "init").returncode == 0
+    login_id = json.loads(portal(env, "demo", "--json").stdout)[0]["login_id"]
+    with served(env) as (base, server):
+        for _ in range(3):  # the limit reached alerts the system administrators by mail
+            _failed_sign_in(base, login_id)
+    assert f"Sekisho on {base}/" in server.stdout.read()
+    with sqlite3.connect(database) as db:
+        bodies = [body for (body,) in db.execute("SELECT body_text FROM outbox_mail WHERE template LIKE 'alert%'")]
+    assert bodies and all(f"{base}/alerts" in body for body in bodies)

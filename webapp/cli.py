@@ -116,12 +116,14 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     import waitress
 
     from webapp import scheduler
-    from webapp.config import LOOPBACK_HOSTS
+    from webapp.config import LOOPBACK_HOSTS, served_at
     from webapp.memory import tune_allocator
 
     tune_allocator()
     threads = threads or default_threads()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["PORTAL_BASE_URL_GIVEN"]:  # the links in mail lead where this server listens
+        app.config["PORTAL_BASE_URL"] = served_at(host, port)
     _warn_doubts()
     if app.config["PORTAL_ENV"] == "development" and host not in LOOPBACK_HOSTS:
         local_mail = "mail stays in the local outbox and " if app.config["PORTAL_MAIL_BACKEND"] == "outbox" else ""
@@ -142,8 +144,7 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     db.session.close()  # nothing of the command's own context may stay open while requests run
     if app.config["PORTAL_SCHEDULER"]:
         scheduler.start(app)
-    shown = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
-    click.echo(f"Sekisho on http://{shown}:{port}/ ({app.config['PORTAL_ENV']})")
+    click.echo(f"Sekisho on {served_at(host, port)}/ ({app.config['PORTAL_ENV']})")
     server.run()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
 from pathlib import Path
 from typing import Any, Mapping
 from email.utils import parseaddr
@@ -40,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_MAIL_SENDER": "sekisho@localhost",
     "PORTAL_MAIL_TIMEOUT_SECONDS": 10,
     "PORTAL_MAIL_MAX_ATTEMPTS": 8,  # refusals for good (5xx) before a mail is given up; an outage never gives up
-    "PORTAL_BASE_URL": "http://127.0.0.1:8000",
+    "PORTAL_BASE_URL": None,  # unset: http://127.0.0.1:8000, or where `portal serve` listens
     "PORTAL_HOURS_PROFILE": "always",
     "PORTAL_YEAR_END_CLOSURE": "12-29..01-03",
     "PORTAL_TRUSTED_PROXIES": 0,
@@ -213,6 +214,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         # The default database lives in instance/, which a given secret key leaves uncreated.
         instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["PORTAL_DATABASE_URL"] = f"sqlite:///{instance_path / 'sekisho.db'}"
+    settings["PORTAL_BASE_URL_GIVEN"] = bool(settings["PORTAL_BASE_URL"])
+    if not settings["PORTAL_BASE_URL"]:
+        settings["PORTAL_BASE_URL"] = served_at("127.0.0.1", 8000)
     if not settings["PORTAL_MAIL_BACKEND"]:
         settings["PORTAL_MAIL_BACKEND"] = "outbox" if is_development(settings) else "smtp"
     settings["YEAR_END_DAYS"] = parse_year_end(settings["PORTAL_YEAR_END_CLOSURE"])
@@ -220,6 +224,16 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
 
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_EVERY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
+
+
+def served_at(host: str, port: int) -> str:
+    """The address of the portal served on host:port, as a link in mail gives it: listening on
+    every address, the machine's own name is the one others can reach."""
+    if host in _EVERY_ADDRESS:
+        host = socket.getfqdn()
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
+    return f"http://{shown}:{port}"
 
 
 def doubts(settings: Mapping[str, Any]) -> list[str]:
