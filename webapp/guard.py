@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -49,6 +49,19 @@ def record_refusal(kind: str) -> None:
     audit.record(kind, origin=origin(), actor_id=user.id, organisation_id=user.organisation_id,
                  target=request.path[:200], method=request.method)
     db.session.commit()
+    g.refusal_recorded = True
+
+
+def record_object_refusal(code: int) -> None:
+    """A 403 or 404 from a view that exists: an object the person may not see or change (another
+    organisation's application, user, alert...), which reads like an unknown ID on purpose. What
+    the view had begun is undone before the refusal is written: an error answer changes nothing."""
+    from webapp.extensions import db
+
+    if g.get("refusal_recorded") or request.url_rule is None or request.endpoint == "static":
+        return
+    db.session.rollback()
+    record_refusal("access.object_refused" if code == 404 else "access.denied")
 
 
 def requires_role(*roles: str) -> Callable[[ViewFunc], ViewFunc]:

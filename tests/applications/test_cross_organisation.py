@@ -1,6 +1,7 @@
 """An attacker holding a valid account of ANOTHER organisation: forged IDs in URLs, fields and htmx requests."""
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
@@ -192,3 +193,21 @@ def test_a_pending_application_of_another_organisation_reserves_no_address(world
     late = decide(browser_for(world.grid_responsible), grid_id, "approve")
     assert late.status_code == 400 and "used by another account" in text_of(late)
     assert steps.application(grid_id).state == "submitted"
+
+
+def test_probing_objects_of_another_organisation_is_audited_as_the_prober(world, browser_for):
+    """Each refused ID is a failed access-control decision (ASVS V7) under the prober's name: a
+    holder of one organisation's account walking another's IDs shows in the audit log."""
+    city_application = filed_id(file(browser_for(world.city_admin), kind="suspend", target=world.city_operator.login_id))
+    responsible = browser_for(world.grid_responsible)
+    probes = [f"/applications/{city_application}", f"/users/{world.city_operator.login_id}", "/applications/999999"]
+    for path in probes:
+        assert responsible.get(path).status_code == 404
+    assert decide(responsible, city_application, "approve", headers=HTMX).status_code == 404
+    refused = steps.audit_entries("access.object_refused")
+    assert sorted(entry.target for entry in refused) == sorted(probes + [f"/applications/{city_application}"])
+    assert [json.loads(entry.details)["method"] for entry in refused].count("POST") == 1
+    assert {(entry.actor_id, entry.organisation_id) for entry in refused} == {(world.grid_responsible.id,
+                                                                               world.grid.id)}
+    assert responsible.get("/no/such/page").status_code == 404  # no view: nothing to probe, nothing recorded
+    assert len(steps.audit_entries("access.object_refused")) == len(refused)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 KIND_LABELS = {
     "access.denied": _l("Page or action refused to the role"),
+    "access.object_refused": _l("Unknown or out-of-scope record asked for"),
     "account.activated": _l("Account activated"),
     "account.activation_issued": _l("Activation link issued"),
     "account.changed": _l("Account details changed"),

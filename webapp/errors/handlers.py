@@ -182,6 +182,16 @@ def _ended_session_answer() -> BaseResponse | None:
     return redirect_to(url_for("auth.login"))
 
 
+def _record_object_refusal(code: int) -> None:
+    from webapp.guard import record_object_refusal
+
+    try:  # never in the way of the answer
+        record_object_refusal(code)
+    except SQLAlchemyError:
+        log.exception("the refusal could not be audited")
+        db.session.rollback()
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("errors", __name__)
 
@@ -213,6 +223,8 @@ def make_blueprint() -> Blueprint:
             return database
         if code not in PAGES:
             return error
+        if code in (403, 404):
+            _record_object_refusal(code)
         return _render(code, getattr(error, "detail", None), error=error)
 
     @bp.app_errorhandler(Exception)
