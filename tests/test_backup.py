@@ -76,12 +76,15 @@ def test_a_directory_that_cannot_be_written_is_one_line(app, world):
     assert "cannot write in /proc" in result.output and "Traceback" not in result.output
 
 
-def test_every_backup_is_audited(app, world, tmp_path):
+def test_every_backup_is_audited(app, world, tmp_path, monkeypatch):
+    """The entry names the file where it is, not as typed: a relative path means nothing later."""
+    (tmp_path / "backups").mkdir()
+    monkeypatch.chdir(tmp_path / "backups")
     before = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == "backup.created"))
-    assert _backup(app, tmp_path / "copy").exit_code == 0
+    assert _backup(app, "../copy").exit_code == 0
     entries = db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "backup.created")).all()
     assert len(entries) == before + 1
-    assert entries[-1].target == str(tmp_path / "copy")
+    assert entries[-1].target == str((tmp_path / "copy").resolve())
 
 
 def test_a_failed_copy_leaves_no_partial_file(app, tmp_path):

@@ -51,7 +51,8 @@ def backup_to(target: str | os.PathLike[str], database_url: str) -> Backup:
         backup = _write_atomically(path, lambda partial: _pg_dump(database_url, partial), "pg_dump")
     else:
         raise BackupError(f"no backup method for {url.get_backend_name()} databases")
-    audit.record("backup.created", target=str(backup.path), size=backup.size, method=backup.kind)
+    # Absolute and resolved: a path relative to wherever the command was run means nothing later.
+    audit.record("backup.created", target=str(backup.path.resolve()), size=backup.size, method=backup.kind)
     db.session.commit()
     return backup
 
