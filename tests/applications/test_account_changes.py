@@ -178,10 +178,13 @@ def test_approval_that_cannot_execute_changes_nothing(world, browser_for):
     admin = browser_for(world.grid_admin)
     application_id = filed_id(file(admin, kind="add", name="後発", email="race@test.example", role=["operator"],
                                    natural_person="y"))
-    # Meanwhile the address went to another account (e.g. onboarding by the system administrator).
-    steps.update_user(world.city_operator.login_id, email="race@test.example")
+    # Meanwhile the address went to another account of the organisation, which its people can see
+    # anyway: they are told so (of another organisation: see test_cross_organisation.py).
+    steps.update_user(world.grid_operator.login_id, email="race@test.example")
     response = decide(browser_for(world.grid_responsible), application_id, "approve")
     assert response.status_code == 400 and "used by another account" in text_of(response)
+    [refusal] = steps.audit_entries("application.approval_refused", application_id=application_id)
+    assert '"reason_withheld": false' in refusal.details and world.grid_operator.login_id in refusal.details
     assert steps.application(application_id).state == "submitted"
     assert steps.audit_entries("application.approved", application_id=application_id) == []
 

@@ -134,7 +134,8 @@ def test_an_address_held_in_another_organisation_is_not_told_to_the_applicant(ap
     assert held.login_id not in text_of(browser_for(world.grid_responsible).get("/alerts"))
 
     refused = decide(browser_for(world.grid_responsible), probe_id, "approve")
-    assert refused.status_code == 400 and "used by another account" in text_of(refused)
+    assert refused.status_code == 400 and "a system administrator's check" in steps.errors_of(refused)
+    assert "used by another account" not in text_of(refused) and held.login_id not in text_of(refused)
     assert steps.application(probe_id).state == "submitted"
     assert steps.user(held.login_id).email == held.email  # nothing changed, no second account
     assert "address-held" in browser_for(world.sysadmin).get(f"/applications/{probe_id}").get_data(as_text=True)
@@ -191,8 +192,12 @@ def test_a_pending_application_of_another_organisation_reserves_no_address(world
     city_id = filed_id(file(city_admin, **add_user_fields(email="future.clerk@test.example", name="市 職員")))
     assert decide(browser_for(world.city_responsible), city_id, "approve").status_code == 303
     late = decide(browser_for(world.grid_responsible), grid_id, "approve")
-    assert late.status_code == 400 and "used by another account" in text_of(late)
+    assert late.status_code == 400 and "a system administrator's check" in steps.errors_of(late)
+    assert "used by another account" not in text_of(late)
     assert steps.application(grid_id).state == "submitted"
+    # Nobody was alerted at filing (the address was free then): the refusal alerts, as its message says.
+    [alert] = _alerts_of("application.address_held_elsewhere")
+    assert alert.user_id == world.grid_responsible.id and f"No. {grid_id}" in alert.summary_en
 
 
 def test_probing_objects_of_another_organisation_is_audited_as_the_prober(world, browser_for):
@@ -211,3 +216,60 @@ def test_probing_objects_of_another_organisation_is_audited_as_the_prober(world,
                                                                                world.grid.id)}
     assert responsible.get("/no/such/page").status_code == 404  # no view: nothing to probe, nothing recorded
     assert len(steps.audit_entries("access.object_refused")) == len(refused)
+
+
+
+@pytest.mark.parametrize("kind", ["add", "change"])
+def test_approving_with_an_address_held_in_another_organisation_does_not_tell_the_responsible_person(
+        world, browser_for, smtp, kind):
+    """Found by a review: filing kept quiet about an address held elsewhere, but the approval said
+    "used by another account": one administrator filing and one responsible person approving could
+    still learn who has an account in another organisation. The approver is now told only that a
+    system administrator has to check it; nothing changes, and the refusal is recorded."""
+    held = world.city_operator
+    admin = browser_for(world.grid_admin)
+    fields = (add_user_fields(email=held.email) if kind == "add" else
+              {"kind": "change", "target": world.grid_operator.login_id, "email": held.email, "natural_person": "y"})
+    application_id = filed_id(file(admin, **fields))
+    before = steps.application(application_id)
+    responsible = browser_for(world.grid_responsible)
+    for headers in ({}, HTMX):
+        refused = decide(responsible, application_id, "approve", headers=headers)
+        assert refused.status_code == 400
+        assert "needs a system administrator's check before it can be approved" in steps.errors_of(refused)
+        for secret in ("used by another account", held.login_id, held.name, world.city.name):
+            assert secret not in text_of(refused)
+        for path in (f"/applications/{application_id}", "/applications", "/applications?state=submitted"):
+            for page_headers in ({}, HTMX):
+                page = text_of(responsible.get(path, headers=page_headers))
+                assert held.login_id not in page and world.city.name not in page and "used by another" not in page
+    after = steps.application(application_id)
+    assert (after.state, after.decided_by_id, after.decided_at, after.decision_reason, after.updated_at) == (
+        "submitted", None, None, "", before.updated_at)
+    assert steps.timeline(application_id) == ["submitted"]
+    assert steps.user(held.login_id).email == held.email and steps.user(held.login_id).status == "active"
+    assert steps.user(world.grid_operator.login_id).email == world.grid_operator.email
+    assert steps.audit_entries("application.approved", application_id=application_id) == []
+    refusals = steps.audit_entries("application.approval_refused", application_id=application_id,
+                                   address_held_by=held.login_id, reason_withheld=True)
+    assert [r.actor_id for r in refusals] == [world.grid_responsible.id] * 2
+    # The system administrators hear of the approver's attempt (once, not at every click); only they do.
+    approvals = [a for a in _alerts_of("application.address_held_elsewhere") if a.user_id == world.grid_responsible.id]
+    assert len(approvals) == 1 and held.login_id in approvals[0].summary_en
+    assert held.login_id not in text_of(responsible.get("/alerts"))
+    assert not [m for m in smtp.to(world.grid_responsible.email) + smtp.to(world.grid_admin.email)
+                if held.login_id in m.text or world.city.name in m.text]
+
+
+def test_a_system_administrator_approving_is_told_that_the_address_is_held(world, browser_for):
+    held = world.city_operator
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email=held.email)))
+    refused = decide(browser_for(world.sysadmin), application_id, "approve")
+    assert refused.status_code == 400 and "used by another account" in steps.errors_of(refused)
+    assert "address-held" in refused.get_data(as_text=True)  # and by whom, as before
+    assert steps.application(application_id).state == "submitted"
+    assert steps.user_by_email(held.email).login_id == held.login_id
+    [refusal] = steps.audit_entries("application.approval_refused", application_id=application_id)
+    assert refusal.actor_id == world.sysadmin.id and '"reason_withheld": false' in refusal.details
+    # No alert of the system administrator's own refusal: only the one raised at filing.
+    assert [a.user_id for a in _alerts_of("application.address_held_elsewhere")] == [world.grid_admin.id]

@@ -1,7 +1,10 @@
 """Domain errors of the application flows; each carries a message a person can act on."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from webapp.auth.models import User
 
 
 class ApplicationError(Exception):
@@ -39,3 +42,14 @@ class AddressTaken(Invalid):
     def __init__(self, messages: Any, email: str) -> None:
         super().__init__(messages)
         self.email = email
+
+
+class AddressHeld(Invalid):
+    """At approval: another open account holds the proposed address. `withheld` when that account
+    is of another organisation and the approver is not a system administrator: the message then
+    does not say why (see execute.py), and the caller records the refusal and alerts instead."""
+
+    def __init__(self, messages: Any, holder: User | None, withheld: bool) -> None:
+        super().__init__(messages)
+        self.holder = holder
+        self.withheld = withheld

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp import clock
 from webapp.applications import notify
-from webapp.applications.errors import Invalid
+from webapp.applications.errors import AddressHeld, Invalid
 from webapp.applications.models import Application
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
@@ -23,15 +23,27 @@ from webapp.orgs import service as orgs
 
 Executor = Callable[[Application, User, Origin], User]
 # Taken since filing, or held by an account of another organisation all along (the system
-# administrators were alerted at filing; the applicant was not told, see drafts.py).
+# administrators were alerted at filing; the applicant was not told, see drafts.py). Said as it is
+# to a system administrator, and when the holder is of the approver's own organisation.
 _ADDRESS_HELD = _l("The e-mail address is used by another account, so this application cannot be approved as it "
                    "is: return it so that it can be corrected, or wait until the system administrators have "
                    "settled the address.")
+# Otherwise: "used by another account" would tell the organisation that someone elsewhere has the
+# address, which filing keeps from it (one person files addresses, another approves to test them).
+_NEEDS_SYSADMIN_CHECK = _l("This application needs a system administrator's check before it can be approved; "
+                           "the system administrators have been told. Return it so that it can be corrected, or "
+                           "wait until they have checked it.")
 
 
 def _record(kind: str, application: Application, actor: User, origin: Origin, user: User, **details: object) -> None:
     audit.record(kind, origin=origin, actor_id=actor.id, organisation_id=user.organisation_id,
                  target=user.login_id, application_id=application.id, **details)
+
+
+def _address_held(actor: User, email: str, except_user_id: int | None = None) -> AddressHeld:
+    holder = orgs.email_holder(email, except_user_id=except_user_id)
+    withheld = holder is not None and holder.organisation_id != actor.organisation_id and not actor.is_sysadmin
+    return AddressHeld(_NEEDS_SYSADMIN_CHECK if withheld else _ADDRESS_HELD, holder, withheld)
 
 
 def _live_target(application: Application) -> User:
@@ -48,7 +60,7 @@ def _add(application: Application, actor: User, origin: Origin) -> User:
                                 roles=" ".join(data["roles"]), department=data.get("department", ""),
                                 emergency_phone=data.get("emergency_phone", ""), status="pending")
     except orgs.DuplicateEmail:
-        raise Invalid(_ADDRESS_HELD) from None
+        raise _address_held(actor, data["email"]) from None
     application.target_user_id = user.id
     application.target = user
     _record("account.created", application, actor, origin, user, roles=user.roles)
@@ -60,7 +72,7 @@ def _change(application: Application, actor: User, origin: Origin) -> User:
     user = _live_target(application)
     data = application.proposed
     if "email" in data and orgs.email_in_use(data["email"], except_user_id=user.id):
-        raise Invalid(_ADDRESS_HELD)
+        raise _address_held(actor, data["email"], except_user_id=user.id)
     old_email = user.email
     changed = {}
     for name in ("name", "department", "email", "emergency_phone"):

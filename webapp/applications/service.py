@@ -17,7 +17,7 @@ from sqlalchemy import select
 from webapp import clock
 from webapp.alerts import service as alerts
 from webapp.applications import drafts, notify, policy
-from webapp.applications.errors import AddressTaken, AlreadyDecided, Forbidden, Invalid, NotFound
+from webapp.applications.errors import AddressHeld, AddressTaken, AlreadyDecided, Forbidden, Invalid, NotFound
 from webapp.applications.execute import execute
 from webapp.applications.models import DECISIONS, OPEN_STATES, Application, ApplicationEvent
 from webapp.audit import service as audit
@@ -103,6 +103,27 @@ def _address_held_elsewhere(application: Application, checked: drafts.Checked, a
         user_id=applicant.id, origin=origin, each_time=True, quietly=True, application_id=application.id,
         holder=holder.login_id)
     return {"address_held_elsewhere": True}
+
+
+def _approval_refused(application: Application, actor: User, held: AddressHeld, origin: Origin) -> None:
+    """After the approval's rollback: an approval refused for a held address is recorded (being told
+    whether an address is in use leaves a trace, as at filing). When the approver was not told why,
+    the system administrators are alerted: the approver was told that they would check it, and an
+    address taken after filing alerted nobody then."""
+    holder = held.holder
+    facts = {"holder": holder.login_id, "holder_organisation": holder.organisation.name,
+             "holder_organisation_id": holder.organisation_id} if holder is not None else {}
+    db.session.rollback()
+    _audit("application.approval_refused", application, actor, origin, address_held_by=facts.get("holder"),
+           holder_organisation_id=facts.get("holder_organisation_id"), reason_withheld=held.withheld)
+    if held.withheld:
+        alerts.raise_alert("application.address_held_elsewhere", alerts.in_both_languages(_l(
+            "Application No. %(id)d could not be approved by %(login_id)s of %(organisation)s: its address is held "
+            "by %(holder)s (%(holder_organisation)s). They were told only that a system administrator has to "
+            "check it.", id=application.id, login_id=actor.login_id, organisation=actor.organisation.name,
+            holder=facts["holder"], holder_organisation=facts["holder_organisation"])),
+            user_id=actor.id, origin=origin, quietly=True, application_id=application.id, holder=facts["holder"])
+    db.session.commit()
 
 
 def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
@@ -205,6 +226,9 @@ def decide(actor: User, application_id: int, decision: str, reason: str, origin:
     if new_state == "approved":
         try:
             execute(application, actor, origin)
+        except AddressHeld as held:
+            _approval_refused(application, actor, held, origin)
+            raise
         except Invalid:
             db.session.rollback()
             raise

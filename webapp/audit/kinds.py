@@ -34,6 +34,7 @@ KIND_LABELS = {
     "alert.closed": _l("Alert resolved"),
     "alert.raised": _l("Alert raised"),
     "application.address_refused": _l("Application refused: address in use"),
+    "application.approval_refused": _l("Approval refused: address in use"),
     "application.approved": _l("Application approved"),
     "application.expired": _l("Application expired"),
     "application.rejected": _l("Application rejected"),
