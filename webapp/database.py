@@ -195,6 +195,7 @@ _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 AUDIT_CHAIN_LOCK = 7_355_608
 APPLICATIONS_LOCK = 7_355_609
 NOTICES_LOCK = 7_355_610
+SIGN_IN_ADDRESS_LOCKS = 7_355_611  # shifted left by 32 bits, a hash of the address below
 
 
 def one_at_a_time(session: Session, lock_id: int) -> None:

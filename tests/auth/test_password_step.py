@@ -240,3 +240,57 @@ def test_the_lock_records_the_failures_the_database_counted(app, world):
     db.session.commit()
     locked = audit_events("account.locked")
     assert len(locked) == 1 and json.loads(locked[0].details)["failures"] == 8
+
+
+def test_wrong_passwords_sent_at_once_from_one_address_stop_at_the_limit(tmp_path):
+    """A review got 23 password verifications instead of 20 from one address with parallel
+    clients: each try passed the check before any of the others' failures was counted."""
+    import http.client
+    import re
+    import sqlite3
+    import threading
+    import urllib.parse
+    from collections import Counter
+
+    from tests.support.served import portal, portal_env, served
+
+    limit, tries = 5, 16
+    database = tmp_path / "portal.db"
+    env = portal_env(database, PORTAL_IP_FAILURE_LIMIT=str(limit))
+    assert portal(env, "init").returncode == 0
+    login_id = json.loads(portal(env, "demo", "--json").stdout)[0]["login_id"]
+    statuses: list[int] = []
+    with served(env, threads=8) as (base, _server):
+        host = urllib.parse.urlsplit(base)
+
+        def login_form() -> tuple[http.client.HTTPConnection, dict[str, str], str]:
+            connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+            connection.request("GET", "/login")
+            response = connection.getresponse()
+            page = response.read().decode()
+            headers = {"Cookie": response.getheader("Set-Cookie").split(";", 1)[0],
+                       "Content-Type": "application/x-www-form-urlencoded"}
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+            return connection, headers, urllib.parse.urlencode(
+                {"login_id": login_id, "password": WRONG, "csrf_token": token})
+
+        forms = [login_form() for _ in range(tries)]  # every client ready, so that the tries overlap
+        start = threading.Barrier(tries)
+
+        def try_once(connection, headers, body) -> None:  # type: ignore[no-untyped-def]
+            start.wait()
+            connection.request("POST", "/login", body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+            connection.close()
+
+        threads = [threading.Thread(target=try_once, args=form) for form in forms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert Counter(statuses) == {401: limit, 429: tries - limit}, "passwords checked beyond the limit"
+    with sqlite3.connect(database) as db_file:
+        (failed,) = db_file.execute("SELECT count(*) FROM audit_events WHERE kind = 'login.failed'").fetchone()
+    assert failed == limit

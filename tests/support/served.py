@@ -29,10 +29,12 @@ def portal(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def served(env: dict[str, str], host: str = "127.0.0.1") -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def served(env: dict[str, str], host: str = "127.0.0.1",
+           threads: int | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """Yields the base URL and the process; its standard error is read after the block."""
     port = free_port()
-    server = subprocess.Popen([PORTAL, "serve", "--host", host, "--port", str(port)], env=env, cwd=ROOT,
+    options = ["--threads", str(threads)] if threads else []
+    server = subprocess.Popen([PORTAL, "serve", "--host", host, "--port", str(port), *options], env=env, cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(100):

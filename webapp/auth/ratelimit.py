@@ -5,17 +5,24 @@ lockout never fires, so the count that stops them is per address, whatever
 ID each try named. Wrong one-time codes count as well. An IPv6 client is counted by its
 /64, the block one subscriber line or host is given: counting single addresses would let
 anyone with such a block try 2**64 addresses' worth.
+
+A password is checked outside any transaction (argon2 must not hold SQLite's write lock), so its
+failure is written well after the check: tries sent at once would all pass it. Each password
+check therefore reserves its place in the count when it passes the check, in the same
+transaction; the reservation becomes its failure, or is dropped when the password is right. One
+left behind by a crash stops counting with the window, as a failure does.
 """
 from __future__ import annotations
 
 import ipaddress
+import zlib
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from webapp import clock
+from webapp import clock, database
 from webapp.alerts import service as alerts
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
@@ -25,6 +32,7 @@ from webapp.orgs.models import Organisation
 from webapp.extensions import db
 
 FAILURE_PREFIX = "login-failure:"
+ATTEMPT_PREFIX = "login-attempt:"  # a password check under way, counted like a failure
 ORGANISATIONS_TOLD = 5  # of one burst, the organisations whose responsible people get its alert
 FAILURES_READ = 20_000  # of the window's failed sign-ins, to find the organisations a burst tried
 
@@ -54,12 +62,30 @@ def _ip_key(origin: Origin) -> str:
     return FAILURE_PREFIX + client_network(origin.ip)
 
 
+def _attempt_key(origin: Origin) -> str:
+    return ATTEMPT_PREFIX + client_network(origin.ip)
+
+
+def _address_lock(origin: Origin) -> int:
+    """This address's advisory lock: one id per network (a shared hash only makes two wait)."""
+    return database.SIGN_IN_ADDRESS_LOCKS << 32 | zlib.crc32(client_network(origin.ip).encode())
+
+
 def _window() -> timedelta:
     return timedelta(seconds=current_app.config["PORTAL_IP_FAILURE_WINDOW_SECONDS"])
 
 
 # Run before every password check: built once.
 _RECENT_FAILURES = select(func.count()).where(RateEvent.key == bindparam("key"), RateEvent.at >= bindparam("since"))
+_COUNTED = (RateEvent.key.in_([bindparam("failure_key"), bindparam("attempt_key")]), RateEvent.at >= bindparam("since"))
+_RECENT_COUNTED = select(func.count()).where(*_COUNTED)
+_OLDEST_COUNTED = select(func.min(RateEvent.at)).where(*_COUNTED)
+_RATE_EVENTS = RateEvent.__table__
+_RESERVE = insert(_RATE_EVENTS)
+_TURN_INTO_FAILURE = update(_RATE_EVENTS).where(
+    _RATE_EVENTS.c.id == bindparam("attempt_id"), _RATE_EVENTS.c.key == bindparam("attempt_key"))
+_DROP_ATTEMPT = delete(_RATE_EVENTS).where(
+    _RATE_EVENTS.c.id == bindparam("attempt_id"), _RATE_EVENTS.c.key == bindparam("attempt_key"))
 
 
 def recent_failures(origin: Origin) -> int:
@@ -68,19 +94,37 @@ def recent_failures(origin: Origin) -> int:
 
 
 def check_ip_allowed(origin: Origin) -> None:
-    """Refuse before any password is hashed, so a blocked sprayer costs the server almost nothing."""
-    failures = recent_failures(origin)
-    if failures < current_app.config["PORTAL_IP_FAILURE_LIMIT"]:
-        return
+    """Refuse before any password is hashed, so a blocked sprayer costs the server almost nothing.
+
+    Failures and password checks under way count. The address's tries pass this one at a time
+    until the transaction ends (SQLite's BEGIN IMMEDIATE; an advisory lock on PostgreSQL), so a
+    failure or reservation the caller writes in it is seen by the next."""
+    database.one_at_a_time(db.session, _address_lock(origin))
+    limit = current_app.config["PORTAL_IP_FAILURE_LIMIT"]
     since = clock.now() - _window()
-    oldest = db.session.scalar(
-        select(func.min(RateEvent.at)).where(RateEvent.key == _ip_key(origin), RateEvent.at >= since)
-    )
+    keys = {"failure_key": _ip_key(origin), "attempt_key": _attempt_key(origin), "since": since}
+    if (db.session.scalar(_RECENT_COUNTED, keys) or 0) < limit:
+        return
+    oldest = db.session.scalar(_OLDEST_COUNTED, keys)
     retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
     audit.record("login.rate_limited", origin=origin, retry_after=retry_after)
-    _burst_alert(origin, failures, since)
+    failures = recent_failures(origin)
+    if failures >= limit:  # checks under way are no burst yet: the one whose failure completes it alerts
+        _burst_alert(origin, failures, since)
     db.session.commit()
     raise TooManyAttempts(retry_after)
+
+
+def begin_attempt(origin: Origin) -> int:
+    """check_ip_allowed, then this try's place in the count (in the caller's transaction, which
+    must commit it before hashing): end it with note_failure or end_attempt."""
+    check_ip_allowed(origin)
+    return db.session.execute(_RESERVE, {"key": _attempt_key(origin), "at": clock.now()}).inserted_primary_key[0]
+
+
+def end_attempt(origin: Origin, attempt: int) -> None:
+    """The password was right: its place is free again (commits with the caller's transaction)."""
+    db.session.execute(_DROP_ATTEMPT, {"attempt_id": attempt, "attempt_key": _attempt_key(origin)})
 
 
 def _burst_alert(origin: Origin, failures: int, since: datetime) -> None:
@@ -119,10 +163,14 @@ def _tell_the_organisations_tried(network: str, since: datetime, origin: Origin,
             organisation_id=organisation_id, ip=network, origin=origin, mail_sysadmins=False, failures=count)
 
 
-def note_failure(origin: Origin) -> None:
-    """Count a failed password or code from this address (commits with the caller's transaction)."""
+def note_failure(origin: Origin, attempt: int | None = None) -> None:
+    """Count a failed password or code from this address (commits with the caller's transaction);
+    `attempt`, from begin_attempt, becomes the failure."""
     now = clock.now()
-    db.session.add(RateEvent(key=_ip_key(origin), at=now))
+    turned = attempt is not None and db.session.execute(_TURN_INTO_FAILURE, {
+        "attempt_id": attempt, "attempt_key": _attempt_key(origin), "key": _ip_key(origin), "at": now}).rowcount
+    if not turned:  # none reserved, or pruned meanwhile: the failure counts all the same
+        db.session.add(RateEvent(key=_ip_key(origin), at=now))
     # The burst is alerted when it reaches the limit, not at the next try (which a sprayer that
     # stops there, or moves on to another address, never makes).
     if recent_failures(origin) >= current_app.config["PORTAL_IP_FAILURE_LIMIT"]:

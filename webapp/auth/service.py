@@ -181,14 +181,14 @@ def _audit_target(user: User | None, attempted: str) -> str:
     return attempted
 
 
-def _refuse(reason: str, origin: Origin, user: User | None, attempted: str) -> LoginRefused:
+def _refuse(reason: str, origin: Origin, user: User | None, attempted: str, attempt: int) -> LoginRefused:
     audit.record(
         "login.failed", origin=origin,
         actor_id=user.id if user else None,
         organisation_id=user.organisation_id if user else None,
         target=_audit_target(user, attempted), reason=reason,
     )
-    ratelimit.note_failure(origin)  # after the entry: a burst it completes names this try's organisation too
+    ratelimit.note_failure(origin, attempt)  # after the entry: a burst it completes names this try's organisation too
     db.session.commit()
     return LoginRefused()
 
@@ -203,7 +203,7 @@ def _verify_or_burn(user: User | None, password: str) -> bool:
 
 def check_password(login_id: str, password: str, origin: Origin) -> User:
     """The password step. Returns the user, or raises LoginRefused / TooManyAttempts."""
-    ratelimit.check_ip_allowed(origin)
+    attempt = ratelimit.begin_attempt(origin)  # tries sent at once count before any of them fails
     attempted = normalise_login_id(login_id)
     user = find_user(login_id)
     # End the reading transaction first: on SQLite it holds the write lock (BEGIN IMMEDIATE),
@@ -211,28 +211,30 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
     db.session.commit()
     password_ok = _verify_or_burn(user, password)
     if user is None:
-        raise _refuse("unknown_id", origin, None, attempted)
+        raise _refuse("unknown_id", origin, None, attempted, attempt)
     if not user.can_sign_in:
         reason = "locked" if user.is_locked else f"status_{user.status}"
         if not user.organisation.is_active:
             reason = "organisation_suspended"
         elif user.status == "active" and not user.password_hash:
             reason = "no_password"
-        raise _refuse(reason, origin, user, attempted)
+        raise _refuse(reason, origin, user, attempted, attempt)
     if not password_ok:
         count_failure(user, origin)
-        raise _refuse("wrong_password", origin, user, attempted)
+        raise _refuse("wrong_password", origin, user, attempted, attempt)
     # The user was read before hashing; wrong guesses sent in parallel may have locked the
     # account meanwhile. Accepting this one would tell a guesser, past the lockout, that it
     # was right (a code page instead of the one answer for every failure).
     if db.session.scalar(_STILL_OPEN, {"user_id": user.id}) is None:
-        raise _refuse("locked_meanwhile", origin, user, attempted)
+        raise _refuse("locked_meanwhile", origin, user, attempted, attempt)
     if not _replace_waiting_sign_ins(user, origin):
-        raise _refuse("locked_by_codes", origin, user, attempted)
+        raise _refuse("locked_by_codes", origin, user, attempted, attempt)
     for observer in hooks.PASSWORD_ACCEPTED:
         observer(user, "", origin)
     if user.status != "active":  # a detector suspended the account (PORTAL_ALERT_SUSPEND); its mail says so
-        raise _refuse("suspended_by_detector", origin, user, attempted)
+        raise _refuse("suspended_by_detector", origin, user, attempted, attempt)
+    # Not a failure: its place in the address's count is free again once this sign-in commits.
+    ratelimit.end_attempt(origin, attempt)
     return user
 
 
