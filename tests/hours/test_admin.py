@@ -1,6 +1,8 @@
 """/admin/hours: only system administrators choose the profile, schedule closures and define profiles."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -233,6 +235,22 @@ def test_an_empty_closure_form_names_every_missing_field_beside_the_form(admin):
     page = response.get_data(as_text=True)
     assert page.index('id="hours-error"') > page.index('id="closures-title"')
     assert page.count('aria-invalid="true"') == 3
+
+
+def test_an_inverted_closure_marks_both_dates_for_a_screen_reader(admin):
+    """A browser review: "the end must be after the start" was shown, but the date inputs were not
+    marked, so a screen reader user moving through the form did not learn which fields were wrong."""
+    response = add_closure(admin, "2025-06-20T18:00", "2025-06-20T17:00", "Maintenance")
+    assert response.status_code == 400
+    assert element(response, r'id="hours-error"') == "The end of the closure must be after its start."
+    page = response.get_data(as_text=True)
+    for name in ("start", "end"):
+        field = re.search(rf'<input id="{name}"[^>]*>', page)
+        assert field and 'aria-invalid="true"' in field.group() and 'aria-describedby="hours-error"' in field.group()
+        assert 'value="2025-06-20T1' in field.group()  # what was typed stays to be corrected
+    reason = re.search(r'<input id="reason"[^>]*>', page)
+    assert reason and "aria-invalid" not in reason.group() and 'value="Maintenance"' in reason.group()
+    assert closure_count() == 0
 
 
 def test_the_language_switch_on_a_refused_form_goes_back_to_the_forms_page(admin):

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, StopValidation
 
 from webapp.forms import CleanText, strip_filter
 from webapp.hours.calendar import JST
+from webapp.hours.errors import HoursError
 from webapp.hours.profiles import WEEKDAY_KEYS
 
 # What <input type="datetime-local"> sends, plus what a person types without it.
@@ -65,6 +66,13 @@ class ClosureForm(FlaskForm):
     end = JapanDateTimeField(_l("End (Japan time)"))
     reason = StringField(_l("Reason (shown to every user)"), validators=[DataRequired(), CleanText(200)],
                          filters=[strip_filter])
+
+    def refused(self, error: HoursError) -> str:
+        """The service's refusal marks the inputs it is about, as a failed validation does, so that
+        the page tells a screen reader which fields are wrong; returns the message."""
+        for name in error.fields:
+            self[name].errors = [*self[name].errors, str(error)]
+        return str(error)
 
 
 class CustomProfileForm(FlaskForm):

@@ -79,7 +79,7 @@ def make_blueprint() -> Blueprint:
         try:
             service.create_closure(form.start.data, form.end.data, form.reason.data, current_user, origin())
         except HoursError as refused:
-            return _admin_page(400, str(refused), closure_form=form)
+            return _admin_page(400, form.refused(refused), closure_form=form)
         flash(_("The closure has been added; it is announced on the login page and the calendar."), "success")
         return redirect_to(url_for("hours.admin"))
 

@@ -257,15 +257,15 @@ def list_closures(instant: datetime | None = None) -> list[HoursClosure]:
 def _check_closure(start: datetime, end: datetime, reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidClosure(_("Enter the reason for the closure; it is shown to every user."))
+        raise InvalidClosure(_("Enter the reason for the closure; it is shown to every user."), ("reason",))
     if len(reason) > REASON_MAX_LENGTH:
-        raise InvalidClosure(_("The reason may be at most %(n)d characters.", n=REASON_MAX_LENGTH))
+        raise InvalidClosure(_("The reason may be at most %(n)d characters.", n=REASON_MAX_LENGTH), ("reason",))
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidClosure(_("The start and end must be Japan date and time."))
     if end <= start:
         raise InvalidClosure(_("The end of the closure must be after its start."))
     if end <= clock.now():
-        raise InvalidClosure(_("This period is already over; enter a closure that ends in the future."))
+        raise InvalidClosure(_("This period is already over; enter a closure that ends in the future."), ("end",))
     if end - start > timedelta(days=CLOSURE_MAX_DAYS):
         raise InvalidClosure(_("A closure may last at most %(n)d days.", n=CLOSURE_MAX_DAYS))
     return reason
