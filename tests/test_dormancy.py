@@ -143,6 +143,8 @@ def test_an_account_suspended_meanwhile_is_neither_suspended_again_nor_reported(
     needs_overlapping_writers(app)
     _last_sign_in(world.grid_operator, datetime(2025, 1, 1, 9, 0, tzinfo=JST))
     operator_id = world.grid_operator.id
+    db.session.get(User, operator_id).dormancy_warned_at = clock.now()  # warned: due on the day it falls dormant
+    db.session.commit()
     real_assess = dormancy.assess
 
     def assess_then_the_other_sweep_suspends(as_of):  # type: ignore[no-untyped-def]
