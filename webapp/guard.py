@@ -36,31 +36,29 @@ def exempt_from(*gate_names: str) -> Callable[[ViewFunc], ViewFunc]:
     return mark
 
 
-def record_refusal(kind: str) -> None:
+def record_refusal(kind: str, **details: object) -> None:
     """Audit a signed-in person refused a page or an action (ASVS V7: failed access-control
     decisions are logged): a holder of one organisation's account probing for more shows here."""
     from webapp.audit import service as audit
     from webapp.extensions import db
     from webapp.web import origin
 
+    db.session.rollback()  # a refusal changes nothing: what the view had begun is not committed with it
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     if not user.is_authenticated:
         return
+    query = request.query_string.decode("utf-8", "replace")  # ?org=2: which organisation was tried
     audit.record(kind, origin=origin(), actor_id=user.id, organisation_id=user.organisation_id,
-                 target=request.path[:200], method=request.method)
+                 target=(request.path + (f"?{query}" if query else ""))[:200], method=request.method, **details)
     db.session.commit()
     g.refusal_recorded = True
 
 
 def record_object_refusal(code: int) -> None:
     """A 403 or 404 from a view that exists: an object the person may not see or change (another
-    organisation's application, user, alert...), which reads like an unknown ID on purpose. What
-    the view had begun is undone before the refusal is written: an error answer changes nothing."""
-    from webapp.extensions import db
-
+    organisation's application, user, alert...), which reads like an unknown ID on purpose."""
     if g.get("refusal_recorded") or request.url_rule is None or request.endpoint == "static":
         return
-    db.session.rollback()
     record_refusal("access.object_refused" if code == 404 else "access.denied")
 
 

@@ -24,6 +24,8 @@ def test_a_target_of_another_organisation_reads_like_an_unknown_id(world, browse
     assert via_htmx.status_code == 400
     assert steps.count_applications() == 0
     assert steps.user(world.city_operator.login_id).status == "active"
+    tried = [json.loads(entry.details)["tried"] for entry in steps.audit_entries("access.object_refused")]
+    assert tried == [world.city_operator.login_id, "u0000000", world.city_operator.login_id]  # on the record
 
 
 def test_full_width_login_id_is_the_same_user(world, browser_for):
@@ -205,7 +207,8 @@ def test_probing_objects_of_another_organisation_is_audited_as_the_prober(world,
     holder of one organisation's account walking another's IDs shows in the audit log."""
     city_application = filed_id(file(browser_for(world.city_admin), kind="suspend", target=world.city_operator.login_id))
     responsible = browser_for(world.grid_responsible)
-    probes = [f"/applications/{city_application}", f"/users/{world.city_operator.login_id}", "/applications/999999"]
+    probes = [f"/applications/{city_application}", f"/users/{world.city_operator.login_id}",
+              f"/applications/999999?org={world.city.id}"]  # the query names what was tried
     for path in probes:
         assert responsible.get(path).status_code == 404
     assert decide(responsible, city_application, "approve", headers=HTMX).status_code == 404

@@ -118,6 +118,8 @@ def test_nobody_approves_their_own_application(world, browser_for):
     own = decide(admin, application_id, "approve")
     assert own.status_code == 403 and "filed" in text_of(own)
     assert steps.application(application_id).state == "submitted"
+    [refusal] = steps.audit_entries("access.denied")  # a four-eyes breach tried is on the record
+    assert refusal.actor_id == world.grid_admin.id and refusal.target == f"/applications/{application_id}"
     assert decide(browser_for(world.grid_responsible), application_id, "approve").status_code == 303
     assert steps.user(world.grid_operator.login_id).locked_at is None
 

@@ -151,9 +151,27 @@ def test_cannot_end_a_session_of_another_user(app, world, sign_in):
     sign_in(app.test_client(), world.grid_operator2)
     their_page = theirs.get("/account/sessions").get_data(as_text=True)
     (their_other,) = re.findall(r'action="(/account/sessions/[0-9a-f]{64}/end)"', their_page)
-    post_form(mine, their_other, {}, page_path="/account/sessions")
+    answer = post_form(mine, their_other, {}, page_path="/account/sessions")
     assert is_signed_in(theirs)
     assert len(audit_events("session.ended")) == 0
+    # Naming another person's live session is a probe, on the record under the prober's name.
+    [probe] = audit_events("access.object_refused")
+    assert probe.actor_id == world.grid_operator.id and probe.target == their_other
+    assert flashes(mine.get(answer.headers["Location"])) == ["そのセッションはすでに終了しています。"]
+
+
+def test_ending_a_session_that_has_just_ended_says_so_and_is_no_probe(app, world, sign_in):
+    import re
+
+    office, laptop = app.test_client(), app.test_client()
+    sign_in(office, world.grid_operator)
+    sign_in(laptop, world.grid_operator)
+    page = office.get("/account/sessions").get_data(as_text=True)
+    (action,) = re.findall(r'action="(/account/sessions/[0-9a-f]{64}/end)"', page)
+    post_form(office, action, {}, page_path="/account/sessions")
+    again = post_form(office, action, {}, page_path="/account/sessions")  # a second click, a second tab
+    assert flashes(office.get(again.headers["Location"])) == ["そのセッションはすでに終了しています。"]
+    assert audit_events("access.object_refused") == [] and len(audit_events("session.ended")) == 1
 
 
 def test_the_id_used_before_the_password_no_longer_reaches_the_pending_sign_in(app, client, world, smtp):

@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from webapp.applications.errors import AddressTaken, Invalid
+from webapp.applications.errors import AddressTaken, Invalid, UnknownTarget
 from webapp.applications.models import GRANTABLE_ROLES, KINDS, OPEN_STATES, Application
 from webapp.auth.models import User
 from webapp.auth.service import normalise_login_id
@@ -94,7 +94,7 @@ def _target_in_organisation(applicant: User, login_id: str) -> User:
         user = db.session.scalar(select(User).where(
             User.login_id == normalised, User.organisation_id == applicant.organisation_id))
     if user is None:
-        raise Invalid(_l("There is no user with this user ID in your organisation."))
+        raise UnknownTarget(_l("There is no user with this user ID in your organisation."), login_id[:40])
     if user.is_sysadmin:
         raise Invalid(_l("System administrator accounts are managed by the portal operator."))
     return user

@@ -44,6 +44,15 @@ class AddressTaken(Invalid):
         self.email = email
 
 
+class UnknownTarget(Invalid):
+    """The user ID names nobody of the applicant's organisation: a typo, or another organisation's
+    person (the message is the same for both; the audit entry keeps what was tried)."""
+
+    def __init__(self, messages: Any, login_id: str) -> None:
+        super().__init__(messages)
+        self.login_id = login_id
+
+
 class AddressHeld(Invalid):
     """At approval: another open account holds the proposed address. `withheld` when that account
     is of another organisation and the approver is not a system administrator: the message then

@@ -11,13 +11,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.applications import policy, queries, service
 from webapp.applications.drafts import Draft
-from webapp.applications.errors import AlreadyDecided, ApplicationError, Forbidden, Invalid, NotFound
+from webapp.applications.errors import AlreadyDecided, ApplicationError, Forbidden, Invalid, NotFound, UnknownTarget
 from webapp.applications.forms import ApplicationForm, DecisionForm, WithdrawForm
 from webapp.applications.labels import KIND_LABELS, STATE_LABELS, TRANSITION_LABELS, decision_message
 from webapp.applications.models import Application
 from webapp.applications.views import address_holder, before_after
 from webapp.extensions import db
-from webapp.guard import requires_role
+from webapp.guard import record_refusal, requires_role
 from webapp.orgs.models import Organisation
 from webapp.web import is_htmx, origin, redirect_to
 
@@ -42,6 +42,13 @@ def _form_errors(form: Any) -> list[str]:
 
 def _labels() -> dict[str, Any]:
     return {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "transition_labels": TRANSITION_LABELS}
+
+
+def _audit_unknown_target(invalid: Invalid) -> None:
+    """A user ID of nobody in the organisation: perhaps a typo, perhaps another organisation's
+    person tried, which reads the same to the applicant but not in the audit log."""
+    if isinstance(invalid, UnknownTarget):
+        record_refusal("access.object_refused", tried=invalid.login_id)
 
 
 def _form_page(form: ApplicationForm, errors: list[Any], status: int, application: Application | None = None
@@ -97,8 +104,10 @@ def make_blueprint() -> Blueprint:
         try:
             application = service.submit(current_user, _draft(form), origin())
         except Invalid as invalid:
+            _audit_unknown_target(invalid)
             return _form_page(form, invalid.messages, 400)
         except Forbidden as refused:
+            record_refusal("access.denied")
             return _form_page(form, [refused.message], 403)
         flash(_("Application No. %(id)d has been submitted.", id=application.id), "success")
         return redirect_to(url_for("applications.show", application_id=application.id))
@@ -120,6 +129,8 @@ def make_blueprint() -> Blueprint:
             status = {Invalid: 400, Forbidden: 403, AlreadyDecided: 409}.get(type(error), 400)
             messages = error.messages if isinstance(error, Invalid) else [error.message]
             db.session.rollback()
+            if isinstance(error, Forbidden):
+                record_refusal("access.denied")
             return _show_page(_visible_or_404(application_id), messages, status, form)
         flash(decision_message(application.state, application_id), "success")
         return redirect_to(url_for("applications.show", application_id=application_id))
@@ -158,6 +169,7 @@ def make_blueprint() -> Blueprint:
         except NotFound:
             abort(404)
         except Invalid as invalid:
+            _audit_unknown_target(invalid)
             return _form_page(form, invalid.messages, 400, application)
         except (Forbidden, AlreadyDecided) as error:
             return _form_page(form, [error.message], 409, application)

@@ -11,7 +11,7 @@ from webapp import clock
 from webapp.auth import credentials, sessions, totp
 from webapp.auth.forms import (AuthenticatorForm, ChangePasswordForm, EmptyForm, NewPasswordForm,
                                ReauthenticateForm, field_errors)
-from webapp.guard import exempt_from, public
+from webapp.guard import exempt_from, public, record_refusal
 from webapp.web import origin, redirect_to
 
 ENROL_SECRET = "totp_enrol_secret"  # kept in the server-side session while the user sets up the app
@@ -122,6 +122,10 @@ def _end_other_sessions() -> BaseResponse:
 def _end_one_session(sid: str) -> BaseResponse:
     if sessions.end_other(session, current_user, sid, origin()):  # type: ignore[arg-type]
         flash(_("The session was ended."), "info")
+    elif sid != session.sid:
+        if sessions.held_by_someone_else(current_user.id, sid):
+            record_refusal("access.object_refused")
+        flash(_("That session had already ended."), "info")
     return redirect_to(url_for("auth.my_sessions"))
 
 

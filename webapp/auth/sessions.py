@@ -335,6 +335,12 @@ def end_session_by_id(user_id: int, sid: str) -> bool:
     return bool(result.rowcount)
 
 
+def held_by_someone_else(user_id: int, sid: str) -> bool:
+    """A live session of another person: naming it is a probe, not a session that ended meanwhile."""
+    return db.session.scalar(select(ServerSession.id).where(ServerSession.id == sid,
+                                                            ServerSession.user_id != user_id)) is not None
+
+
 def prune_expired(app: Flask) -> int:
     """Drop sessions past the idle timeout (anonymous ones pile up from the login page)."""
     cutoff = clock.now() - timedelta(minutes=app.config["PORTAL_SESSION_IDLE_MINUTES"])
