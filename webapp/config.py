@@ -96,7 +96,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_RECORDS_EXPORT_MAX": 1000,  # rows per export
     "PORTAL_BULK_EXPORT_WINDOW_MINUTES": 60,
     "PORTAL_BULK_EXPORT_MAX_EXPORTS": 10,  # more exports than this in the window raise an alert
-    "PORTAL_BULK_EXPORT_MAX_RECORDS": 3000,  # more records than this in the window raise an alert
+    "PORTAL_BULK_EXPORT_MAX_RECORDS": 3000,  # more records (exported or on list pages) in the window raise an alert
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}

@@ -77,6 +77,7 @@ KIND_LABELS = {
     "records.generated": _l("Synthetic records generated"),
     "records.imported": _l("Facility records imported"),
     "records.scope_changed": _l("Viewing scope changed"),
+    "records.view_refused": _l("Viewing refused"),
     "records.viewed": _l("Facility records viewed"),
     "review.person_viewed": _l("Access review: one person's entries read"),
     "review.reminded": _l("Access review reminder mailed"),

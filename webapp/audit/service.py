@@ -12,7 +12,8 @@ from typing import Any, Iterator
 
 from types import SimpleNamespace
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Integer, cast, event, func, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from webapp import clock
@@ -99,6 +100,14 @@ def record(
     entry.hash = _digest(prev_hash, entry)
     session.execute(_APPEND, vars(entry))
     session.info[_LAST_HASH] = entry.hash
+
+
+def records_shown() -> Any:
+    """The `shown` number in an entry's JSON details (records a view or an export gave), as SQL
+    on either database: summed in the query, not read back entry by entry."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(AuditEvent.details, postgresql.JSON)["shown"].as_integer()
+    return cast(func.json_extract(AuditEvent.details, "$.shown"), Integer)
 
 
 @dataclass(frozen=True)

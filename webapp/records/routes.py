@@ -25,13 +25,22 @@ def _scope_or_403() -> scope.Scope:
 
 def _page(found: scope.Scope, flt: RecordFilter, error: str | None = None, status: int = 200) -> tuple[str, int]:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    page = service.view(user, found, flt, origin())
+    try:
+        page = service.view(user, found, flt, origin())
+    except service.Stopped as stopped:
+        return _stopped(_("Viewing stopped"), str(stopped))
     fields = queries.visible_fields(found)
     context = {"page": page, "flt": flt, "scope": found, "fields": fields, "rows_html": rows_html,
                "energy_sources": ENERGY_SOURCES, "error": error}
     if is_htmx() and error is None:
         return render_template("records/_results.html", fragment=True, **context), status
     return render_template("records/index.html", **context), status
+
+
+def _stopped(heading: str, message: str) -> tuple[str, int]:
+    # htmx puts an error answer into the page's alert region: the fragment, not a page in a page.
+    template = "records/_stopped.html" if is_htmx() else "records/stopped.html"
+    return render_template(template, heading=heading, message=message), 403
 
 
 def make_blueprint() -> Blueprint:
@@ -52,7 +61,7 @@ def make_blueprint() -> Blueprint:
         except service.TooMany as refused:
             return _page(found, flt, str(refused), 400)
         except service.Stopped as stopped:
-            return render_template("records/stopped.html", message=str(stopped)), 403
+            return _stopped(_("Export stopped"), str(stopped))
         return Response(result.body, content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{result.filename}"'})
 

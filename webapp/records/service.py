@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp import clock
 from webapp.alerts import service as alerts
@@ -33,6 +32,8 @@ from webapp.records.scope import Scope
 
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The audit entries whose `shown` records the bulk-export detector counts.
+GIVEN_KINDS = ("records.viewed", "records.exported")
 
 
 class TooMany(ValueError):
@@ -40,7 +41,7 @@ class TooMany(ValueError):
 
 
 class Stopped(PermissionError):
-    """The bulk-export detector suspended the account: no file is given."""
+    """The bulk-export detector suspended the account: no file or page is given."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,13 @@ def view(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Page[An
     # transaction of its own: concurrent readers no longer queue behind each other's queries.
     with read_only(db.session):
         page = queries.page_of(scope, flt)
+        given = _given_in_window(user)
+    if _watch_bulk_export(user, origin, given.with_page(len(page.items))):
+        audit.record("records.view_refused", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                     target=f"page {page.page}", filter=flt.described(), reason="bulk export")
+        db.session.commit()
+        raise Stopped(_("Your account was suspended after too many records were shown. Your responsible person "
+                        "has been told."))
     audit.record("records.viewed", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=f"page {page.page}", filter=flt.described(), shown=len(page.items),
                  ids=[r.facility_id for r in page.items], fields=list(scope.fields))
@@ -72,7 +80,7 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
     if matching > cap:
         raise TooMany(_("%(n)d records match; one export holds at most %(cap)d. Narrow the search and "
                         "export again.", n=matching, cap=cap))
-    if _watch_bulk_export(user, origin, matching):
+    if _watch_bulk_export(user, origin, _given_in_window(user).with_export(matching)):
         audit.record("records.export_refused", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                      target=f"{matching} records", filter=flt.described(), reason="bulk export")
         db.session.commit()
@@ -95,30 +103,60 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
     return Export(filename=f"facility-records-{stamp}.csv", body=out.getvalue().encode("utf-8"))
 
 
-def _watch_bulk_export(user: User, origin: Origin, rows: int) -> bool:
-    """SPEC §7 bulk export: too many exports, or too many records exported, in a short window
-    (this one included). Raises an alert; True when the account is suspended (PORTAL_ALERT_SUSPEND),
-    now or by an earlier alert of the same burst."""
+@dataclass(frozen=True)
+class Given:
+    """What one person was given in the detector's window: list pages and the records on them,
+    exports and the records in them."""
+
+    pages: int = 0
+    viewed: int = 0
+    exports: int = 0
+    exported: int = 0
+
+    @property
+    def records(self) -> int:
+        return self.viewed + self.exported
+
+    def with_page(self, shown: int) -> Given:
+        return Given(self.pages + 1, self.viewed + shown, self.exports, self.exported)
+
+    def with_export(self, rows: int) -> Given:
+        return Given(self.pages, self.viewed, self.exports + 1, self.exported + rows)
+
+
+def _given_in_window(user: User) -> Given:
+    """One grouped query over the person's entries of the window (the (actor_id, at) index bounds
+    it), summing the `shown` each view and export recorded: no page is read again."""
+    since = clock.now() - timedelta(minutes=current_app.config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])
+    found = {kind: (count, int(records or 0)) for kind, count, records in db.session.execute(
+        select(AuditEvent.kind, func.count(), func.sum(audit.records_shown()))
+        .where(AuditEvent.actor_id == user.id, AuditEvent.at >= since, AuditEvent.kind.in_(GIVEN_KINDS))
+        .group_by(AuditEvent.kind))}
+    pages, viewed = found.get("records.viewed", (0, 0))
+    exports, exported = found.get("records.exported", (0, 0))
+    return Given(pages, viewed, exports, exported)
+
+
+def _watch_bulk_export(user: User, origin: Origin, given: Given) -> bool:
+    """SPEC §7 bulk export: too many exports, or too many records exported or shown on list pages,
+    in a short window (this request included): paging through every record gives as much as
+    exporting them. Raises an alert (once a burst: raise_alert does not repeat an open one); True
+    when the account is suspended (PORTAL_ALERT_SUSPEND), now or by an earlier alert of the burst."""
     config = current_app.config
-    since = clock.now() - timedelta(minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])
-    earlier = db.session.execute(select(AuditEvent.details).where(
-        AuditEvent.kind == "records.exported", AuditEvent.actor_id == user.id, AuditEvent.at >= since)).scalars().all()
-    exports = len(earlier) + 1
-    records = sum(_shown(details) for details in earlier) + rows
-    if exports <= config["PORTAL_BULK_EXPORT_MAX_EXPORTS"] and records <= config["PORTAL_BULK_EXPORT_MAX_RECORDS"]:
+    if (given.exports <= config["PORTAL_BULK_EXPORT_MAX_EXPORTS"]
+            and given.records <= config["PORTAL_BULK_EXPORT_MAX_RECORDS"]):
         return False
-    alerts.raise_alert("records.bulk_export", alerts.in_both_languages(_l(
-        "%(name)s (%(login_id)s) asked for %(exports)d exports of %(records)d records in all within %(minutes)d "
-        "minutes (this one included).",
-        name=user.name, login_id=user.login_id, records=records, exports=exports,
-        minutes=config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"])),
-        organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin, exports=exports, records=records)
+    minutes = config["PORTAL_BULK_EXPORT_WINDOW_MINUTES"]
+    if given.pages:
+        summary = _l("%(name)s (%(login_id)s) received %(records)d facility records within %(minutes)d minutes "
+                     "(this request included): %(viewed)d on %(pages)d list pages and %(exported)d in %(exports)d "
+                     "exports.", name=user.name, login_id=user.login_id, records=given.records, minutes=minutes,
+                     viewed=given.viewed, pages=given.pages, exported=given.exported, exports=given.exports)
+    else:
+        summary = _l("%(name)s (%(login_id)s) asked for %(exports)d exports of %(records)d records in all within "
+                     "%(minutes)d minutes (this one included).", name=user.name, login_id=user.login_id,
+                     records=given.records, exports=given.exports, minutes=minutes)
+    alerts.raise_alert("records.bulk_export", alerts.in_both_languages(summary),
+                       organisation_id=user.organisation_id, user_id=user.id, ip=origin.ip, origin=origin,
+                       exports=given.exports, records=given.records, pages=given.pages, viewed=given.viewed)
     return user.status == "suspended"
-
-
-def _shown(details: str) -> int:
-    try:
-        return int(json.loads(details).get("shown", 0))
-    except (ValueError, TypeError, AttributeError):
-        return 0
-

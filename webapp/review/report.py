@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, or_, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import and_, func, or_, select
 
+from webapp.audit import service as audit
 from webapp.audit.models import AuditEvent
 from webapp.auth.models import User
 from webapp.extensions import db
@@ -90,15 +90,8 @@ class Report:
         return cls(data["month"], datetime.fromisoformat(data["computed_at"]), rows, Counts(**data["totals"]))
 
 
-def _records_in_entry() -> Any:
-    """The `shown` number in an entry's JSON details, on either database."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(AuditEvent.details, postgresql.JSON)["shown"].as_integer()
-    return cast(func.json_extract(AuditEvent.details, "$.shown"), Integer)
-
-
 def _activity(organisation_id: int, month: Month) -> dict[int, tuple[Counts, datetime | None]]:
-    records = _records_in_entry()
+    records = audit.records_shown()
     query = (
         select(AuditEvent.actor_id, AuditEvent.kind, func.count(), func.max(AuditEvent.at), func.sum(records))
         .where(AuditEvent.organisation_id == organisation_id,
