@@ -64,10 +64,12 @@ def demo_command(as_json: bool) -> None:
     from webapp import demo
 
     if demo.is_loaded():
-        if as_json:
+        already = "Demo data is already loaded; its passwords were shown when it was loaded."
+        if as_json:  # standard output stays JSON for scripts; the reason for the empty list goes beside it
             click.echo("[]")
+            click.echo(f"note: {already}", err=True)
         else:
-            click.echo("Demo data is already loaded; its passwords were shown when it was loaded.")
+            click.echo(already)
         return
     accounts = demo.load()
     if as_json:
@@ -78,7 +80,8 @@ def demo_command(as_json: bool) -> None:
     for a in accounts:
         click.echo(f"{a.login_id:<10} {a.password:<30} {a.role:<12} {a.email:<34} {a.organisation}")
     if current_app.config["PORTAL_MAIL_BACKEND"] == "outbox":
-        click.echo("Mail (one-time codes) is printed on this console and listed at http://127.0.0.1:8000/dev/mail")
+        base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+        click.echo(f"Mail (one-time codes) is printed on this console and listed at {base}/dev/mail")
 
 
 @click.command("create-sysadmin")
