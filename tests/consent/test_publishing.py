@@ -110,6 +110,10 @@ def test_cli_errors_are_one_line_and_store_nothing(app, tmp_path):
           "--version", "1.0", "--effective", "2025-07-01", "--summary", "x"], "a1"),
         ([_write(tmp_path, "cat-items.md", "* a1 [retail]: x\n"), "--kind", "items",
           "--version", "1.0", "--effective", "2025-07-01", "--summary", "x"], "Line 1"),
+        # An unknown category is named, with the ones there are (not only "not in the expected format").
+        ([_write(tmp_path, "cat2-items.md", "* a1: x\n* a2 [grid, nosuch]: y\n"), "--kind", "items",
+          "--version", "1.0", "--effective", "2025-07-01", "--summary", "x"], "Line 2 of the consent items names "
+                                                                               "an unknown organisation category: nosuch"),
     ]
     for args, expected in cases:
         result = _cli(app, "terms", "publish", *args)

@@ -141,7 +141,11 @@ def _categories(text: str | None, number: int) -> tuple[str, ...]:
     if text is None:
         return ()
     names = tuple(sorted({c.strip() for c in text.split(",") if c.strip()}))
-    if not names or any(name not in CATEGORIES for name in names):
+    unknown = [name for name in names if name not in CATEGORIES]
+    if unknown:
+        raise DocumentError("items_category", line=number, names=", ".join(unknown),
+                            known=", ".join(CATEGORIES))
+    if not names:
         raise DocumentError("items_line", line=number)
     return names
 

@@ -45,6 +45,10 @@ def document_error(code: str, details: dict[str, Any]) -> str:
         "items_line": lambda: _(
             "Line %(line)d of the consent items is not in the expected format "
             "(\"* item-id: text\" or \"* item-id [grid]: text\").", line=details.get("line", 0)),
+        "items_category": lambda: _(
+            "Line %(line)d of the consent items names an unknown organisation category: %(names)s "
+            "(the categories are %(known)s).", line=details.get("line", 0), names=details.get("names", ""),
+            known=details.get("known", "")),
         "no_items": lambda: _("The consent items contain no item (lines starting with \"* item-id:\")."),
         "too_many_items": lambda: _("At most %(n)d consent items are allowed.", n=details.get("n", 0)),
         "duplicate_items": lambda: _("Item IDs must be unique; used more than once: %(ids)s",
