@@ -140,6 +140,28 @@ def test_an_export_imports_back(browser_for, world, app, tmp_path):
         assert "0 added" in result.output and total() == before
 
 
+def test_a_value_a_spreadsheet_would_run_comes_back_as_it_was(browser_for, world, app, tmp_path):
+    """An operator trial: the export's guard `'` was stored on import, one more each round trip
+    (=HYPERLINK("x") became '=HYPERLINK("x"), then ''=HYPERLINK("x"))."""
+    from tests.records.helpers import MARKED, add_records
+    from tests.records.test_export import export
+
+    gunma = add_records(10)["gunma"]
+    gunma.location_address = "'90s plot, -3 from the gate"  # a `'` of its own is no guard
+    db.session.commit()
+    reader = browser_for(world.grid_operator)
+    for _round_trip in range(2):
+        body = export(reader, q="MARK-GUNMA").get_data().decode("utf-8-sig")
+        assert "'=HYPERLINK" in body  # still defused in the file
+        result = run(app, "import", write(tmp_path, body))
+        assert result.exit_code == 0 and "0 added, 1 updated" in result.output, result.output
+        db.session.expire_all()
+        stored = db.session.scalar(select(FacilityRecord).where(FacilityRecord.facility_id == "MARK-GUNMA"))
+        assert stored.plant_name == MARKED["gunma"]["plant_name"]
+        assert stored.operator_name == "@SUM(1+1)"
+        assert stored.location_address == "'90s plot, -3 from the gate"
+
+
 def test_generate_is_deterministic_and_continues_numbering(app):
     assert run(app, "generate", "30").exit_code == 0
     first = [(r.facility_id, r.operator_name, r.capacity_kw, r.prefecture) for r in

@@ -59,15 +59,28 @@ CODED = {"energy": ENERGY_SOURCES, "area": SUPPLY_AREAS}
 ALWAYS_SHOWN = "facility_id"
 MAX_NUMBER = 10_000_000.0
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # a typo, not a record, beyond these
+# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class FieldError(ValueError):
     pass
 
 
+def guarded(text: str) -> str:
+    """A cell as an export writes it: a spreadsheet shows a leading `'` and runs nothing."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unguarded(text: str) -> str:
+    """The export's guard taken off again, and only it: each round trip added another `'`.
+    A value of its own starting with `'` (`'90s`) is kept."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def parse(field: Field, raw: str) -> Any:
     """A CSV cell as stored; raises FieldError with a message for the operator."""
-    text = raw.strip()
+    text = unguarded(raw.strip())
     if not text:
         if field.required:
             raise FieldError("required")

@@ -26,12 +26,10 @@ from webapp.auth.models import User
 from webapp.database import read_only
 from webapp.extensions import db
 from webapp.records import queries
-from webapp.records.fields import formatter
+from webapp.records.fields import formatter, guarded
 from webapp.records.queries import RecordFilter
 from webapp.records.scope import Scope
 
-# Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The audit entries whose `shown` records the bulk-export detector counts.
 GIVEN_KINDS = ("records.viewed", "records.exported")
 
@@ -69,10 +67,6 @@ def view(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Page[An
     return page
 
 
-def safe_cell(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Export:
     """The filtered records as CSV (UTF-8 with BOM for Excel), or TooMany beyond the cap."""
     cap = current_app.config["PORTAL_RECORDS_EXPORT_MAX"]
@@ -94,7 +88,7 @@ def export(user: User, scope: Scope, flt: RecordFilter, origin: Origin) -> Expor
     writer.writerow([str(f.label) for f in fields])
     cells = formatter(fields)
     for record in rows:
-        writer.writerow([safe_cell(cell) for cell in cells(record)])
+        writer.writerow([guarded(cell) for cell in cells(record)])
     audit.record("records.exported", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  target=f"{len(rows)} records", filter=flt.described(), shown=len(rows),
                  ids=[r.facility_id for r in rows], fields=list(scope.fields))
