@@ -89,6 +89,11 @@ def test_a_new_link_replaces_the_old_one(client, newcomer, smtp):
     # A listed password made long by digits or symbols (found by an operator trial: accepted)
     ("password123456789", "password123456789", ("digits or symbols added", "数字や記号")),
     ("!!!!!!!sunshine!!", "!!!!!!!sunshine!!", ("digits or symbols added", "数字や記号")),
+    # A listed password repeated, then padded (an operator trial: refused only without the padding)
+    ("passwordpassword123", "passwordpassword123", ("digits or symbols added", "数字や記号")),
+    ("iloveyouiloveyou1", "iloveyouiloveyou1", ("digits or symbols added", "数字や記号")),
+    ("qwertyqwerty2024!", "qwertyqwerty2024!", ("digits or symbols added", "数字や記号")),
+    ("monkeymonkey!!!!!", "monkeymonkey!!!!!", ("digits or symbols added", "数字や記号")),
     ("{login_id} and a long tail", "{login_id} and a long tail", ("user ID", "ユーザID")),
     ("テスト送配電株式会社の新人です2025", "テスト送配電株式会社の新人です2025", ("organisation", "組織")),
     (GOOD, GOOD + " typo", ("do not match", "一致しません")),

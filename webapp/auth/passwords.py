@@ -102,9 +102,10 @@ _PADDING = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 def _is_padded_common(text: str) -> bool:
     """'password123456789', 'sunshine!!!!!!!!': a common password made long by digits or symbols
-    around it, the first thing a guesser tries after the list itself."""
+    around it, the first thing a guesser tries after the list itself. The core is judged as the
+    whole password is: 'passwordpassword123' got through while 'passwordpassword' was refused."""
     core = _PADDING.sub("", text)
-    return core != text and core in _common_passwords()
+    return core != text and (core in _common_passwords() or _is_repetitive(core) or _is_sequential(core))
 
 
 def check_policy(
