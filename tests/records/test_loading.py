@@ -117,6 +117,21 @@ def test_a_mistake_deep_in_a_large_file_is_named_by_its_byte_and_line(app, tmp_p
     assert f"at byte {where}, line 1201" in result.output, result.output
 
 
+@pytest.mark.parametrize("text, line", [
+    (HEADER_JA + GOOD_ROW.replace("テスト第1発電所", "x" * 200_000) + GOOD_ROW.replace("A0001", "A0002"), 2),
+    # After a row whose quoted cell runs over three lines, and a cell that itself runs over two
+    (HEADER_JA + GOOD_ROW.replace("テスト第1発電所", '"第1\n発電\n所"') + GOOD_ROW.replace("A0001", "A0002")
+     + GOOD_ROW.replace("A0001", "A0003").replace("テスト第1発電所", "x" * 200_000), 6),
+    (HEADER_JA + GOOD_ROW
+     + GOOD_ROW.replace("A0001", "A0002").replace("テスト第1発電所", '"x\n' + "x" * 200_000 + '"'), 3),
+])
+def test_an_oversized_cell_is_named_by_the_line_it_is_on(app, tmp_path, text, line):
+    """An operator trial: a 200,000-character cell on line 2 was reported on a later line."""
+    result = run(app, "import", write(tmp_path, text))
+    assert result.exit_code == 1 and total() == 0
+    assert f"error: line {line}: unreadable: field larger than field limit" in result.output, result.output
+
+
 def test_a_missing_file_is_a_clear_error(app, tmp_path):
     result = run(app, "import", str(tmp_path / "nowhere.csv"))
     assert result.exit_code == 2 and "cannot read" in result.output

@@ -61,11 +61,13 @@ def read_csv(stream: IO[str]) -> tuple[list[dict[str, Any]], ImportReport]:
     """Every row parsed, or the report's errors (line numbers as a spreadsheet shows them)."""
     report = ImportReport()
     reader = csv.reader(stream)
+    line = 0
     try:
         header = next(reader, None)
         if header is None:
             report.fail("the file is empty")
             return [], report
+        line = reader.line_num
         columns = _columns(header, report)
         if report.error_count:
             return [], report
@@ -94,7 +96,9 @@ def read_csv(stream: IO[str]) -> tuple[list[dict[str, Any]], ImportReport]:
                 seen_ids.add(values["facility_id"])
             rows.append(values)
     except csv.Error as problem:
-        report.fail(f"line {reader.line_num + 1}: unreadable: {problem}")
+        # The row that could not be read begins after the last one read: reader.line_num has
+        # counted whatever part of it was read (a quoted cell can run over several lines).
+        report.fail(f"line {line + 1}: unreadable: {problem}")
     return rows, report
 
 
