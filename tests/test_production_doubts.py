@@ -1,5 +1,6 @@
 """`portal init` (and `portal serve`) tell a production operator about settings that work but
-would leave users without their mail or with links to the wrong place."""
+would leave users without their mail or with links to the wrong place; the commands that give
+links say where they lead while PORTAL_BASE_URL is not set."""
 from __future__ import annotations
 
 import pytest
@@ -87,3 +88,35 @@ def test_the_development_warning_does_not_claim_mail_stays_local_when_it_is_sent
         pass
     err = server.stderr.read()
     assert "warning: development mode on 0.0.0.0" in err and "outbox" not in err
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_BASE_URL": None},
+                                          {"PORTAL_BASE_URL": "https://sekisho.example.jp"}])
+def test_commands_that_give_links_say_where_they_lead_when_the_address_is_not_set(app, world, tmp_path, app_settings):
+    """An operator trial: create-sysadmin printed an activation link to http://127.0.0.1:8000 and
+    `terms publish` mailed links there without a word that PORTAL_BASE_URL was not set."""
+    from webapp import clock
+
+    runner = app.test_cli_runner()
+    given = app_settings["PORTAL_BASE_URL"]
+    note = ("this link assumes the portal is at http://127.0.0.1:8000; set PORTAL_BASE_URL to the address users "
+            "reach the portal at")
+    created = runner.invoke(args=["create-sysadmin", "--login-id", "ops", "--name", "運用 太郎",
+                                  "--email", "ops@example.jp"])
+    assert created.exit_code == 0, created.output
+    [url] = created.stdout.splitlines()  # a script still reads the URL alone
+    assert url.startswith(f"{given or 'http://127.0.0.1:8000'}/activate/")
+    assert created.stderr.splitlines() == ([] if given else [f"note: {note}"])
+
+    document = tmp_path / "terms.md"
+    document.write_text("# 利用規約\n\n本システムは業務目的に限り利用できます。\n", encoding="utf-8")
+    published = runner.invoke(args=["terms", "publish", str(document), "--kind", "terms", "--version", "9.0",
+                                    "--effective", clock.now_jst().date().isoformat(), "--summary", "改定"])
+    assert published.exit_code == 0, published.output
+    assert "notice queued for" in published.stdout
+    if given:
+        assert published.stderr == ""
+    else:
+        assert published.stderr.splitlines() == ["note: the links in the queued notices lead to "
+                                                 "http://127.0.0.1:8000; set PORTAL_BASE_URL to the address "
+                                                 "users reach the portal at"]

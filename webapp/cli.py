@@ -92,6 +92,7 @@ def demo_command(as_json: bool) -> None:
 def create_sysadmin_command(login_id: str, name: str, email: str) -> None:
     """Create a system administrator and print the activation URL."""
     from webapp.accounts_cli import create_sysadmin
+    from webapp.mail.links import assumed_base_note
 
     try:
         url = create_sysadmin(login_id, name, email)
@@ -99,6 +100,9 @@ def create_sysadmin_command(login_id: str, name: str, email: str) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     click.echo(url)
+    note = assumed_base_note("this link assumes the portal is at")
+    if note:  # standard output stays the URL alone for scripts
+        click.echo(note, err=True)
 
 
 def default_threads() -> int:

@@ -58,6 +58,7 @@ def publish_command(file: str, kind: str, version: str, effective: str, summary:
     """
     from webapp.consent import publishing
     from webapp.consent.texts import document_error
+    from webapp.mail.links import assumed_base_note
 
     text = _read(file)
     data = publishing.DraftInput(kind=kind, version=version, effective_on=effective, summary=summary,
@@ -71,6 +72,9 @@ def publish_command(file: str, kind: str, version: str, effective: str, summary:
     row = result.version
     click.echo(f"published {row.kind} {row.version} effective {row.effective_on.isoformat()} (00:00 JST); "
                f"notice queued for {result.mails_queued} active users")
+    note = assumed_base_note("the links in the queued notices lead to") if result.mails_queued else None
+    if note:
+        click.echo(note, err=True)
 
 
 @terms_group.command("list")
