@@ -417,7 +417,9 @@ ABUTTING = HoursProfile.from_weekly("abut", {0: [(time(9), time(12)), (time(12),
 
 @pytest.mark.parametrize(("profile", "instant", "is_open", "reason", "next_change"), [
     (SPLIT_SHIFT, jst(2025, 2, 12, 11, 59), True, "open", jst(2025, 2, 12, 12)),
-    (SPLIT_SHIFT, jst(2025, 2, 12, 12, 30), False, "before_hours", jst(2025, 2, 12, 13)),
+    # The midday gap is a break, not "before hours" (found by an operator trial).
+    (SPLIT_SHIFT, jst(2025, 2, 12, 12, 30), False, "between_hours", jst(2025, 2, 12, 13)),
+    (SPLIT_SHIFT, jst(2025, 2, 12, 8, 59), False, "before_hours", jst(2025, 2, 12, 9)),
     (SPLIT_SHIFT, jst(2025, 2, 12, 17), False, "after_hours", jst(2025, 2, 15, 10)),
     (SPLIT_SHIFT, jst(2025, 2, 15, 10), True, "open", jst(2025, 2, 15, 14)),
     (SPLIT_SHIFT, jst(2025, 2, 10, 10), False, "no_service", jst(2025, 2, 12, 9)),  # a Monday without hours

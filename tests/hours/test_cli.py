@@ -119,3 +119,25 @@ def test_database_not_ready_is_one_line_not_a_traceback(portal):
     assert result.stderr.startswith("portal: the database is not ready (") and "hours_closures" in result.stderr
     assert result.stderr.strip().endswith("run `portal init`")
     assert "Traceback" not in result.output
+
+
+def _define_shift(world) -> None:
+    from webapp.hours import profiles, service
+
+    service.define_custom_profile("shift", {0: profiles.parse_day_windows("08:00-12:00,13:00-17:00", "Mon")},
+                                  closes_on_holidays=True, observes_year_end=True, actor=world.sysadmin,
+                                  origin=Origin())
+
+
+@pytest.mark.parametrize(("at", "first_line"), [
+    # Found by an operator trial: the lunch break read "before hours".
+    ("2026-12-07T12:30", "closed between_hours next-open 2026-12-07T13:00:00+09:00 （休憩時間）"),
+    ("2026-12-07T07:59", "closed before_hours next-open 2026-12-07T08:00:00+09:00 （提供時間前）"),
+    ("2026-12-07T17:00", "closed after_hours next-open 2026-12-14T08:00:00+09:00 （提供時間終了）"),
+])
+def test_a_break_between_two_periods_of_a_custom_day_is_named_as_such(portal, world, at, first_line):
+    _define_shift(world)
+    result = portal("status", "--profile", "shift", "--at", at)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == first_line
+

@@ -302,3 +302,27 @@ def test_each_exempt_person_signing_in_in_one_browser_is_audited(client, world, 
     assert submit_password(client, world.grid_operator2.login_id).status_code == 303
     assert sorted(e.actor_id for e in audit_kinds("hours.exemption_used")) == sorted(
         [world.grid_operator.id, world.grid_operator2.id])
+
+
+def test_sign_in_during_a_custom_profiles_break_is_refused_as_a_break(new_client, world, clock, smtp):
+    """Found by an operator trial: at 12:30 between 08:00-12:00 and 13:00-17:00 the refusal and the
+    calendar said "before business hours"."""
+    from webapp.audit.service import Origin
+    from webapp.hours import profiles, service
+    from webapp.i18n import LOCALE_COOKIE
+
+    service.define_custom_profile("shift", {0: profiles.parse_day_windows("08:00-12:00,13:00-17:00", "Mon")},
+                                  closes_on_holidays=True, observes_year_end=True, actor=world.sysadmin,
+                                  origin=Origin())
+    world.grid.hours_profile = "shift"
+    db.session.commit()
+    clock.set(jst(2026, 12, 7, 12, 30))  # a Monday
+    english = new_client()
+
+    refused = element(submit_password(english, world.grid_operator.login_id), r'id="login-error"')
+    assert "closed now (break between business hours)" in refused and "2026-12-07 (Mon) 13:00" in refused
+    assert "closed now (break between business hours)" in element(english.get("/hours?profile=shift"),
+                                                                 r'data-testid="hours-status"')
+    japanese = new_client()
+    japanese.set_cookie(LOCALE_COOKIE, "ja")
+    assert "（休憩時間）" in element(japanese.get("/hours?profile=shift"), r'data-testid="hours-status"')

@@ -268,7 +268,8 @@ def next_closing(instant: datetime, profile: Profile, closures: Closures = (),
 @dataclass(frozen=True)
 class Status:
     is_open: bool
-    reason: str  # open, weekend, no_service, holiday, year_end, closure, before_hours, after_hours
+    # open, weekend, no_service, holiday, year_end, closure, before_hours, between_hours, after_hours
+    reason: str
     holiday_name: str | None
     closure_reason: str | None
     next_change: datetime | None  # JST: the closing if open, the opening if closed
@@ -294,8 +295,10 @@ def status_at(instant: datetime, profile: Profile, closures: Closures = (),
     if active is not None:
         reason = "closure"
     elif reason is None:
-        # A window still to come today means we are early, not late.
-        reason = "before_hours" if any(now < end for _, end in base) else "after_hours"
+        # Early, late, or in the gap between two of the day's windows (a custom profile's break).
+        started, to_come = any(start <= now for start, _ in base), any(now < end for _, end in base)
+        reason = ("between_hours" if started and to_come else "before_hours" if to_come
+                  else "after_hours")
     return Status(False, reason, today.holiday_name, active.reason if active else None,
                   next_opening(now, resolved, normalised, year_end))
 
@@ -319,7 +322,8 @@ def minutes_until_close(instant: datetime, profile: Profile, closures: Closures 
 
 
 _REASONS_JA = {"weekend": "土日休業", "no_service": "提供日外", "holiday": "祝日休業", "year_end": "年末年始休業",
-               "closure": "臨時停止", "before_hours": "提供時間前", "after_hours": "提供時間終了"}
+               "closure": "臨時停止", "before_hours": "提供時間前", "between_hours": "休憩時間",
+               "after_hours": "提供時間終了"}
 
 
 def format_status_line(status: Status) -> str:

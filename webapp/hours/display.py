@@ -34,6 +34,7 @@ def reason_text(status: Status) -> str:
         "no_service": _("no service on this weekday"),
         "year_end": _("year-end and New Year closure"),
         "before_hours": _("before business hours"),
+        "between_hours": _("break between business hours"),
         "after_hours": _("after business hours"),
     }
     return labels.get(status.reason, status.reason)
