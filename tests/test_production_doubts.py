@@ -8,11 +8,28 @@ import pytest
 from webapp import create_app
 
 
-def fresh_app(tmp_path, **settings):
-    """A new installation: `portal init` creates its schema (no test tables made beforehand)."""
+def fresh_app(tmp_path, hours_profile: str | None = "renewable", **settings):
+    """A new installation: `portal init` creates its schema (no test tables made beforehand).
+    Its hours are enforced unless ``hours_profile`` says otherwise (None: PORTAL_HOURS_PROFILE unset)."""
+    hours = {"PORTAL_HOURS_PROFILE": hours_profile} if hours_profile else {}
     return create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "PORTAL_SECRET_KEY": "k" * 32,
                        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}", "PORTAL_SCHEDULER": False,
-                       **settings})
+                       **hours, **settings})
+
+
+def _warnings(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning:") and "consent gate" not in line]
+
+
+def _choose_on_screen(app, profile: str) -> None:
+    """What a system administrator's choice at /admin/hours leaves in the database."""
+    from webapp.extensions import db
+    from webapp.hours.service import SYSTEM_PROFILE_KEY
+    from webapp.hours.system_settings import set_setting
+
+    with app.app_context():
+        set_setting(SYSTEM_PROFILE_KEY, profile, None)
+        db.session.commit()
 
 
 @pytest.mark.parametrize("settings, warned", [
@@ -35,11 +52,54 @@ def test_init_warns_a_production_operator(tmp_path, settings, warned):
     app = fresh_app(tmp_path, PORTAL_ENV="production", **settings)
     result = app.test_cli_runner().invoke(args=["init"])
     assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines()
-                if line.startswith("warning:") and "consent gate" not in line]
+    warnings = _warnings(result)
     assert len(warnings) == len(warned)
     for expected, line in zip(warned, warnings):
         assert expected in line
+
+
+@pytest.mark.parametrize("hours_profile, source", [
+    (None, "PORTAL_HOURS_PROFILE is unset"),
+    ("always", "from PORTAL_HOURS_PROFILE"),
+])
+def test_a_production_installation_open_at_every_hour_is_warned_about(tmp_path, hours_profile, source):
+    """Found by an operator trial: `always` (SPEC §5: for test and maintenance installations) was the
+    unset default of production without a word."""
+    app = fresh_app(tmp_path, hours_profile, PORTAL_ENV="production", PORTAL_BASE_URL="https://sekisho.example.jp")
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert _warnings(result) == [f"warning: the business-hours profile is always ({source}): the portal is open at "
+                                 "every hour, which is meant for test and maintenance installations; set "
+                                 "PORTAL_HOURS_PROFILE=renewable or capacity, or choose a profile at /admin/hours"]
+    _choose_on_screen(app, "capacity")  # the screen's choice counts, whatever the setting says
+    assert not any("profile is always" in line for line in _warnings(app.test_cli_runner().invoke(args=["init"])))
+
+
+def test_a_setting_the_screens_choice_overrides_is_warned_about(tmp_path):
+    """Found by an operator trial: PORTAL_HOURS_PROFILE=capacity was silently ignored once `always`
+    had been chosen at /admin/hours."""
+    app = fresh_app(tmp_path, "capacity", PORTAL_ENV="production", PORTAL_BASE_URL="https://sekisho.example.jp")
+    runner = app.test_cli_runner()
+    assert _warnings(runner.invoke(args=["init"])) == []
+    _choose_on_screen(app, "always")
+    assert _warnings(runner.invoke(args=["init"])) == [
+        "warning: PORTAL_HOURS_PROFILE=capacity is not in effect: the business-hours profile a system administrator "
+        "chose at /admin/hours (always) wins over it; change the profile there (PORTAL_HOURS_PROFILE counts only "
+        "until one is chosen)",
+        "warning: the business-hours profile is always (chosen at /admin/hours): the portal is open at every hour, "
+        "which is meant for test and maintenance installations; choose another there"]
+    _choose_on_screen(app, "capacity")
+    assert _warnings(runner.invoke(args=["init"])) == []
+
+
+def test_development_is_told_when_the_screens_choice_overrides_the_setting(tmp_path):
+    app = fresh_app(tmp_path, "capacity")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init"]).exit_code == 0
+    _choose_on_screen(app, "renewable")
+    [warning] = _warnings(runner.invoke(args=["init"]))
+    assert warning.startswith("warning: PORTAL_HOURS_PROFILE=capacity is not in effect")
+    assert "(renewable)" in warning
 
 
 def test_a_production_installation_without_documents_in_force_is_told_the_consent_gate_is_open(tmp_path):

@@ -35,25 +35,27 @@ def init_command() -> None:
 
 def _warn_doubts() -> None:
     from webapp.config import doubts, is_development
+    from webapp.consent.acceptance import kinds_not_in_force
+    from webapp.extensions import db
+    from webapp.hours.cli import profile_doubts
 
-    for doubt in doubts(current_app.config):
+    production = not is_development(current_app.config)
+    found = doubts(current_app.config)
+    try:
+        # The admin screen's choice of hours lives in the database, so it is weighed here.
+        found += profile_doubts(production)
+        missing = kinds_not_in_force() if production else []
+    finally:
+        # On SQLite every transaction holds the write lock: one left open in the command's
+        # context would keep every request of `portal serve` waiting for it.
+        db.session.close()
+    for doubt in found:
         click.echo(f"warning: {doubt}", err=True)
-    if not is_development(current_app.config):
-        from webapp.consent.acceptance import kinds_not_in_force
-
-        from webapp.extensions import db
-
+    if missing:
         documents = {"terms": "terms of use", "privacy": "privacy policy", "items": "consent items"}
-        try:
-            missing = kinds_not_in_force()
-        finally:
-            # On SQLite every transaction holds the write lock: one left open in the command's
-            # context would keep every request of `portal serve` waiting for it.
-            db.session.close()
-        if missing:
-            names = ", ".join(documents[kind] for kind in missing)
-            click.echo(f"warning: not in force: {names}. Until they are, signed-in users reach the data without "
-                       "the consent gate; publish them with `portal terms publish`", err=True)
+        names = ", ".join(documents[kind] for kind in missing)
+        click.echo(f"warning: not in force: {names}. Until they are, signed-in users reach the data without "
+                   "the consent gate; publish them with `portal terms publish`", err=True)
 
 
 @click.command("demo")

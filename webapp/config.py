@@ -201,11 +201,15 @@ def parse_year_end(text: str) -> frozenset[tuple[int, int]]:
 
 def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings = dict(DEFAULTS)
-    settings.update(_read_instance_file(instance_path))
+    from_file = _read_instance_file(instance_path)
+    settings.update(from_file)
     for key in DEFAULTS:
         if key in os.environ:
             settings[key] = os.environ[key]
     settings.update(overrides or {})
+    # A profile the operator named and the admin screen's choice overrides must be pointed out
+    # (`portal init`/`serve`); the default one that it overrides need not.
+    hours_profile_given = any("PORTAL_HOURS_PROFILE" in source for source in (from_file, os.environ, overrides or {}))
     settings = {k: _coerce(k, v) for k, v in settings.items()}
     check(settings)
     if not settings["PORTAL_SECRET_KEY"]:
@@ -215,6 +219,7 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None)
         instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["PORTAL_DATABASE_URL"] = f"sqlite:///{instance_path / 'sekisho.db'}"
     settings["PORTAL_BASE_URL_GIVEN"] = bool(settings["PORTAL_BASE_URL"])
+    settings["PORTAL_HOURS_PROFILE_GIVEN"] = hours_profile_given
     if not settings["PORTAL_BASE_URL"]:
         settings["PORTAL_BASE_URL"] = served_at("127.0.0.1", 8000)
     if not settings["PORTAL_MAIL_BACKEND"]:

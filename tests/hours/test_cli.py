@@ -141,3 +141,30 @@ def test_a_break_between_two_periods_of_a_custom_day_is_named_as_such(portal, wo
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == first_line
 
+
+def test_the_profile_chosen_on_screen_wins_over_the_setting_and_the_cli_says_so(portal, world):
+    """Found by an operator trial: with `always` chosen at /admin/hours, PORTAL_HOURS_PROFILE=capacity
+    (this app's setting) silently answered nothing; the screen's choice wins, and the answer says so."""
+    from webapp.hours import service
+
+    service.set_system_profile("always", world.sysadmin, Origin())
+    tuesday_early = ["--at", "2025-06-10T08:55"]
+
+    status = portal("status", *tuesday_early)
+    assert status.exit_code == 0
+    assert status.output.startswith("open business-hours\n")  # as the operator's terminal shows it: the answer first
+    assert status.stdout.splitlines() == ["open business-hours"]  # standard output as scripts read it
+    assert status.stderr.strip() == ("note: profile always applies, chosen by a system administrator at "
+                                     "/admin/hours, which wins over PORTAL_HOURS_PROFILE=capacity; ask about "
+                                     "another with --profile")
+    calendar = portal("calendar", "2025-06")
+    assert calendar.stdout.splitlines()[0] == "2025-06 always"
+    assert "/admin/hours" in calendar.stderr and "PORTAL_HOURS_PROFILE=capacity" in calendar.stderr
+
+    asked = portal("status", "--profile", "capacity", *tuesday_early)  # the command line wins for itself
+    assert asked.stdout.startswith("closed before_hours next-open 2025-06-10T09:00:00+09:00")
+    assert asked.stderr == ""
+
+    service.set_system_profile("capacity", world.sysadmin, Origin())  # the two agree: nothing to say
+    agreed = portal("status", *tuesday_early)
+    assert agreed.stdout.startswith("closed before_hours") and agreed.stderr == ""

@@ -12,6 +12,7 @@ import unicodedata
 from datetime import datetime
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from webapp import clock
@@ -49,6 +50,47 @@ def _profile(name: str | None) -> HoursProfile:
         raise  # unreachable: _fail exits
 
 
+def _overridden_setting() -> tuple[str, str] | None:
+    """(stored, configured) when PORTAL_HOURS_PROFILE is set but the admin screen's choice, which
+    wins (README, Configuration), differs from it."""
+    config = current_app.config
+    stored, configured = service.stored_system_profile(), config["PORTAL_HOURS_PROFILE"]
+    if stored is None or stored == configured or not config["PORTAL_HOURS_PROFILE_GIVEN"]:
+        return None
+    return stored, configured
+
+
+def _note_overridden_setting(asked: str | None) -> None:
+    """An operator who sets PORTAL_HOURS_PROFILE expects the answer for it: say when the admin
+    screen's choice answered instead. After the answer and on standard error, so the first line
+    stays the answer and the lines scripts read stay as they are."""
+    if asked is None and (overridden := _overridden_setting()):
+        click.echo(f"note: profile {overridden[0]} applies, chosen by a system administrator at /admin/hours, "
+                   f"which wins over PORTAL_HOURS_PROFILE={overridden[1]}; ask about another with --profile",
+                   err=True)
+
+
+def profile_doubts(production: bool) -> list[str]:
+    """What `portal init` and `portal serve` warn about the system-wide profile."""
+    config = current_app.config
+    found = []
+    if overridden := _overridden_setting():
+        found.append(f"PORTAL_HOURS_PROFILE={overridden[1]} is not in effect: the business-hours profile a system "
+                     f"administrator chose at /admin/hours ({overridden[0]}) wins over it; change the profile "
+                     "there (PORTAL_HOURS_PROFILE counts only until one is chosen)")
+    stored = service.stored_system_profile()
+    if production and (stored or config["PORTAL_HOURS_PROFILE"]) == "always":
+        if stored:
+            source, remedy = "chosen at /admin/hours", "choose another there"
+        else:
+            given = config["PORTAL_HOURS_PROFILE_GIVEN"]
+            source = "from PORTAL_HOURS_PROFILE" if given else "PORTAL_HOURS_PROFILE is unset"
+            remedy = "set PORTAL_HOURS_PROFILE=renewable or capacity, or choose a profile at /admin/hours"
+        found.append(f"the business-hours profile is always ({source}): the portal is open at every hour, which "
+                     f"is meant for test and maintenance installations; {remedy}")
+    return found
+
+
 @click.group("hours")
 def hours_group() -> None:
     """Business hours (機能提供時間) in Japan time."""
@@ -67,6 +109,7 @@ def status_command(at: str | None, profile: str | None) -> None:
         return
     resolved = _profile(profile)
     click.echo(calendar.format_status_line(service.status_of_profile(resolved, instant)))
+    _note_overridden_setting(profile)
 
 
 @hours_group.command("calendar")
@@ -84,6 +127,7 @@ def calendar_command(month: str, profile: str | None) -> None:
     first = datetime(year, number, 1, tzinfo=JST)
     closures = service.calendar_closures(first, days=32)
     click.echo(calendar.format_month(year, number, resolved, closures, service.year_end_days()))
+    _note_overridden_setting(profile)
 
 
 @hours_group.command("end-sessions")

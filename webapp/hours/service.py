@@ -160,7 +160,7 @@ def forget_cached() -> None:
 
 
 def system_profile_name() -> str:
-    """The admin screen's choice; PORTAL_HOURS_PROFILE until one is stored."""
+    """The admin screen's choice; PORTAL_HOURS_PROFILE until one is stored (README, Configuration)."""
     cache = _cache()
     name = cache.get("system_profile")
     if name is None:
@@ -170,10 +170,13 @@ def system_profile_name() -> str:
 
 
 def _system_profile_name() -> str:
+    return stored_system_profile() or current_app.config["PORTAL_HOURS_PROFILE"]
+
+
+def stored_system_profile() -> str | None:
+    """The profile a system administrator chose at /admin/hours, while it still exists (uncached)."""
     stored = get_setting(SYSTEM_PROFILE_KEY)
-    if stored and is_known_profile(stored):
-        return stored
-    return current_app.config["PORTAL_HOURS_PROFILE"]
+    return stored if stored and is_known_profile(stored) else None
 
 
 def effective_profile_name(subject: Subject) -> str:
