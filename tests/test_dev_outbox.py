@@ -47,3 +47,28 @@ def test_production_has_no_outbox_page(make_app):
     app = make_app(PORTAL_ENV="production", PORTAL_MAIL_BACKEND="outbox")
     with app.app_context():
         assert app.test_client().get("/dev/mail", base_url="https://localhost").status_code == 404
+
+
+def test_development_with_smtp_says_the_mail_went_to_the_relay(make_app, smtp):
+    """Found by an operator trial: with PORTAL_MAIL_BACKEND=smtp the page said that mail is not sent
+    but kept there, and the code page sent people to a "local outbox" without their code."""
+    from tests.auth.steps import submit_password
+
+    app = make_app(PORTAL_MAIL_BACKEND="smtp")
+    with app.app_context():
+        client = app.test_client()
+        operator = build_world().grid_operator
+        assert "/dev/mail" not in client.get("/login").get_data(as_text=True)
+        assert submit_password(client, operator.login_id).status_code == 303
+        assert "/dev/mail" not in client.get("/login/code").get_data(as_text=True)
+        page = client.get("/dev/mail").get_data(as_text=True)
+        assert "メールサーバーへ送信されます" in page and "この開発サーバーが送信したメール" in page
+        assert "送信されず" not in page and "ローカルのメール送信箱" not in page
+        assert operator.email in page and "送信済み" in page
+
+
+def test_development_with_the_outbox_links_to_it_from_the_sign_in_pages(app, client):
+    operator = build_world().grid_operator
+    assert 'href="/dev/mail"' in client.get("/login").get_data(as_text=True)
+    _request_a_code(client, operator)
+    assert 'href="/dev/mail"' in client.get("/login/code").get_data(as_text=True)

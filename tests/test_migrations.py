@@ -133,6 +133,38 @@ def test_accounts_suspended_before_the_upgrade_keep_who_suspended_them(make_app)
                   "unknown": None, "fine": None}
 
 
+def test_a_code_mail_queued_at_the_upgrade_is_still_sent_and_waiting_mail_can_be_woken(make_app):
+    """Migration 0016 links each sign-in waiting for its code to its newest code mail: unlinked,
+    the mail queued during an outage would count as a replaced code and never be sent."""
+    from sqlalchemy import text
+
+    app = make_app()
+    with app.app_context():
+        _schema_at("0015")
+        with db.engine.begin() as connection:
+            _insert_old_organisation(connection)
+            connection.execute(text(
+                "INSERT INTO users (login_id, organisation_id, name, department, email, emergency_phone, roles,"
+                " status, hours_exempt, failed_logins, mfa_method, totp_last_counter, created_at)"
+                " SELECT 'waiting', id, '旧', '', 'waiting@example.jp', '', 'operator', 'active', false, 0, 'email',"
+                " 0, '2025-01-01 00:00:00' FROM organisations"))
+            for mail_id, created_at in ((1, "2025-02-01 09:00:00"), (2, "2025-02-01 10:00:00")):
+                connection.execute(text(
+                    "INSERT INTO outbox_mail (id, recipient, subject, body_text, body_html, template, state, attempts,"
+                    " refusals, next_attempt_at, last_error, created_at) VALUES (:id, 'waiting@example.jp', 's',"
+                    " 'b', '', 'login_code', 'queued', 1, 0, '2025-02-01 10:00:30', 'down', :created_at)"),
+                    {"id": mail_id, "created_at": created_at})
+            connection.execute(text(
+                "INSERT INTO pending_logins (session_id, user_id, method, code_hash, code_sent_at, expires_at,"
+                " attempts, resends, created_at, ip) SELECT 's', id, 'email', 'h', '2025-02-01 10:00:00',"
+                " '2025-02-01 10:05:00', 0, 0, '2025-02-01 10:00:00', '' FROM users"))
+    assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("SELECT code_mail_id FROM pending_logins")).scalar_one() == 2
+        retry = dict(connection.execute(text("SELECT id, retry_at = next_attempt_at FROM outbox_mail")).all())
+    assert retry == {1: True, 2: True}
+
+
 def _insert_old_organisation(connection) -> None:  # type: ignore[no-untyped-def]
     """An organisation as every revision since the first stores it."""
     from sqlalchemy import text

@@ -198,7 +198,7 @@ def test_an_operators_flush_tries_waiting_mail_at_once_and_says_why_it_waits(mak
         assert stored(mail_id).next_attempt_at - clock.now() >= timedelta(minutes=15)
         still_down = down.test_cli_runner().invoke(args=["mail", "flush"])
         assert still_down.exit_code == 1
-        assert "failed 1" in still_down.output and "still queued: 1" in still_down.output
+        assert "still queued 1 (relay unreachable: " in still_down.output
         assert "Connection refused" in still_down.output or "ConnectionRefused" in still_down.output
         db.session.close()
     up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)  # the relay back, no clock advance
@@ -206,6 +206,55 @@ def test_an_operators_flush_tries_waiting_mail_at_once_and_says_why_it_waits(mak
         result = up.test_cli_runner().invoke(args=["mail", "flush"])
         assert result.exit_code == 0 and "delivered 1" in result.output and "still queued" not in result.output
         assert len(smtp.to(ADDRESS)) == 1 and stored(mail_id).state == "sent"
+
+
+def test_a_flush_fails_on_every_run_while_mail_stays_queued_and_delivers_as_soon_as_the_relay_is_back(
+        make_app, smtp, clock):
+    """Found by an operator trial, cron's view: with the relay down the first flush said "failed 3"
+    (they were still queued) and exited 1, the next one, a minute later, exited 0; once the relay
+    was back a flush delivered nothing until the 30 s back-off ran out."""
+    down = make_app(PORTAL_MAIL_PORT=free_port())  # nothing listens there
+    smtp.clear()
+    with down.app_context():
+        from tests.support.world import build_world
+
+        world = build_world()
+        ids = [queue_one(world) for _ in range(3)]
+        for _run in range(2):
+            result = down.test_cli_runner().invoke(args=["mail", "flush"])
+            assert result.exit_code == 1, result.output
+            assert "still queued 3 (relay unreachable: ConnectionRefusedError" in result.output
+            assert "failed" not in result.output
+            clock.advance(seconds=5)
+        assert [stored(mail_id).attempts for mail_id in ids] == [2, 2, 2], "each flush tried them"
+        db.session.close()
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)  # the relay back at once
+    with up.app_context():
+        result = up.test_cli_runner().invoke(args=["mail", "flush"])
+        assert result.exit_code == 0, result.output
+        assert "delivered 3" in result.output and "still queued" not in result.output
+        assert len(smtp.to(ADDRESS)) == 3
+
+
+def test_a_flush_leaves_mail_another_sender_is_trying_again(make_app, smtp, clock):
+    """Its claim looks like a short back-off (30 s, 60 s): only the wait a failure set is woken,
+    or the mail could go twice; and it is not counted as undelivered (cron would alert)."""
+    down = make_app(PORTAL_MAIL_PORT=free_port())
+    smtp.clear()
+    with down.app_context():
+        from tests.support.world import build_world
+
+        mail_id = queue_one(build_world())
+        assert outbox.deliver() == (0, 1)
+        clock.advance(seconds=31)
+        db.session.close()
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)
+    with up.app_context():
+        (claimed,) = outbox._claim([mail_id], clock.now())  # the scheduler's try, under way
+        result = up.test_cli_runner().invoke(args=["mail", "flush"])
+        assert result.exit_code == 0, result.output
+        assert "delivered 0" in result.output and "being sent by another process: 1" in result.output
+        assert smtp.to(ADDRESS) == [] and stored(mail_id).state == "queued"
 
 
 def test_a_flush_leaves_mail_that_another_sender_has_just_claimed(make_app, smtp, clock):

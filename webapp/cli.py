@@ -165,23 +165,22 @@ def mail_group() -> None:
 @mail_group.command("flush")
 @with_appcontext
 def mail_flush_command() -> None:
-    """Deliver every queued mail now, also mail waiting to be tried again (the relay is back)."""
+    """Deliver every queued mail now, also mail waiting to be tried again (the relay is back).
+    Exit status 1 while any stays undelivered (every run, for cron's alerting), 0 otherwise."""
     from webapp.mail import outbox
     from webapp.ui import format_jst
 
-    outbox.make_waiting_due()
-    total_ok = total_failed = 0
-    while True:
-        ok, failed = outbox.deliver()
-        total_ok, total_failed = total_ok + ok, total_failed + failed
-        if ok + failed == 0 or ok == 0:
-            break
-    click.echo(f"delivered {total_ok}, failed {total_failed}")
-    left = outbox.backlog()
+    flushed = outbox.flush()
+    left = flushed.left
+    click.echo(f"delivered {flushed.delivered}")
+    if flushed.given_up:
+        click.echo(f"given up {flushed.given_up}: the relay refused them for good (audit entries mail.failed)")
     if left.waiting:
-        said = f"; the mail relay's last answer: {left.last_error}" if left.last_error else ""
-        click.echo(f"still queued: {left.waiting}, tried again from {format_jst(left.next_attempt_at)} (Japan time){said}")
-    if total_failed:
+        click.echo(f"still queued {left.waiting} ({left.reason}); the scheduler tries again from "
+                   f"{format_jst(left.next_attempt_at)} (Japan time), the next flush at once")
+    if left.held:
+        click.echo(f"being sent by another process: {left.held}")
+    if flushed.given_up or left.waiting:
         sys.exit(1)
 
 

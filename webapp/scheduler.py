@@ -23,7 +23,14 @@ def _deliver_mail(_app: Flask) -> object:
     from webapp.mail import outbox
 
     delivered, failed = outbox.deliver()
-    return Incomplete(f"{failed} mail not delivered (kept for another try)") if failed else (delivered, failed)
+    # Incomplete as long as mail waits, also on the runs while it waits out its back-off (they do
+    # not try it): cron's `portal jobs run` must not say "done" every other time during an outage.
+    left = outbox.backlog()
+    if left.waiting:
+        return Incomplete(f"still queued {left.waiting} ({left.reason})")
+    if failed:
+        return Incomplete(f"given up {failed}: the relay refused them for good (audit entries mail.failed)")
+    return delivered, failed
 
 
 def _prune_sessions(app: Flask) -> object:

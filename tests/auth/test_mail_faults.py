@@ -384,3 +384,57 @@ def test_the_code_goes_first_when_alert_mails_are_queued_with_it(make_app, crawl
         response = submit_password(app.test_client(), world.grid_operator.login_id)
         assert response.status_code == 303, "the code was sent"
         assert crawling_relay.code_for(world.grid_operator.email)
+
+
+def test_after_an_outage_the_code_of_a_sign_in_replaced_meanwhile_is_not_mailed(make_app, smtp, clock):
+    """Found by an operator trial: the password sent twice in one browser while the relay was down
+    (the page invites another try); once the relay was back, the replaced sign-in's code arrived
+    30 s after the live one, and typing it was refused as a wrong try."""
+    from webapp.mail import outbox
+
+    down = make_app(PORTAL_MAIL_PORT=free_port())
+    smtp.clear()
+    with down.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        browser = down.test_client()
+        assert submit_password(browser, operator.login_id).status_code == 503
+        assert submit_password(browser, operator.login_id).status_code == 503
+        db.session.close()
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)
+    with up.app_context():
+        outbox.deliver()  # the scheduler's run once the relay is back: the second code mail
+        clock.advance(seconds=45)  # the first one's retry is due
+        assert outbox.deliver() == (0, 0), "dropped, not counted as a failure"
+        assert len(smtp.to(operator.email)) == 1
+        replaced, live = code_mails(operator.email)
+        assert (replaced.state, live.state) == ("outdated", "sent")
+        assert not re.search(r"^\s+\d{6}\s*$", replaced.body_text, re.MULTILINE)
+    with down.app_context():
+        assert submit_code(browser, smtp.code_for(operator.email)).headers["Location"] == "/dashboard"
+
+
+def test_after_an_outage_a_code_replaced_by_a_resend_is_not_mailed(make_app, smtp, clock):
+    """SPEC §2: a new code replaces the old one; after the outage only the new one arrives."""
+    from tests.auth.steps import resend
+
+    down = make_app(PORTAL_MAIL_PORT=free_port())
+    smtp.clear()
+    with down.app_context():
+        from tests.support.world import build_world
+
+        operator = build_world().grid_operator
+        browser = down.test_client()
+        assert submit_password(browser, operator.login_id).status_code == 503
+        clock.advance(seconds=61)  # a new code may be asked for after 60 s
+        assert resend(browser).status_code == 303
+        db.session.close()
+    up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)
+    with up.app_context():
+        result = up.test_cli_runner().invoke(args=["mail", "flush"])
+        assert result.exit_code == 0 and "delivered 1" in result.output, result.output
+        assert len(smtp.to(operator.email)) == 1
+        assert [mail.state for mail in code_mails(operator.email)] == ["outdated", "sent"]
+    with down.app_context():
+        assert submit_code(browser, smtp.code_for(operator.email)).headers["Location"] == "/dashboard"

@@ -3,9 +3,10 @@ from flask import Flask, request_started, session
 from flask_babel import lazy_gettext as _l
 
 from webapp import scheduler, ui
-from webapp.auth import gates, sessions
+from webapp.auth import gates, service, sessions
 from webapp.auth.housekeeping import prune_sign_in_records
 from webapp.auth.routes import make_blueprint
+from webapp.mail import outbox
 
 JOB_NAME = "auth-housekeeping"
 
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     if all(endpoint != "auth.authenticator" for endpoint, _label in ui.ACCOUNT_LINKS):
         ui.ACCOUNT_LINKS.append(("auth.authenticator", _l("Authenticator app")))
     scheduler.add_job(JOB_NAME, prune_sign_in_records)
+    outbox.STILL_WANTED["login_code"] = service.live_code_mails
 
 
 def _tell_of_a_session_taken_elsewhere(_app: Flask, **_extra: object) -> None:

@@ -126,6 +126,9 @@ class PendingLogin(Base):
     method: Mapped[str] = mapped_column(String(10), default="email")
     code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     code_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The outbox mail with the current code: a mail queued for an older code, or for a sign-in
+    # replaced, used or voided, is not sent when the relay comes back (service.live_code_mails).
+    code_mail_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     resends: Mapped[int] = mapped_column(Integer, default=0)

@@ -51,6 +51,9 @@ _COUNT_RESEND = update(_PENDING).where(  # conditional: two resends at once cann
     _PENDING.c.id == bindparam("pending_id"), _PENDING.c.resends < bindparam("cap")).values(resends=_PENDING.c.resends + 1)
 _CONSUME_PENDING = update(_PENDING).where(
     _PENDING.c.id == bindparam("pending_id"), _PENDING.c.consumed_at.is_(None), _PENDING.c.voided_at.is_(None))
+_LIVE_CODE_MAILS = select(_PENDING.c.code_mail_id).where(
+    _PENDING.c.code_mail_id.in_(bindparam("mail_ids", expanding=True)),
+    _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
 _RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
 _STILL_OPEN = select(User.__table__.c.id).where(
     User.__table__.c.id == bindparam("user_id"), User.__table__.c.locked_at.is_(None),
@@ -259,14 +262,17 @@ def start_pending_login(user: User, session_id: str, origin: Origin, replaces_se
     db.session.execute(_VOID_BROWSER_PENDING, {"session_ids": browser_ids, "voided_at": now})
     method = second_factor_method(user)
     code, code_columns = _new_code(session_id) if method == "email" else (None, {})
+    # Queued before the pending login is written, so that it names its mail without a second statement.
+    mail_id = _queue_code_mail(code, user, origin) if code is not None else None
     pending_id = db.session.execute(_INSERT_PENDING, {
         "session_id": session_id, "user_id": user.id, "method": method, "created_at": now, "ip": origin.ip[:64],
         "expires_at": now + timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]),
-        **code_columns,
+        "code_mail_id": mail_id, **code_columns,
     }).inserted_primary_key[0]
     audit.record("login.password_ok", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
                  method=method)
-    mail_id = _mail_code(code, user, origin) if code is not None else None
+    if mail_id is not None:
+        _record_code_sent(user, origin, mail_id)
     if remember is not None:
         remember(pending_id)
     db.session.commit()
@@ -281,15 +287,24 @@ def _new_code(session_id: str) -> tuple[str, dict[str, Any]]:
     return code, {"code_hash": _code_hash(session_id, code), "code_sent_at": now, "expires_at": now + lifetime}
 
 
-def _mail_code(code: str, user: User, origin: Origin, resend: bool = False) -> int:
+def _queue_code_mail(code: str, user: User, origin: Origin) -> int:
     lifetime = current_app.config["PORTAL_CODE_LIFETIME_SECONDS"]
-    item = outbox.enqueue(
+    return outbox.enqueue(
         user.email, _l("Sekisho one-time code"), "login_code",
         user=user, code=code, at=clock.now_jst(), ip=origin.ip, minutes=lifetime // 60,
-    )
+    ).id
+
+
+def _record_code_sent(user: User, origin: Origin, mail_id: int, resend: bool = False) -> None:
     audit.record("login.code_sent", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
-                 mail_id=item.id, resend=resend)
-    return item.id
+                 mail_id=mail_id, resend=resend)
+
+
+def live_code_mails(mail_ids: list[int]) -> set[int]:
+    """Of these code mails, those whose code a sign-in still waits for (outbox.STILL_WANTED): after
+    an outage, a code replaced by a new password step or a resend, or of a sign-in used or voided,
+    would only arrive after the live one and count as a wrong try when typed."""
+    return set(db.session.scalars(_LIVE_CODE_MAILS, {"mail_ids": mail_ids}))
 
 
 def pending_for(pending_id: int | None, session_id: str | None) -> Row[Any] | None:
@@ -323,8 +338,9 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
                                               "cap": current_app.config["PORTAL_CODE_MAX_RESENDS"]}).rowcount:
         raise ResendLimitReached()
     code, code_columns = _new_code(pending.session_id)  # replaces the previous code
-    db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, **code_columns})
-    mail_id = _mail_code(code, user, origin, resend=True)
+    mail_id = _queue_code_mail(code, user, origin)
+    db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, "code_mail_id": mail_id, **code_columns})
+    _record_code_sent(user, origin, mail_id, resend=True)
     db.session.commit()
     return mail_id
 

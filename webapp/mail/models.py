@@ -26,6 +26,9 @@ class OutboxMail(Base):
     # Refusals for good (5xx) only: an outage's tries never give a mail up (outbox._send_and_record).
     refusals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # When a mail that failed is due again: next_attempt_at differs from it only while a sender
+    # holds the mail, so that `portal mail flush` can wake the waiting ones and leave the held.
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -40,7 +40,6 @@ LEASE = timedelta(minutes=2)
 # the request that happened to queue it: an English browser approving an application, or a
 # stranger's at the login page, must not decide what the person reads.
 MAIL_LOCALE = "ja"
-_CLAIM_MARGIN = timedelta(minutes=1)
 P = ParamSpec("P")
 R = TypeVar("R")
 # Longest wait between two tries while the relay is unreachable or says "later".
@@ -53,6 +52,11 @@ LONGEST_BACKOFF = timedelta(hours=1)
 SECRET_TEMPLATES = frozenset({"login_code", "activation"})
 DELIVERED_SECRET = "(removed after delivery: it held a one-time code or a link)"
 NOT_SENT_SECRET = "(removed, not sent: its one-time code had expired)"
+NOT_WANTED_SECRET = "(removed, not sent: its one-time code no longer worked)"
+# Template -> which of the given queued mails (ids) are still worth sending, for mail that can go
+# stale while the relay is away. auth registers the sign-in code's: a code replaced by a new
+# password step or a resend, or of a sign-in used or voided, would arrive after the live one.
+STILL_WANTED: dict[str, Callable[[list[int]], set[int]]] = {}
 
 
 @dataclass
@@ -165,14 +169,13 @@ def _claim(ids: list[int], now: Any) -> list[OutboxMail]:
 
 
 def make_waiting_due() -> int:
-    """An operator's flush (the relay is back): mail waiting out a backoff is tried now, not in up
-    to an hour. Never a mail another sender may hold: one never tried (a request's, sent before it
-    answers) or one whose wait is no longer than a claim plus a minute (clocks and waits for the
-    write lock differ by that much at most); those are tried within minutes anyway."""
+    """An operator's flush (the relay is back): mail waiting out a back-off, however short, is tried
+    now. Never a mail another sender holds: a hold moves next_attempt_at away from the retry_at
+    its last failure set (a request's own mail, never tried, has none)."""
     now = clock.now()
     woken = db.session.execute(
-        update(OutboxMail).where(OutboxMail.state == "queued", OutboxMail.attempts > 0,
-                                 OutboxMail.next_attempt_at > now + LEASE + _CLAIM_MARGIN)
+        update(OutboxMail).where(OutboxMail.state == "queued", OutboxMail.next_attempt_at > now,
+                                 OutboxMail.next_attempt_at == OutboxMail.retry_at)
         .values(next_attempt_at=now).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     return woken
@@ -180,20 +183,59 @@ def make_waiting_due() -> int:
 
 @dataclass(frozen=True)
 class Backlog:
-    """What is still queued: how many, the next try, and the relay's last answer."""
+    """What is still queued and not being sent by another sender at this moment (a request or
+    another run holds that): how many, the next try, and the relay's last answer."""
 
     waiting: int
     next_attempt_at: Any
     last_error: str
+    held: int = 0
+
+    @property
+    def reason(self) -> str:
+        """Why it waits, in the words of `portal mail flush` and `portal jobs run`."""
+        if self.last_error.startswith(smtp.UNREACHABLE):
+            return self.last_error
+        return f"the mail relay's last answer: {self.last_error}" if self.last_error else "not tried yet"
 
 
 def backlog() -> Backlog:
-    queued = (OutboxMail.state == "queued")
-    waiting = db.session.scalar(select(func.count()).select_from(OutboxMail).where(queued)) or 0
-    next_at = db.session.scalar(select(func.min(OutboxMail.next_attempt_at)).where(queued))
-    last_error = db.session.scalar(select(OutboxMail.last_error).where(queued, OutboxMail.last_error != "")
+    now = clock.now()
+    queued = OutboxMail.state == "queued"
+    # Held: moved ahead by a sender's hold, not by the wait after a failure (see retry_at).
+    held = queued & (OutboxMail.next_attempt_at > now) & (
+        OutboxMail.retry_at.is_(None) | (OutboxMail.next_attempt_at != OutboxMail.retry_at))
+    waiting = queued & ~held
+    counts = db.session.execute(select(func.count().filter(waiting), func.count().filter(held),
+                                       func.min(OutboxMail.next_attempt_at).filter(waiting)).where(queued)).one()
+    last_error = db.session.scalar(select(OutboxMail.last_error).where(waiting, OutboxMail.last_error != "")
                                    .order_by(OutboxMail.next_attempt_at.desc()).limit(1)) or ""
-    return Backlog(waiting, next_at, last_error)
+    return Backlog(counts[0] or 0, counts[2], last_error, counts[1] or 0)
+
+
+@dataclass(frozen=True)
+class Flushed:
+    """What a flush did: delivered, gave up (refused for good), and what is left."""
+
+    delivered: int
+    given_up: int
+    left: Backlog
+
+
+def flush() -> Flushed:
+    """`portal mail flush`: every queued mail that no other sender holds is tried now, also mail
+    waiting out a back-off; what stays queued after it is in `left`."""
+    make_waiting_due()
+    delivered, failed_ids = 0, []
+    while True:
+        ok, failed = _deliver_due()
+        delivered += ok
+        failed_ids.extend(failed)
+        if ok == 0:  # nothing due, or the relay took none: the rest waits for the next run
+            break
+    given_up = db.session.scalar(select(func.count()).select_from(OutboxMail).where(
+        OutboxMail.id.in_(failed_ids), OutboxMail.state == "failed")) if failed_ids else 0
+    return Flushed(delivered, given_up or 0, backlog())
 
 
 def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, int]:
@@ -201,6 +243,12 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, in
 
     Each is claimed first (see LEASE): the scheduler, cron's flush and requests never send one
     mail twice, and mail that another sender holds is left to it."""
+    delivered, failed = _deliver_due(ids, limit)
+    return delivered, len(failed)
+
+
+def _deliver_due(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, list[int]]:
+    """deliver(), with the ids of the mails that did not go."""
     now = clock.now()
     query = select(OutboxMail.id).where(OutboxMail.state == "queued", OutboxMail.next_attempt_at <= now)
     if ids is not None:
@@ -208,28 +256,36 @@ def deliver(ids: Iterable[int] | None = None, limit: int = 100) -> tuple[int, in
     while True:
         due = list(db.session.scalars(query.order_by(OutboxMail.id).limit(limit)))
         claimed = _claim(due, now) if due else []
-        items = _drop_outdated_codes(claimed, now)
+        items = _drop_dead_mail(claimed, now)
         if items or not claimed:
             break  # a batch of dead codes only (after a long outage): on to the mail behind them
     if not items:
         db.session.commit()
-        return 0, 0
+        return 0, []
     errors = _send_and_record(items, now)
-    return len(items) - len(errors), len(errors)
+    return len(items) - len(errors), list(errors)
 
 
-def _drop_outdated_codes(items: list[OutboxMail], now: Any) -> list[OutboxMail]:
-    """A sign-in code whose lifetime ran out while the relay was away is not sent: it can no longer
-    be used, and after an outage the person would get a pile of dead codes before the live one."""
+def _drop_dead_mail(items: list[OutboxMail], now: Any) -> list[OutboxMail]:
+    """A sign-in code that can no longer be used is not sent (nor counted as a failure): its
+    lifetime ran out while the relay was away, or a newer code replaced it, or its sign-in was
+    used or voided (STILL_WANTED). After an outage the person gets the live code only, not a pile
+    of dead ones that arrive after it and count as wrong tries when typed."""
     lifetime = timedelta(seconds=current_app.config["PORTAL_CODE_LIFETIME_SECONDS"])
+    wanted = {template: still_wanted([item.id for item in items if item.template == template])
+              for template, still_wanted in STILL_WANTED.items() if any(item.template == template for item in items)}
     kept = []
     for item in items:
         if item.template == "login_code" and now >= item.created_at + lifetime:
-            db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, "state": "outdated", "body_text": NOT_SENT_SECRET,
-                                                 "body_html": "", "last_error": "the code expired before the mail "
-                                                                              "could be delivered"})
+            body, why = NOT_SENT_SECRET, "the code expired before the mail could be delivered"
+        elif item.template in wanted and item.id not in wanted[item.template]:
+            body, why = NOT_WANTED_SECRET, ("no longer wanted: a newer code replaced it, or its sign-in was "
+                                            "used or voided")
         else:
             kept.append(item)
+            continue
+        values = {"body_text": body, "body_html": ""} if item.template in SECRET_TEMPLATES else {}
+        db.session.execute(_RECORD_ATTEMPT, {"mail_id": item.id, "state": "outdated", "last_error": why, **values})
     db.session.commit()
     return kept
 
@@ -255,6 +311,7 @@ def _send_and_record(items: Sequence[OutboxMail | QueuedMail], now: Any) -> dict
                 "refusals": refusals,
                 "last_error": failure.text[:500],
                 "next_attempt_at": now + _backoff(attempts),
+                "retry_at": now + _backoff(attempts),
                 "state": "failed" if given_up else "queued",
             }
             if given_up:

@@ -1,4 +1,5 @@
-"""Development-only list of the local outbox, so demo users can read their codes."""
+"""Development-only list of the local outbox, so demo users can read their codes (with the smtp
+backend, of the mail sent, whose codes and links are blanked once delivered)."""
 from __future__ import annotations
 
 import ipaddress
@@ -14,7 +15,7 @@ from webapp.mail.models import OutboxMail
 
 _PROXY_HEADERS = {"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"}
 STATE_LABELS = {"queued": _l("waiting to be sent"), "sent": _l("sent"), "kept": _l("kept here (not sent)"),
-                "failed": _l("given up"), "outdated": _l("not sent: its code had expired")}
+                "failed": _l("given up"), "outdated": _l("not sent: its code could no longer be used")}
 
 
 def make_blueprint() -> Blueprint:

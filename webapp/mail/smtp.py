@@ -38,6 +38,8 @@ SMTP_REUSE_SECONDS = 10.0
 # dropped it after all, sending fails at MAIL FROM and the mail goes on a fresh connection.
 SMTP_TRUST_SECONDS = 2.0
 RELAY_REST_SECONDS = 60.0
+# How a failure begins when the relay could not be reached or went away (the operator's commands say so).
+UNREACHABLE = "relay unreachable: "
 
 
 class BadHeader(ValueError):
@@ -292,9 +294,12 @@ def _send_all(key: tuple[Any, ...], items: list[Mail]) -> dict[int, Failure]:
     except (smtplib.SMTPException, OSError) as exc:
         if host is not None:
             _close(host)
+        # Not a refusal of the mail: the relay did not take it (down, hanging, gone mid-way). An
+        # answer to connecting (a 421 greeting, failed authentication) is the relay's answer.
+        said = "" if isinstance(exc, smtplib.SMTPResponseException) else UNREACHABLE
         for item in rest:
             if item.id not in done:
-                errors[item.id] = Failure(f"{type(exc).__name__}: {exc}", permanent=False)
+                errors[item.id] = Failure(f"{said}{type(exc).__name__}: {exc}", permanent=False)
         _resting_until()[key] = time.monotonic() + RELAY_REST_SECONDS
         return errors
     _resting_until().pop(key, None)
