@@ -21,7 +21,7 @@ from webapp.mail.models import OutboxMail
 def code_mails(address: str) -> list[OutboxMail]:
     db.session.expire_all()
     return list(db.session.scalars(
-        select(OutboxMail).where(OutboxMail.recipient == address, OutboxMail.template == "login_code")))
+        select(OutboxMail).where(OutboxMail.recipient == address, OutboxMail.template == "login_code").order_by(OutboxMail.id)))
 
 
 def test_smtp_down_keeps_the_code_mail_and_flush_delivers_it(make_app, smtp, clock):
