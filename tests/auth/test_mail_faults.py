@@ -386,20 +386,28 @@ def test_the_code_goes_first_when_alert_mails_are_queued_with_it(make_app, crawl
         assert crawling_relay.code_for(world.grid_operator.email)
 
 
+def _signing_in_while_the_relay_is_down(make_app, smtp):
+    """A portal whose relay does not answer, and an operator whose password step got the 503."""
+    from tests.support.world import build_world
+
+    down = make_app(PORTAL_MAIL_PORT=free_port())
+    smtp.clear()
+    with down.app_context():
+        operator = build_world().grid_operator
+        browser = down.test_client()
+        assert submit_password(browser, operator.login_id).status_code == 503
+        db.session.close()
+    return down, operator, browser
+
+
 def test_after_an_outage_the_code_of_a_sign_in_replaced_meanwhile_is_not_mailed(make_app, smtp, clock):
     """Found by an operator trial: the password sent twice in one browser while the relay was down
     (the page invites another try); once the relay was back, the replaced sign-in's code arrived
     30 s after the live one, and typing it was refused as a wrong try."""
     from webapp.mail import outbox
 
-    down = make_app(PORTAL_MAIL_PORT=free_port())
-    smtp.clear()
+    down, operator, browser = _signing_in_while_the_relay_is_down(make_app, smtp)
     with down.app_context():
-        from tests.support.world import build_world
-
-        operator = build_world().grid_operator
-        browser = down.test_client()
-        assert submit_password(browser, operator.login_id).status_code == 503
         assert submit_password(browser, operator.login_id).status_code == 503
         db.session.close()
     up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)
@@ -419,14 +427,8 @@ def test_after_an_outage_a_code_replaced_by_a_resend_is_not_mailed(make_app, smt
     """SPEC §2: a new code replaces the old one; after the outage only the new one arrives."""
     from tests.auth.steps import resend
 
-    down = make_app(PORTAL_MAIL_PORT=free_port())
-    smtp.clear()
+    down, operator, browser = _signing_in_while_the_relay_is_down(make_app, smtp)
     with down.app_context():
-        from tests.support.world import build_world
-
-        operator = build_world().grid_operator
-        browser = down.test_client()
-        assert submit_password(browser, operator.login_id).status_code == 503
         clock.advance(seconds=61)  # a new code may be asked for after 60 s
         assert resend(browser).status_code == 303
         db.session.close()

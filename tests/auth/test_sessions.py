@@ -130,7 +130,8 @@ def test_my_sessions_lists_both_and_ends_the_other(app, world, sign_in):
     assert "1 other session was ended." in flashes(office.get("/account/sessions"))
 
 
-def test_ending_one_session_by_its_button(app, world, sign_in):
+def _office_laptop_and_the_laptops_end_button(app, world, sign_in):
+    """One person signed in twice; the office's page offers to end the laptop's session."""
     import re
 
     office, laptop = app.test_client(), app.test_client()
@@ -138,6 +139,11 @@ def test_ending_one_session_by_its_button(app, world, sign_in):
     sign_in(laptop, world.grid_operator)
     page = office.get("/account/sessions").get_data(as_text=True)
     (action,) = re.findall(r'action="(/account/sessions/[0-9a-f]{64}/end)"', page)
+    return office, laptop, action
+
+
+def test_ending_one_session_by_its_button(app, world, sign_in):
+    office, laptop, action = _office_laptop_and_the_laptops_end_button(app, world, sign_in)
     post_form(office, action, {}, page_path="/account/sessions")
     assert is_signed_in(office) and not is_signed_in(laptop)
 
@@ -161,13 +167,7 @@ def test_cannot_end_a_session_of_another_user(app, world, sign_in):
 
 
 def test_ending_a_session_that_has_just_ended_says_so_and_is_no_probe(app, world, sign_in):
-    import re
-
-    office, laptop = app.test_client(), app.test_client()
-    sign_in(office, world.grid_operator)
-    sign_in(laptop, world.grid_operator)
-    page = office.get("/account/sessions").get_data(as_text=True)
-    (action,) = re.findall(r'action="(/account/sessions/[0-9a-f]{64}/end)"', page)
+    office, _laptop, action = _office_laptop_and_the_laptops_end_button(app, world, sign_in)
     post_form(office, action, {}, page_path="/account/sessions")
     again = post_form(office, action, {}, page_path="/account/sessions")  # a second click, a second tab
     assert flashes(office.get(again.headers["Location"])) == ["そのセッションはすでに終了しています。"]

@@ -182,11 +182,16 @@ def _ended_session_answer() -> BaseResponse | None:
     return redirect_to(url_for("auth.login"))
 
 
-def _record_object_refusal(code: int) -> None:
-    from webapp.guard import record_object_refusal
+def _audit_refusal(kind: str | None = None, code: int | None = None) -> None:
+    """The refusal's audit entry (a CSRF failure by kind, a 403/404 of a view by code); never in
+    the way of the answer."""
+    from webapp.guard import record_object_refusal, record_refusal
 
-    try:  # never in the way of the answer
-        record_object_refusal(code)
+    try:
+        if kind is not None:
+            record_refusal(kind)
+        elif code is not None:
+            record_object_refusal(code)
     except SQLAlchemyError:
         log.exception("the refusal could not be audited")
         db.session.rollback()
@@ -205,12 +210,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.app_errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:
-        from webapp.guard import record_refusal
-
-        try:  # a forged cross-site request in a signed-in browser; never in the way of the answer
-            record_refusal("request.csrf_refused")
-        except SQLAlchemyError:
-            db.session.rollback()
+        _audit_refusal("request.csrf_refused")  # a forged cross-site request in a signed-in browser
         ended = _ended_session_answer()
         return ended if ended is not None else _render(400, "csrf")
 
@@ -224,7 +224,7 @@ def make_blueprint() -> Blueprint:
         if code not in PAGES:
             return error
         if code in (403, 404):
-            _record_object_refusal(code)
+            _audit_refusal(code=code)
         return _render(code, getattr(error, "detail", None), error=error)
 
     @bp.app_errorhandler(Exception)
