@@ -473,3 +473,20 @@ def test_each_persons_entries_of_the_month_with_where_and_when(app, june, browse
     assert responsible.get(other_person).status_code == 404  # not a person of this review's organisation
     assert responsible.get(f"/reviews/{review.id}/people/{'x' * 5000}").status_code == 404
     assert browser_for(world.grid_operator).get(path).status_code == 403
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_BASE_URL": None},
+                                          {"PORTAL_BASE_URL": "https://sekisho.example.jp"}])
+def test_reminders_say_where_their_links_lead_when_the_address_is_not_set(app, june, smtp, app_settings):
+    """An operator trial: `reviews remind` under cron mailed links to http://127.0.0.1:8000 without a
+    word, where create-sysadmin and terms publish already said so."""
+    given = app_settings["PORTAL_BASE_URL"]
+    result = _remind(app)
+    assert result.exit_code == 0, result.output
+    assert "2 reminded" in result.stdout
+    assert f"{given or 'http://127.0.0.1:8000'}/reviews/" in smtp.last_to(june.grid_responsible.email).text
+    assert result.stderr.splitlines() == ([] if given else [
+        "note: links in the mail this command queued lead to http://127.0.0.1:8000; set PORTAL_BASE_URL "
+        "to the address users reach the portal at"])
+    quiet = _remind(app)  # nothing mailed: nothing to note
+    assert "0 reminded" in quiet.stdout and quiet.stderr == ""

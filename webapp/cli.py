@@ -133,6 +133,7 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["PORTAL_BASE_URL_GIVEN"]:  # the links in mail lead where this server listens
         app.config["PORTAL_BASE_URL"] = served_at(host, port)
+        app.config["PORTAL_BASE_URL_GIVEN"] = True  # by --host and --port: nothing left to note
     _warn_doubts()
     if app.config["PORTAL_ENV"] == "development" and host not in LOOPBACK_HOSTS:
         local_mail = "mail stays in the local outbox and " if app.config["PORTAL_MAIL_BACKEND"] == "outbox" else ""
@@ -299,6 +300,7 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
         from flask.cli import ScriptInfo
 
         from webapp import migrate
+        from webapp.mail.links import forget_assumed_links, unsaid_assumed_base_note
 
         _refuse_undecodable(kwargs)
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
@@ -313,7 +315,15 @@ def _with_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
                 state = "has no Sekisho schema yet" if problem == "uninitialised" else "has an older schema"
                 click.echo(f"portal: the database {state}: run `portal init` first", err=True)
                 sys.exit(1)
-            return callback(*args, **kwargs)
+            with app.app_context():
+                forget_assumed_links()  # what requests of this process built is not the command's
+            try:
+                return callback(*args, **kwargs)
+            finally:
+                with app.app_context():
+                    note = unsaid_assumed_base_note()
+                if note:
+                    click.echo(note, err=True)
         except Exception as failed:
             if is_busy(failed):
                 click.echo(f"portal: the database is busy: another process held it longer than "
