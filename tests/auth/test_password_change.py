@@ -191,3 +191,27 @@ def test_sent_again_to_end_the_other_sessions_it_ends_them(app, world, sign_in, 
     assert not is_signed_in(other) and is_signed_in(mine)
     assert len(audit_events("account.password_changed")) == 1
     assert audit_events("session.ended_others")
+
+
+def test_a_copied_cookie_is_signed_out_by_the_password_change(app, client, world, sign_in):
+    """An attacker's review: a stolen copy of the cookie (same browser) shares the session's id,
+    which "sign out my other sessions" spared, so the copy outlived the victim's new password."""
+    from tests.auth.steps import copy_session_cookie
+
+    sign_in(client, world.grid_operator)
+    thief = app.test_client()
+    copy_session_cookie(client, thief)
+    assert is_signed_in(thief), "the copy works while the session lives"
+    assert change(client, TEST_PASSWORD, NEW[0], end_others=True).status_code == 303
+    assert is_signed_in(client), "the person who changed it stays signed in"
+    assert not is_signed_in(thief)
+
+
+def test_the_end_the_others_box_keeps_what_was_chosen_when_the_form_comes_back(client, world, sign_in):
+    sign_in(client, world.grid_operator)
+    assert 'name="end_other_sessions" value="y" checked' in client.get("/account/password").get_data(as_text=True)
+    refused = change(client, TEST_PASSWORD, "short", end_others=False)
+    assert refused.status_code == 400
+    assert 'name="end_other_sessions" value="y">' in refused.get_data(as_text=True), "unticked stays unticked"
+    again = change(client, TEST_PASSWORD, "short", end_others=True)
+    assert 'name="end_other_sessions" value="y" checked' in again.get_data(as_text=True)

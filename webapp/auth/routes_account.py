@@ -58,6 +58,9 @@ def _change_password() -> BaseResponse | tuple[str, int]:
         )
     except credentials.PasswordRejected as rejected:
         return render_template("auth/password.html", form=form, errors=rejected.messages), 400
+    # A copy of this very cookie (the reason one changes a password in a hurry) shares this
+    # session's id, which "end the others" spares: a new id leaves the copy signed out.
+    sessions.regenerate(session)  # type: ignore[arg-type]
     message = _("Your password has been changed.")
     if ended:
         message += " " + _other_sessions_ended(ended)
