@@ -88,3 +88,29 @@ def test_links_in_mail_lead_to_the_port_the_portal_serves_on(tmp_path):
     with sqlite3.connect(database) as db:
         bodies = [body for (body,) in db.execute("SELECT body_text FROM outbox_mail WHERE template LIKE 'alert%'")]
     assert bodies and all(f"{base}/alerts" in body for body in bodies)
+
+
+def test_the_answers_waitress_gives_itself_carry_the_security_headers(tmp_path):
+    """An attacker's review: a bad Content-Length, a malformed header or an unknown Transfer-Encoding
+    are answered by waitress before the portal sees them, and those answers had no CSP, nosniff,
+    frame or cache headers."""
+    import socket
+
+    env = portal_env(tmp_path / "portal.db")
+    assert portal(env, "init").returncode == 0
+    malformed = [b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                 b"GET /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+                 b"GET /login HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"]
+    with served(env) as (base, _server):
+        host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+        for request in malformed:
+            answer = b""
+            with socket.create_connection((host, port), timeout=10) as connection:
+                connection.sendall(request)
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            status = head.split(" ", 2)[1]
+            assert status in {"400", "501"}, head
+            assert "Content-Security-Policy: default-src 'self'" in head and "frame-ancestors 'none'" in head
+            assert "X-Content-Type-Options: nosniff" in head and "X-Frame-Options: DENY" in head

@@ -126,6 +126,8 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
 
     from webapp import scheduler
     from webapp.config import LOOPBACK_HOSTS, served_at
+    from webapp.headers import fixed_headers
+    from webapp.waitress_errors import add_headers_to_errors
     from webapp.memory import tune_allocator
 
     tune_allocator()
@@ -139,16 +141,18 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
         local_mail = "mail stays in the local outbox and " if app.config["PORTAL_MAIL_BACKEND"] == "outbox" else ""
         click.echo(f"warning: development mode on {host}: {local_mail}the session cookie is not Secure; "
                    "set PORTAL_ENV=production to serve other machines", err=True)
+    socket_map: dict[Any, Any] = {}
     logging.basicConfig()  # as waitress.serve does: its warnings and the app's reach standard error
     try:
         # Forwarding headers reach the app untouched: ProxyFix trusts exactly PORTAL_TRUSTED_PROXIES
         # hops of them and ignores them when it is 0 (waitress's own clearing would drop them always).
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="sekisho",
+        server = waitress.create_server(app, socket_map, host=host, port=port, threads=threads, ident="sekisho",
                                         clear_untrusted_proxy_headers=False)
     except (OSError, ValueError) as refused:  # taken, not an address of this machine, no such host
         reason = getattr(refused, "strerror", None) or refused
         click.echo(f"error: cannot listen on {host}:{port}: {reason}", err=True)
         sys.exit(1)
+    add_headers_to_errors(socket_map, fixed_headers(app.config["PORTAL_ENV"] != "development"))
     from webapp.extensions import db
 
     db.session.close()  # nothing of the command's own context may stay open while requests run

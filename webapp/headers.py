@@ -19,20 +19,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def fixed_headers(production: bool) -> list[tuple[str, str]]:
+    """The headers every answer carries, whatever it is."""
+    fixed = [
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if production:
+        fixed.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return fixed
+
+
 def install(app: Flask) -> None:
-    production = app.config["PORTAL_ENV"] != "development"
+    fixed = fixed_headers(app.config["PORTAL_ENV"] != "development")
 
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         h = response.headers
-        h["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        h["X-Content-Type-Options"] = "nosniff"
-        h["X-Frame-Options"] = "DENY"
-        h["Referrer-Policy"] = "same-origin"
-        h["Cross-Origin-Opener-Policy"] = "same-origin"
-        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-        if production:
-            h["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        for name, value in fixed:
+            h[name] = value
         if request.endpoint != "static":
             # Signed-in pages, but also login and activation pages (CSRF tokens, login IDs):
             # nothing dynamic belongs in a shared or back-button cache.
