@@ -4,7 +4,7 @@ from __future__ import annotations
 from tests.applications import steps
 from tests.applications.steps import add_user_fields, decide, file, filed_id, text_of
 
-NEW_PASSWORD = "a long new passphrase for sekisho 2025"
+NEW_PASSWORD = "a long new passphrase for the portal 2025"
 
 
 def test_added_user_activates_from_the_mail_and_signs_in(app, world, smtp, browser_for, sign_in):

@@ -36,6 +36,20 @@ def test_change_needs_the_current_password(client, world, sign_in, smtp):
     assert "127.0.0.1" in smtp.last_to(world.grid_operator.email).text, "the owner is told by mail"
 
 
+def test_a_keyboard_walk_or_the_service_name_is_refused_with_its_reason(client, world, sign_in):
+    """A security review: '1q2w3e4r5t6y7u8i' and 'sekisho-password' were accepted as new passwords."""
+    sign_in(client, world.grid_operator)
+    before = reload(world.grid_operator).password_hash
+    walk = change(client, TEST_PASSWORD, "1q2w3e4r5t6y7u8i")
+    assert walk.status_code == 400
+    assert ("キーボード上で隣り合うキーを順に押しただけのもの（qwerty や 1q2w3e など）は、真っ先に推測されるため"
+            "使えません。") in walk.get_data(as_text=True)
+    named = change(client, TEST_PASSWORD, "sekisho-password")
+    assert named.status_code == 400
+    assert "パスワードにこのサービスの名前（関所・Sekisho）を含めることはできません。" in named.get_data(as_text=True)
+    assert reload(world.grid_operator).password_hash == before
+
+
 def test_change_offers_to_end_the_other_sessions(app, world, sign_in):
     here, elsewhere, kept = app.test_client(), app.test_client(), app.test_client()
     sign_in(here, world.grid_operator)

@@ -5,6 +5,7 @@ import os
 import re
 import threading
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -64,11 +65,20 @@ def burn_verification_time(password: str) -> None:
     verify_password(_DUMMY_HASH[key], password)
 
 
+# Passphrases published as examples, which guessers therefore try first; the zxcvbn list,
+# drawn from leaked passwords, lacks them.
+_FAMOUS_EXAMPLES = ("correcthorsebatterystaple", "thequickbrownfoxjumpsoverthelazydog", "loremipsumdolorsitamet")
+
+# The service's own name is among the first words a guesser tries here (SP 800-63B's
+# context-specific words): in romaji, kanji, hiragana and katakana, as users may type it.
+_SERVICE_NAMES = ("sekisho", "関所", "せきしょ", "セキショ")
+
+
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-    return frozenset(FREQUENCY_LISTS["passwords"])
+    return frozenset(FREQUENCY_LISTS["passwords"]) | frozenset(_FAMOUS_EXAMPLES)
 
 
 @dataclass(frozen=True)
@@ -78,9 +88,9 @@ class PolicyViolation:
 
 
 def _is_repetitive(text: str) -> bool:
-    """One short unit repeated ('aaaa…', 'abcabc…') is as good as that unit."""
+    """One unit repeated ('aaaa…', 'abcabc…', 'Password1Password1') is as good as that unit."""
     length = len(text)
-    for size in range(1, min(length // 2, 8) + 1):
+    for size in range(1, length // 2 + 1):
         if length % size == 0 and text[:size] * (length // size) == text:
             return True
     return False
@@ -97,6 +107,27 @@ def _is_sequential(text: str) -> bool:
     return False
 
 
+def _is_nearly_one_character(text: str) -> bool:
+    """'aaaaaaaaaaaaaab', '111111111111112': too few distinct characters, or one of them making
+    up most of the password, leave almost nothing to guess beyond the length."""
+    counts = Counter(text)
+    return bool(text) and (len(counts) < 5 or 2 * counts.most_common(1)[0][1] > len(text))
+
+
+def _is_keyboard_walk(text: str) -> bool:
+    """'qwertyuiopasdfghjkl', 'zaq12wsxcde34rfv', '1q2w3e4r5t6y7u8i': runs of neighbouring keys
+    on a QWERTY keyboard, which guessers enumerate. zxcvbn finds the runs (three keys or more);
+    they must cover four fifths of the password, so a short 'asdf' inside a phrase is fine."""
+    from zxcvbn.matching import GRAPHS, spatial_match_helper
+
+    walked: set[int] = set()
+    for match in spatial_match_helper(text, GRAPHS["qwerty"], "qwerty"):
+        walked.update(range(match["i"], match["j"] + 1))
+    # Spaces break a run and count for neither side: 'qwerty asdfgh zxcvbn' is a walk.
+    keys = len(text) - text.count(" ")
+    return keys > 0 and 5 * len(walked) >= 4 * keys
+
+
 _PADDING = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
 
@@ -105,7 +136,8 @@ def _is_padded_common(text: str) -> bool:
     around it, the first thing a guesser tries after the list itself. The core is judged as the
     whole password is: 'passwordpassword123' got through while 'passwordpassword' was refused."""
     core = _PADDING.sub("", text)
-    return core != text and (core in _common_passwords() or _is_repetitive(core) or _is_sequential(core))
+    return core != text and (core in _common_passwords() or _is_repetitive(core) or _is_sequential(core)
+                             or _is_keyboard_walk(core))
 
 
 def check_policy(
@@ -129,20 +161,33 @@ def check_policy(
             str(_l("The password must be at most %(n)d characters long.", n=c["PORTAL_PASSWORD_MAX_LENGTH"])),
         ))
     stripped = folded.replace(" ", "")
+    common = PolicyViolation(
+        "common", str(_l("This password is on a list of commonly used or easily guessed passwords."))
+    )
     if folded in _common_passwords() or stripped in _common_passwords() or _is_repetitive(stripped) or _is_sequential(stripped):
+        problems.append(common)
+    elif _is_keyboard_walk(folded):
         problems.append(PolicyViolation(
-            "common", str(_l("This password is on a list of commonly used or easily guessed passwords."))
+            "keyboard_pattern", str(_l("Keys next to each other on the keyboard (such as qwerty or 1q2w3e) are among "
+                                       "the first a guesser tries; choose words of your own."))
         ))
     elif _is_padded_common(stripped):
         problems.append(PolicyViolation(
             "padded_common", str(_l("A commonly used password with digits or symbols added before or after it is "
                                     "as easy to guess; choose words of your own."))
         ))
+    # After the padding: in "!!!!!!!sunshine!!" the symbols are most of it, but that reason says more.
+    elif _is_nearly_one_character(stripped):
+        problems.append(common)
     if login_id and login_id.casefold() in folded:
         problems.append(PolicyViolation("contains_login_id", str(_l("The password must not contain your user ID."))))
     org = normalise(organisation_name).casefold().replace(" ", "")
     if org and len(org) >= 3 and org in stripped:
         problems.append(PolicyViolation(
             "contains_organisation", str(_l("The password must not contain your organisation's name."))
+        ))
+    if any(service in stripped for service in _SERVICE_NAMES):
+        problems.append(PolicyViolation(
+            "contains_service_name", str(_l("The password must not contain the name of this service (Sekisho)."))
         ))
     return problems
