@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from tests.support.smtp import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "bench passphrase for sekisho 2026"
+PASSWORD = "bench passphrase for the portal 2026"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
