@@ -35,7 +35,17 @@ def portal(tmp_path: Path, *args: str, **settings: str):  # type: ignore[no-unty
     (("init",), {"PORTAL_MAIL_SENDER": "notanaddress"}, 2, "PORTAL_MAIL_SENDER must be an e-mail address"),
     (("init",), {"PORTAL_MAIL_SENDER": ""}, 2, "PORTAL_MAIL_SENDER must be an e-mail address"),
     (("init",), {"PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": " "}, 2, "PORTAL_MAIL_SERVER is empty"),
-    (("init",), {"PORTAL_SESSION_IDLE_MINUTES": "-5"}, 2, "PORTAL_SESSION_IDLE_MINUTES must be 1 or more"),
+    (("init",), {"PORTAL_SESSION_IDLE_MINUTES": "-5"}, 2, "PORTAL_SESSION_IDLE_MINUTES must be between 1 and"),
+    # Found by a fault review: a misspelt kind suspended nobody; "JPN" suspended people signing in
+    # from Japan; a session of 99999999999 hours answered every request with a 500
+    (("init",), {"PORTAL_ALERT_SUSPEND": "records.bulk_exprot"}, 2,
+     "PORTAL_ALERT_SUSPEND: no alert kind 'records.bulk_exprot'; the kinds are: login.failure_burst"),
+    (("init",), {"PORTAL_ALLOWED_COUNTRIES": "JP,JPN"}, 2,
+     "PORTAL_ALLOWED_COUNTRIES must list two-letter country codes (ISO 3166-1 alpha-2, e.g. JP), not 'JPN'"),
+    (("init",), {"PORTAL_SESSION_ABSOLUTE_HOURS": "99999999999"}, 2,
+     "PORTAL_SESSION_ABSOLUTE_HOURS must be between 1 and 87672, not 99999999999"),
+    (("accounts", "sweep-dormant", "--dry-run"), {"PORTAL_DORMANT_DAYS": "99999999"}, 2,
+     "PORTAL_DORMANT_DAYS must be between 1 and 3653"),
 ])
 def test_a_wrong_setting_or_an_unreachable_database_is_one_clear_line(tmp_path, args, settings, status, said):
     result = portal(tmp_path, *args, **settings)

@@ -102,21 +102,26 @@ DEFAULTS: dict[str, Any] = {
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 _BOOL_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, bool)}
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+# Durations stop at ten years: far beyond any use, and well before dates and times overflow
+# (a session of 99999999999 hours answered every request with a 500).
+_TEN_YEARS_DAYS = 3653
+_TEN_YEARS_HOURS = _TEN_YEARS_DAYS * 24
+_TEN_YEARS_MINUTES = _TEN_YEARS_HOURS * 60
 # The least (and most) each whole-number setting can sensibly be; those with a rule of their own
 # (a message that says why) are checked in check().
 _INT_RANGES: dict[str, tuple[int, int | None]] = {
     "PORTAL_MAIL_PORT": (1, 65535), "PORTAL_MAIL_TIMEOUT_SECONDS": (1, 600), "PORTAL_MAIL_MAX_ATTEMPTS": (1, None),
-    "PORTAL_SCHEDULER_INTERVAL_SECONDS": (1, None), "PORTAL_CODE_MAX_ATTEMPTS": (1, None),
-    "PORTAL_CODE_RESEND_SECONDS": (0, None), "PORTAL_CODE_MAX_RESENDS": (0, None), "PORTAL_LOCKOUT_THRESHOLD": (1, None),
-    "PORTAL_IP_FAILURE_LIMIT": (1, None), "PORTAL_IP_FAILURE_WINDOW_SECONDS": (1, None),
-    "PORTAL_IP_FAILURE_DAILY_ALERT": (0, None), "PORTAL_ACTIVATION_LIFETIME_HOURS": (1, None),
-    "PORTAL_PASSWORD_HISTORY": (0, None), "PORTAL_PASSWORD_MAX_AGE_DAYS": (0, None),
+    "PORTAL_SCHEDULER_INTERVAL_SECONDS": (1, 86_400), "PORTAL_CODE_MAX_ATTEMPTS": (1, None),
+    "PORTAL_CODE_RESEND_SECONDS": (0, 600), "PORTAL_CODE_MAX_RESENDS": (0, None), "PORTAL_LOCKOUT_THRESHOLD": (1, None),
+    "PORTAL_IP_FAILURE_LIMIT": (1, None), "PORTAL_IP_FAILURE_WINDOW_SECONDS": (1, _TEN_YEARS_MINUTES * 60),
+    "PORTAL_IP_FAILURE_DAILY_ALERT": (0, None), "PORTAL_ACTIVATION_LIFETIME_HOURS": (1, _TEN_YEARS_HOURS),
+    "PORTAL_PASSWORD_HISTORY": (0, None), "PORTAL_PASSWORD_MAX_AGE_DAYS": (0, _TEN_YEARS_DAYS),
     "PORTAL_ARGON2_TIME_COST": (1, None), "PORTAL_ARGON2_MEMORY_KIB": (8, None), "PORTAL_ARGON2_PARALLELISM": (1, 64),
-    "PORTAL_SESSION_IDLE_MINUTES": (1, None), "PORTAL_SESSION_ABSOLUTE_HOURS": (1, None),
-    "PORTAL_DORMANT_DAYS": (1, None), "PORTAL_DORMANT_WARNING_DAYS": (0, None),
-    "PORTAL_APPLICATION_EXPIRY_DAYS": (1, None), "PORTAL_CONSENT_RENEWAL_MONTHS": (0, None),
+    "PORTAL_SESSION_IDLE_MINUTES": (1, _TEN_YEARS_MINUTES), "PORTAL_SESSION_ABSOLUTE_HOURS": (1, _TEN_YEARS_HOURS),
+    "PORTAL_DORMANT_DAYS": (1, _TEN_YEARS_DAYS), "PORTAL_DORMANT_WARNING_DAYS": (0, _TEN_YEARS_DAYS),
+    "PORTAL_APPLICATION_EXPIRY_DAYS": (1, _TEN_YEARS_DAYS), "PORTAL_CONSENT_RENEWAL_MONTHS": (0, 120),
     "PORTAL_MAX_CONTENT_LENGTH": (1024, None), "PORTAL_AUDIT_TEXT_SCAN_ROWS": (1, None),
-    "PORTAL_RECORDS_EXPORT_MAX": (1, None), "PORTAL_BULK_EXPORT_WINDOW_MINUTES": (1, None),
+    "PORTAL_RECORDS_EXPORT_MAX": (1, None), "PORTAL_BULK_EXPORT_WINDOW_MINUTES": (1, _TEN_YEARS_MINUTES),
     "PORTAL_BULK_EXPORT_MAX_EXPORTS": (0, None), "PORTAL_BULK_EXPORT_MAX_RECORDS": (0, None),
     "PORTAL_TRUSTED_PROXIES": (0, None),
 }
@@ -280,6 +285,23 @@ def _check_mail(settings: Mapping[str, Any]) -> None:
         raise ConfigError(f"PORTAL_MAIL_SENDER must be an e-mail address (or Name <address>), not {sender!r}")
 
 
+def _check_detectors(settings: Mapping[str, Any]) -> None:
+    """A misspelt alert kind would suspend nobody, and a three-letter country code would make every
+    sign-in from Japan "outside the allowed countries": both without a word until it mattered."""
+    from webapp.alerts.labels import KIND_LABELS
+
+    listed = [k.strip() for k in str(settings["PORTAL_ALERT_SUSPEND"]).split(",") if k.strip()]
+    unknown = [k for k in listed if k not in KIND_LABELS]
+    if unknown:
+        known = ", ".join(k for k in KIND_LABELS if k != "application.address_held_elsewhere")
+        raise ConfigError(f"PORTAL_ALERT_SUSPEND: no alert kind {', '.join(map(repr, unknown))}; the kinds are: {known}")
+    countries = [c.strip() for c in str(settings["PORTAL_ALLOWED_COUNTRIES"]).split(",") if c.strip()]
+    wrong = [c for c in countries if not re.fullmatch(r"[A-Za-z]{2}", c)]
+    if wrong:
+        raise ConfigError(f"PORTAL_ALLOWED_COUNTRIES must list two-letter country codes (ISO 3166-1 alpha-2, "
+                          f"e.g. JP), not {', '.join(map(repr, wrong))}")
+
+
 def check(settings: Mapping[str, Any]) -> None:
     if settings["PORTAL_ENV"] not in {"development", "production"}:
         raise ConfigError("PORTAL_ENV must be development or production")
@@ -306,6 +328,7 @@ def check(settings: Mapping[str, Any]) -> None:
             span = f"between {least} and {most}" if most is not None else f"{least} or more"
             raise ConfigError(f"{key} must be {span}, not {settings[key]}")
     _check_mail(settings)
+    _check_detectors(settings)
     if "application.address_held_elsewhere" in {k.strip() for k in str(settings["PORTAL_ALERT_SUSPEND"]).split(",")}:
         raise ConfigError("PORTAL_ALERT_SUSPEND cannot list application.address_held_elsewhere: the suspension "
                           "would tell the applicant that the address has an account elsewhere")
