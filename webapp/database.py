@@ -196,6 +196,7 @@ AUDIT_CHAIN_LOCK = 7_355_608
 APPLICATIONS_LOCK = 7_355_609
 NOTICES_LOCK = 7_355_610
 SIGN_IN_ADDRESS_LOCKS = 7_355_611  # shifted left by 32 bits, a hash of the address below
+HOURS_CLOSURES_LOCK = 7_355_620
 
 
 def one_at_a_time(session: Session, lock_id: int) -> None:

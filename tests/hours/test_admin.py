@@ -269,3 +269,21 @@ def test_the_language_switch_on_a_refused_form_goes_back_to_the_forms_page(admin
     bare = admin.post(f"{ADMIN}/closures", data={"start": "2025-06-20T19:00", "end": "2025-06-20T18:00",
                                                  "reason": "x", "csrf_token": token}).get_data(as_text=True)
     assert 'href="/lang/en?next=/"' in bare
+
+
+def test_the_same_closure_sent_twice_is_added_once(admin, world, clock):
+    """A fault review: a double click (or a reload) added the closure again, and the login page and
+    /hours listed it twice."""
+    first = add_closure(admin, "2025-06-20T18:00", "2025-06-20T19:00", "Patch night")
+    shown_once = text_of(admin.get("/hours")).count("Patch night")
+    again = add_closure(admin, "2025-06-20T18:00", "2025-06-20T19:00", "Patch night")
+    assert first.status_code == again.status_code == 303
+    assert closure_count() == 1
+    assert len(audit_kinds("hours.closure_created")) == 1
+    assert text_of(admin.get("/hours")).count("Patch night") == shown_once
+    other_reason = add_closure(admin, "2025-06-20T18:00", "2025-06-20T19:00", "Disk check")
+    assert other_reason.status_code == 303 and closure_count() == 2, "a different closure is still added"
+    closure_id = db.session.scalar(select(HoursClosure.id).where(HoursClosure.reason == "Patch night"))
+    post_form(admin, f"{ADMIN}/closures/{closure_id}/cancel", {}, ADMIN)
+    add_closure(admin, "2025-06-20T18:00", "2025-06-20T19:00", "Patch night")
+    assert closure_count() == 3, "announced again after its cancellation"

@@ -22,6 +22,7 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth.models import User
+from webapp.database import HOURS_CLOSURES_LOCK, one_at_a_time
 from webapp.extensions import db
 from webapp.hours import calendar, profiles
 from webapp.hours.calendar import PROFILES, HoursProfile, Status, UnknownProfile, Window
@@ -276,6 +277,13 @@ def _check_closure(start: datetime, end: datetime, reason: str) -> str:
 
 def create_closure(start: datetime, end: datetime, reason: str, actor: User, origin: Origin) -> HoursClosure:
     reason = _check_closure(start, end, reason)
+    one_at_a_time(db.session, HOURS_CLOSURES_LOCK)
+    same = db.session.scalar(select(HoursClosure).where(
+        HoursClosure.start_at == start, HoursClosure.end_at == end, HoursClosure.reason == reason,
+        HoursClosure.cancelled_at.is_(None)).limit(1))
+    if same is not None:  # the form sent twice (a double click, a reload): the login page would list it twice
+        db.session.commit()
+        return same
     closure = HoursClosure(start_at=start, end_at=end, reason=reason, created_by=actor.id,
                            created_at=clock.now())
     db.session.add(closure)
