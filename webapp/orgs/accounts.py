@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -12,8 +13,8 @@ from webapp.applications import notify, policy
 from webapp.applications.queries import PAGE_SIZE, Page
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
-from webapp.auth import credentials
-from webapp.auth.models import USER_STATUSES, User
+from webapp.auth import credentials, lookup
+from webapp.auth.models import USER_STATUSES, ActivationToken, User
 from webapp.auth.service import normalise_login_id
 from webapp.auth.sessions import end_all_sessions
 from webapp.database import change_if
@@ -22,6 +23,7 @@ from webapp.orgs.errors import Invalid, NotFound
 from webapp.orgs.models import Organisation
 
 MAX_REASON = 2000
+SAME_LINK_WITHIN = timedelta(minutes=1)
 
 
 def can_see_user(viewer: User, user: User) -> bool:
@@ -109,6 +111,13 @@ def resume_now(actor: User, login_id: str, reason: str, origin: Origin) -> User:
     audit.record("account.resumed", origin=origin, actor_id=actor.id, organisation_id=user.organisation_id,
                  target=user.login_id, by="sysadmin", reason=reason)
     notify.account_mail(user.email, user, notify.resumed_headline(), reason)
+    lookup.lock_account(user.id)
+    newest = db.session.scalar(select(func.max(ActivationToken.created_at)).where(ActivationToken.user_id == user.id))
+    if newest is not None and clock.now() - newest < SAME_LINK_WITHIN:
+        # The button pressed twice (or by two administrators at once): each mail would void the
+        # link before it, so the person would get several links of which only the last works.
+        db.session.commit()
+        return user
     credentials.renew_link(user, origin, actor.id)
     db.session.commit()
     return user
@@ -125,6 +134,13 @@ def send_new_link(actor: User, login_id: str, origin: Origin) -> User:
     if not user.organisation.is_active:
         raise Invalid(_l("The organisation is suspended: a link could not be used. Resume the organisation "
                          "first; its people without a password then get a new link."))
+    lookup.lock_account(user.id)
+    newest = db.session.scalar(select(func.max(ActivationToken.created_at)).where(ActivationToken.user_id == user.id))
+    if newest is not None and clock.now() - newest < SAME_LINK_WITHIN:
+        # The button pressed twice (or by two administrators at once): each mail would void the
+        # link before it, so the person would get several links of which only the last works.
+        db.session.commit()
+        return user
     credentials.renew_link(user, origin, actor.id)
     db.session.commit()
     return user
