@@ -1,9 +1,9 @@
 """`portal backup PATH` (SPEC §9, §10): an online copy an operator can restore from."""
 from __future__ import annotations
 
-from pathlib import Path
-
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -95,6 +95,29 @@ def test_a_failed_copy_leaves_no_partial_file(app, tmp_path):
     with pytest.raises(BackupError, match="does not exist"):
         backup_to(backups / "copy.db", f"sqlite:///{tmp_path / 'gone' / 'sekisho.db'}")
     assert list(backups.iterdir()) == []
+
+
+def test_the_leftovers_of_a_killed_backup_are_removed_by_the_next_one(app, world, tmp_path):
+    """A fault review: `kill -9` on a backup left its hidden 162 MB partial file and journal, and no
+    later backup removed them: repeated, they fill the disk unnoticed."""
+    import subprocess
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs, as the killed backup's
+    killed = backups / f".nightly.db.pid{gone.pid}.x1y2.partial"
+    killed.write_bytes(b"half a copy")
+    Path(f"{killed}-journal").write_bytes(b"its journal")
+    running = backups / f".other.db.pid{os.getpid()}.z3w4.partial"  # a backup still being written
+    running.write_bytes(b"in progress")
+
+    result = _backup(app, backups / "nightly.db")
+    assert result.exit_code == 0, result.output
+    assert not killed.exists() and not Path(f"{killed}-journal").exists()
+    assert running.exists(), "another backup's file is left alone while it runs"
+    assert f"removed {killed}: left by an interrupted backup" in result.stderr
+    assert sorted(p.name for p in backups.iterdir()) == sorted(["nightly.db", running.name])
 
 
 def test_verify_after_restoring_an_older_backup_says_what_to_do(app, world, make_app, tmp_path):

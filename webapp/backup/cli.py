@@ -20,4 +20,6 @@ def backup_command(path: str) -> None:
     except BackupError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    for leftover in backup.leftovers_removed:
+        click.echo(f"removed {leftover}: left by an interrupted backup", err=True)
     click.echo(f"backup written: {backup.path} ({backup.size} bytes, {backup.kind})")

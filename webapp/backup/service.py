@@ -33,6 +33,7 @@ class Backup:
     path: Path
     size: int
     kind: str  # "sqlite" or "pg_dump"
+    leftovers_removed: tuple[Path, ...] = ()
 
 
 def backup_to(target: str | os.PathLike[str], database_url: str) -> Backup:
@@ -57,9 +58,41 @@ def backup_to(target: str | os.PathLike[str], database_url: str) -> Backup:
     return backup
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None], kind: str) -> Backup:
+def _process_alive(pid: int) -> bool:
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another account's process
+        return True
+    return True
+
+
+def _remove_leftovers(directory: Path) -> tuple[Path, ...]:
+    """The partial files of backups that were killed (kill -9, a power cut) stay hidden beside the
+    targets: repeated, they fill the disk unnoticed. Each names the process that wrote it; one whose
+    process is gone is removed, one of a backup still running is left alone."""
+    removed = []
+    for leftover in directory.glob(".*.partial"):
+        parts = leftover.name.split(".")
+        writer = parts[-3] if len(parts) >= 5 else ""
+        if not writer.startswith("pid") or not writer[3:].isdigit() or _process_alive(int(writer[3:])):
+            continue
+        for stale in (leftover, Path(f"{leftover}-journal")):
+            try:
+                stale.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError:
+                break
+            removed.append(stale)
+    return tuple(removed)
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None], kind: str) -> Backup:
+    removed = _remove_leftovers(path.parent)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.pid{os.getpid()}.", suffix=".partial", dir=path.parent)
     except OSError as refused:  # read-only, not writable by this account, a pseudo file system
         raise BackupError(f"cannot write in {path.parent}: {refused.strerror or refused}") from None
     os.close(handle)
@@ -69,7 +102,7 @@ def _write_atomically(path: Path, write: Callable[[Path], None], kind: str) -> B
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return Backup(path=path, size=path.stat().st_size, kind=kind)
+    return Backup(path=path, size=path.stat().st_size, kind=kind, leftovers_removed=removed)
 
 
 def _sqlite_copy(source: Path, partial: Path) -> None:
