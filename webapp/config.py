@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "PORTAL_CODE_LIFETIME_SECONDS": 300,
     "PORTAL_CODE_MAX_ATTEMPTS": 5,
     "PORTAL_CODE_RESEND_SECONDS": 60,
-    "PORTAL_CODE_MAX_RESENDS": 5,  # new codes per pending login (stops mail-bombing a user)
+    "PORTAL_CODE_MAX_RESENDS": 5,  # new codes per pending login; 1 + this: code mails per account in 15 min
     "PORTAL_LOCKOUT_THRESHOLD": 5,
     "PORTAL_IP_FAILURE_LIMIT": 20,
     "PORTAL_IP_FAILURE_WINDOW_SECONDS": 600,

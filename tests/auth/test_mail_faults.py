@@ -408,6 +408,7 @@ def test_after_an_outage_the_code_of_a_sign_in_replaced_meanwhile_is_not_mailed(
 
     down, operator, browser = _signing_in_while_the_relay_is_down(make_app, smtp)
     with down.app_context():
+        clock.advance(seconds=61)  # sooner, no new code is queued (the next test)
         assert submit_password(browser, operator.login_id).status_code == 503
         db.session.close()
     up = same_database_app(down, clock, PORTAL_MAIL_PORT=smtp.port)
@@ -421,6 +422,17 @@ def test_after_an_outage_the_code_of_a_sign_in_replaced_meanwhile_is_not_mailed(
         assert not re.search(r"^\s+\d{6}\s*$", replaced.body_text, re.MULTILINE)
     with down.app_context():
         assert submit_code(browser, smtp.code_for(operator.email)).headers["Location"] == "/dashboard"
+
+
+def test_the_password_sent_again_at_once_while_the_relay_is_down_queues_no_second_code(make_app, smtp, clock):
+    """The 503 page invites another try: within the minute it leads to the code page, which says
+    that the mail waits for the relay, and no second code mail is queued."""
+    down, operator, browser = _signing_in_while_the_relay_is_down(make_app, smtp)
+    with down.app_context():
+        again = submit_password(browser, operator.login_id)
+        assert again.status_code == 303 and again.headers["Location"] == "/login/code"
+        assert 'data-testid="code-mail-waiting"' in browser.get("/login/code").get_data(as_text=True)
+        assert len(code_mails(operator.email)) == 1
 
 
 def test_after_an_outage_a_code_replaced_by_a_resend_is_not_mailed(make_app, smtp, clock):

@@ -58,6 +58,7 @@ KIND_LABELS = {
     "login.code_expired": _l("One-time code expired"),
     "login.code_failed": _l("Wrong one-time code"),
     "login.code_sent": _l("One-time code mailed"),
+    "login.code_withheld": _l("Right password, no new code mailed (one sent a moment ago, or too many)"),
     "login.failed": _l("Sign-in failed"),
     "login.failure_burst": _l("Failed sign-ins from one address"),
     "login.password_ok": _l("Password accepted"),

@@ -52,6 +52,29 @@ def _session_id() -> str | None:
     return getattr(session, "sid", None)
 
 
+def no_more_codes_now(minutes: int) -> str:
+    return _("No more codes can be sent for now. Enter the code already sent, or sign in again in %(n)d minutes.",
+             n=minutes)
+
+
+def _code_mail_withheld(form: LoginForm, withheld: service.CodeMailWithheld) -> BaseResponse | Page:
+    """A double submit or a second tab goes on with the code already sent; another browser hears
+    why no code came (this answer follows a right password only, as the code page does)."""
+    if service.waits_in_this_browser(withheld.user_id, session.get("pending_login"), _session_id()):
+        flash(no_more_codes_now(withheld.minutes_left) if withheld.too_many else _(
+            "A one-time code for this sign-in was requested a moment ago: enter it here. "
+            "A new code can be requested in %(n)d seconds.", n=withheld.seconds_left), "info")
+        return redirect_to(url_for("auth.code"))
+    if withheld.too_many:
+        message = _("Too many one-time codes have been sent to your e-mail address. "
+                    "Please sign in again in %(n)d minutes.", n=withheld.minutes_left)
+    else:
+        message = _("A one-time code was requested a moment ago for a sign-in in another window or browser. "
+                    "Enter it there, or sign in again in %(n)d seconds.", n=withheld.seconds_left)
+    page, status = _login_page(form, message, 429, code_may_follow=not withheld.too_many)
+    return page, status, {"Retry-After": str(withheld.seconds_left)}
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("auth", __name__)
 
@@ -77,6 +100,8 @@ def make_blueprint() -> Blueprint:
             return page, status, {"Retry-After": str(blocked.retry_after)}
         except service.LoginRefused:
             return _login_page(form, generic_failure(), 401)
+        except service.CodeMailWithheld as withheld:
+            return _code_mail_withheld(form, withheld)
         refusal = hooks.first_refusal(user, origin())
         if refusal:
             return _login_page(form, refusal, 403)
@@ -149,6 +174,9 @@ def make_blueprint() -> Blueprint:
             return redirect_to(url_for("auth.code"))
         except service.ResendLimitReached:
             flash(_("No more codes can be sent for this sign-in. Please sign in again."), "error")
+            return redirect_to(url_for("auth.code"))
+        except service.CodeMailWithheld as withheld:
+            flash(no_more_codes_now(withheld.minutes_left), "error")
             return redirect_to(url_for("auth.code"))
         except service.CodeRefused:
             flash(_("Please sign in with your user ID and password first."), "info")

@@ -15,14 +15,14 @@ import math
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,6 +37,11 @@ from webapp.mail import outbox
 
 LOGIN_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 TOTP_DRIFT_STEPS = (-1, 0, 1)  # one 30 s step either side: phone clocks drift
+# An account gets at most the code mails one sign-in may get (1 + PORTAL_CODE_MAX_RESENDS) within
+# this window, however many password steps ask: longer than any code lives (10 minutes at most),
+# so a new password step cannot start the count afresh where a resend could not, and short enough
+# that an owner whose mailbox someone holding the password filled waits a quarter of an hour at most.
+CODE_MAIL_WINDOW = timedelta(minutes=15)
 
 # The statements of every sign-in, built once: building one (and its cache key) costs
 # SQLAlchemy more than SQLite takes to run it. Values to SET are given when executing.
@@ -54,6 +59,13 @@ _CONSUME_PENDING = update(_PENDING).where(
 _LIVE_CODE_MAILS = select(_PENDING.c.code_mail_id).where(
     _PENDING.c.code_mail_id.in_(bindparam("mail_ids", expanding=True)),
     _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None))
+# The one read a password step adds (pending_logins.user_id is indexed; an account has a few rows in
+# the window): its code mails not used to sign in, and when one of a sign-in still waiting went.
+_CODE_MAILS_OF_ACCOUNT = select(
+    func.count() + func.coalesce(func.sum(_PENDING.c.resends), 0), func.min(_PENDING.c.created_at),
+    func.max(case((_PENDING.c.voided_at.is_(None), _PENDING.c.code_sent_at))),
+).where(_PENDING.c.user_id == bindparam("user_id"), _PENDING.c.method == "email",
+        _PENDING.c.consumed_at.is_(None), _PENDING.c.created_at.between(bindparam("since"), bindparam("now")))
 _RECORD_SIGN_IN = update(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
 _STILL_OPEN = select(User.__table__.c.id).where(
     User.__table__.c.id == bindparam("user_id"), User.__table__.c.locked_at.is_(None),
@@ -78,6 +90,19 @@ class ResendTooSoon(Exception):
 
 class ResendLimitReached(Exception):
     """This pending login has had all the new codes it may get."""
+
+
+class CodeMailWithheld(Exception):
+    """No code mail this time: the account was mailed one a moment ago for a sign-in still
+    waiting, or has had all the code mails CODE_MAIL_WINDOW allows. The sign-in waiting keeps
+    its code. Raised only after a right password (or from a resend), as the code page is."""
+
+    def __init__(self, user_id: int, seconds_left: int, too_many: bool) -> None:
+        super().__init__(seconds_left)
+        self.user_id = user_id
+        self.seconds_left = seconds_left
+        self.minutes_left = math.ceil(seconds_left / 60)
+        self.too_many = too_many
 
 
 @dataclass(frozen=True)
@@ -162,11 +187,7 @@ def _replace_waiting_sign_ins(user: User, origin: Origin) -> bool:
     """One sign-in waiting for a code per account: a right password voids the others, so wrong
     codes cannot be spread over many browsers, and each one that saw wrong codes (given up short
     of the last try) counts as a failed sign-in. False when that locked the account.
-
-    The account's row is locked until the new sign-in is committed: on PostgreSQL, right
-    passwords sent at once would otherwise each miss the others' uncommitted sign-ins and all
-    stay open (SQLite's BEGIN IMMEDIATE already runs them one after another)."""
-    lookup.lock_account(user.id)
+    The caller holds the account's row (lookup.lock_account)."""
     replaced = sessions.void_sign_ins_in_progress(user.id)
     return not any(count_failure(user, origin) for attempts in replaced if attempts)
 
@@ -230,7 +251,14 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
     # was right (a code page instead of the one answer for every failure).
     if db.session.scalar(_STILL_OPEN, {"user_id": user.id}) is None:
         raise _refuse("locked_meanwhile", origin, user, attempted, attempt)
-    if not _replace_waiting_sign_ins(user, origin):
+    # The account's row is held until the new sign-in is committed: on PostgreSQL, right passwords
+    # sent at once would otherwise each miss the others' uncommitted sign-ins (and code mails) and
+    # all go on (SQLite's BEGIN IMMEDIATE already runs them one after another).
+    lookup.lock_account(user.id)
+    # Whoever holds the password must not bury the owner's mailbox (and the code mail's warning)
+    # under codes: such a step leaves the sign-in waiting as it is.
+    withheld = code_mail_withheld(user.id) if second_factor_method(user) == "email" else None
+    if withheld is None and not _replace_waiting_sign_ins(user, origin):
         raise _refuse("locked_by_codes", origin, user, attempted, attempt)
     for observer in hooks.PASSWORD_ACCEPTED:
         observer(user, "", origin)
@@ -238,7 +266,37 @@ def check_password(login_id: str, password: str, origin: Origin) -> User:
         raise _refuse("suspended_by_detector", origin, user, attempted, attempt)
     # Not a failure: its place in the address's count is free again once this sign-in commits.
     ratelimit.end_attempt(origin, attempt)
+    if withheld is not None:
+        audit.record("login.code_withheld", origin=origin, actor_id=user.id, organisation_id=user.organisation_id,
+                     reason="too_many" if withheld.too_many else "too_soon", retry_after=withheld.seconds_left)
+        db.session.commit()
+        raise withheld
     return user
+
+
+def code_mail_withheld(user_id: int) -> CodeMailWithheld | None:
+    """Why no code may be mailed to this account now (the same limits a resend keeps), or None."""
+    now = clock.now()
+    # Rows from "the future" (a clock set back) do not count: the account's mail must not stop
+    # for as long as the clock went back.
+    mails, oldest, last_waiting = db.session.execute(
+        _CODE_MAILS_OF_ACCOUNT, {"user_id": user_id, "since": now - CODE_MAIL_WINDOW, "now": now}).one()
+    if mails >= 1 + current_app.config["PORTAL_CODE_MAX_RESENDS"]:
+        return CodeMailWithheld(user_id, _seconds_until(oldest + CODE_MAIL_WINDOW), too_many=True)
+    wait = timedelta(seconds=current_app.config["PORTAL_CODE_RESEND_SECONDS"])
+    if last_waiting is not None and timedelta(0) <= now - last_waiting < wait:
+        return CodeMailWithheld(user_id, _seconds_until(last_waiting + wait), too_many=False)
+    return None
+
+
+def _seconds_until(moment: datetime) -> int:
+    return max(1, math.ceil((moment - clock.now()).total_seconds()))
+
+
+def waits_in_this_browser(user_id: int, pending_id: int | None, session_id: str | None) -> bool:
+    """This browser holds the account's sign-in waiting for a code (a double submit, a second tab)."""
+    pending = pending_for(pending_id, session_id)
+    return pending is not None and pending.user_id == user_id and clock.now() < pending.expires_at
 
 
 def second_factor_method(user: User) -> str:
@@ -332,6 +390,10 @@ def resend_code(pending_id: int | None, session_id: str | None, origin: Origin) 
         raise ResendTooSoon(max(1, math.ceil(wait - elapsed)))
     if pending.resends >= current_app.config["PORTAL_CODE_MAX_RESENDS"]:
         raise ResendLimitReached()
+    # Password steps a minute apart, each followed by all its resends, would pass both per-sign-in limits.
+    withheld = code_mail_withheld(pending.user_id)
+    if withheld is not None and withheld.too_many:
+        raise withheld
     user = lookup.user_by_id(pending.user_id)
     assert user is not None
     if not db.session.execute(_COUNT_RESEND, {"pending_id": pending.id,
