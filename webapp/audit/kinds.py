@@ -61,6 +61,7 @@ KIND_LABELS = {
     "login.code_withheld": _l("Right password, no new code mailed (one sent a moment ago, or too many)"),
     "login.failed": _l("Sign-in failed"),
     "login.failure_burst": _l("Failed sign-ins from one address"),
+    "login.limit_passed_by_device": _l("Sign-in let past the address's limit by the account's device cookie"),
     "login.password_ok": _l("Password accepted"),
     "login.rate_limited": _l("Sign-in attempts limited"),
     "login.succeeded": _l("Sign-in completed"),

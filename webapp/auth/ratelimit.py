@@ -27,7 +27,7 @@ from webapp.alerts import service as alerts
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.audit.models import AuditEvent
-from webapp.auth.models import RateEvent
+from webapp.auth.models import RateEvent, User
 from webapp.orgs.models import Organisation
 from webapp.extensions import db
 
@@ -93,17 +93,25 @@ def recent_failures(origin: Origin) -> int:
     return db.session.scalar(_RECENT_FAILURES, {"key": _ip_key(origin), "since": since}) or 0
 
 
-def check_ip_allowed(origin: Origin) -> None:
+def check_ip_allowed(origin: Origin, device: User | None = None) -> None:
     """Refuse before any password is hashed, so a blocked sprayer costs the server almost nothing.
 
     Failures and password checks under way count. The address's tries pass this one at a time
     until the transaction ends (SQLite's BEGIN IMMEDIATE; an advisory lock on PostgreSQL), so a
-    failure or reservation the caller writes in it is seen by the next."""
+    failure or reservation the caller writes in it is seen by the next.
+
+    `device`: the account whose device cookie this browser carries for the ID it tries
+    (devices.py): not refused, so that one address shared by a company's staff is not closed to
+    all of them; its tries still count for the address."""
     database.one_at_a_time(db.session, _address_lock(origin))
     limit = current_app.config["PORTAL_IP_FAILURE_LIMIT"]
     since = clock.now() - _window()
     keys = {"failure_key": _ip_key(origin), "attempt_key": _attempt_key(origin), "since": since}
     if (db.session.scalar(_RECENT_COUNTED, keys) or 0) < limit:
+        return
+    if device is not None:
+        audit.record("login.limit_passed_by_device", origin=origin, actor_id=device.id,
+                     organisation_id=device.organisation_id, target=device.login_id)
         return
     oldest = db.session.scalar(_OLDEST_COUNTED, keys)
     retry_after = max(1, int(((oldest or clock.now()) + _window() - clock.now()).total_seconds()) + 1)
@@ -115,10 +123,10 @@ def check_ip_allowed(origin: Origin) -> None:
     raise TooManyAttempts(retry_after)
 
 
-def begin_attempt(origin: Origin) -> int:
+def begin_attempt(origin: Origin, device: User | None = None) -> int:
     """check_ip_allowed, then this try's place in the count (in the caller's transaction, which
     must commit it before hashing): end it with note_failure or end_attempt."""
-    check_ip_allowed(origin)
+    check_ip_allowed(origin, device)
     return db.session.execute(_RESERVE, {"key": _attempt_key(origin), "at": clock.now()}).inserted_primary_key[0]
 
 

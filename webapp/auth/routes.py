@@ -1,13 +1,13 @@
 """Sign-in: login (password), one-time code, new code, logout. Account pages: routes_account.py."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.auth import hooks, routes_account, service, sessions
+from webapp.auth import devices, hooks, routes_account, service, sessions
 from webapp.auth.forms import CodeForm, EmptyForm, LoginForm, first_error
 from webapp.auth.gates import session_ended_message
 from webapp.guard import public
@@ -75,6 +75,10 @@ def _code_mail_withheld(form: LoginForm, withheld: service.CodeMailWithheld) -> 
     return page, status, {"Retry-After": str(withheld.seconds_left)}
 
 
+def _device_account() -> int | None:
+    return devices.account_of(request.cookies.get(devices.cookie_name(current_app)))
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("auth", __name__)
 
@@ -93,7 +97,7 @@ def make_blueprint() -> Blueprint:
         if not form.validate():
             return _login_page(form, first_error(form), 400)
         try:
-            user = service.check_password(form.login_id.data, form.password.data, origin())
+            user = service.check_password(form.login_id.data, form.password.data, origin(), _device_account())
         except service.TooManyAttempts as blocked:
             page, status = _login_page(form, _(
                 "Too many failed sign-ins from this network. Please wait a while and try again."), 429)
@@ -138,7 +142,7 @@ def make_blueprint() -> Blueprint:
             session.pop("pending_login", None)
             return _login_page(None, refusal, 403)
         try:
-            user = service.verify_code(pending, form.code.data, origin())
+            user = service.verify_code(pending, form.code.data, origin(), _device_account())
         except service.TooManyAttempts as blocked:
             page, status = _code_page(pending, _(
                 "Too many failed sign-ins from this network. Please wait a while and try again."), 429)
@@ -162,7 +166,9 @@ def make_blueprint() -> Blueprint:
             sessions.sign_out(session, None, origin())  # type: ignore[arg-type]
             flash(_("Your account has been suspended. The e-mail sent to your address says what to do."), "error")
             return redirect_to(url_for("auth.login"))
-        return redirect_to(safe_next(next_url))
+        response = redirect_to(safe_next(next_url))
+        devices.remember(current_app, response, user.id)  # its next sign-ins pass the address's limit
+        return response
 
     @bp.post("/login/code/resend")
     @public

@@ -225,11 +225,23 @@ def _verify_or_burn(user: User | None, password: str) -> bool:
     return passwords.verify_password(user.password_hash, password)
 
 
-def check_password(login_id: str, password: str, origin: Origin) -> User:
-    """The password step. Returns the user, or raises LoginRefused / TooManyAttempts."""
-    attempt = ratelimit.begin_attempt(origin)  # tries sent at once count before any of them fails
+def _device_of(user: User | None, device_account: int | None) -> User | None:
+    """The user, when the browser's device cookie (devices.py) is this account's and it may sign in:
+    a suspended or closed account's cookie lifts nothing."""
+    if user is None or device_account is None or user.id != device_account or not user.can_sign_in:
+        return None
+    return user
+
+
+def check_password(login_id: str, password: str, origin: Origin, device_account: int | None = None) -> User:
+    """The password step. Returns the user, or raises LoginRefused / TooManyAttempts.
+    `device_account`: the account of the browser's valid device cookie, if any (devices.py)."""
+    # With a device cookie the account is read before the address's limit, which the cookie lifts
+    # for its own account only; without one a blocked address still costs no read.
+    known = find_user(login_id) if device_account is not None else None
+    attempt = ratelimit.begin_attempt(origin, _device_of(known, device_account))  # tries sent at once count first
     attempted = normalise_login_id(login_id)
-    user = find_user(login_id)
+    user = known if device_account is not None else find_user(login_id)
     # End the reading transaction first: on SQLite it holds the write lock (BEGIN IMMEDIATE),
     # and 25 ms of argon2 under it would let only one sign-in hash at a time.
     db.session.commit()
@@ -477,13 +489,15 @@ def refusal_at_code_step(pending: Row[Any], origin: Origin) -> str | None:
     return refusal
 
 
-def verify_code(pending: Row[Any], code: str, origin: Origin) -> User:
+def verify_code(pending: Row[Any], code: str, origin: Origin, device_account: int | None = None) -> User:
     """The second step for a pending login of this browser (pending_for). Returns the user on
     success (caller commits); wrong codes count towards voiding. The row may be stale by now:
     consuming it is conditional, so a code is used once however many requests carry it."""
-    ratelimit.check_ip_allowed(origin)  # wrong codes count against the address like wrong passwords
     user = lookup.user_by_id(pending.user_id)
     assert user is not None
+    # Wrong codes count against the address like wrong passwords; its limit spares this account's
+    # device cookie here as at the password step.
+    ratelimit.check_ip_allowed(origin, _device_of(user, device_account))
     now = clock.now()
     if now >= pending.expires_at:
         db.session.execute(_UPDATE_PENDING, {"pending_id": pending.id, "voided_at": now})
