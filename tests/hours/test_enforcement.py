@@ -326,3 +326,117 @@ def test_sign_in_during_a_custom_profiles_break_is_refused_as_a_break(new_client
     japanese = new_client()
     japanese.set_cookie(LOCALE_COOKIE, "ja")
     assert "（休憩時間）" in element(japanese.get("/hours?profile=shift"), r'data-testid="hours-status"')
+
+
+def _short_tuesdays(world) -> None:
+    """The grid operator's own calendar: Tuesdays 09:00-13:45, while the system-wide one is open."""
+    from webapp.audit.service import Origin
+    from webapp.hours import profiles, service
+
+    service.define_custom_profile("short-tue", {1: profiles.parse_day_windows("09:00-13:45", "Tue")},
+                                  closes_on_holidays=True, observes_year_end=True, actor=world.sysadmin,
+                                  origin=Origin())
+    world.grid.hours_profile = "short-tue"
+    db.session.commit()
+
+
+def _run_hours_job(app) -> None:
+    from webapp import scheduler
+
+    (job,) = [job for name, job in scheduler.JOBS if name == "hours"]
+    with app.app_context():
+        job(app)
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
+def test_a_session_the_scheduler_ended_at_closing_says_so_on_the_next_page(new_client, world, clock, sign_in, app):
+    """A browser review: the scheduler ended the session at 13:45, and the reload just after (no
+    JavaScript) landed on the login page without a word, the system-wide profile being open."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    _short_tuesdays(world)
+    browser = new_client()
+    browser.set_cookie(LOCALE_COOKIE, "ja")  # the default language
+    clock.set(jst(2025, 6, 10, 13, 30))  # a Tuesday
+    sign_in(browser, world.grid_operator)
+    clock.set(jst(2025, 6, 10, 13, 45, 20))
+    _run_hours_job(app)
+    clock.set(jst(2025, 6, 10, 13, 46))
+
+    reload = browser.get("/dashboard")
+
+    assert reload.status_code == 303 and reload.headers["Location"].startswith("/login")
+    notice = element(browser.get(reload.headers["Location"]), r'class="notice notice-closed"')
+    assert "提供時間外となったため、セッションを終了しました。" in notice
+    assert "2025-06-17 (火) 09:00" in notice, "the organisation's next opening, not the system-wide profile's"
+    assert browser.get("/dashboard").status_code == 303, "the ended session stays ended"
+    assert db.session.scalars(select(ServerSession).where(
+        ServerSession.user_id == world.grid_operator.id)).all() == []
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
+def test_the_login_page_tells_a_browser_whose_session_the_scheduler_ended(new_client, world, clock, sign_in, app):
+    _short_tuesdays(world)
+    browser = new_client()
+    clock.set(jst(2025, 6, 10, 13, 30))
+    sign_in(browser, world.grid_operator)
+    clock.set(jst(2025, 6, 10, 13, 45, 20))
+    _run_hours_job(app)
+
+    page = browser.get("/login")
+
+    notice = element(page, r'class="notice notice-closed"')
+    assert notice.startswith("Your session has ended because the system is closed.")
+    assert "after business hours" in notice and "2025-06-17 (Tue) 09:00" in notice
+    assert "Please sign in again" not in text_of(page), "told once, with the reason"
+    assert "notice-closed" not in new_client().get("/login").get_data(as_text=True), \
+        "another browser follows the system-wide profile, open"
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
+def test_a_request_at_closing_tells_the_users_other_browsers_too(new_client, world, clock, sign_in):
+    _short_tuesdays(world)
+    office, laptop = new_client(), new_client()
+    clock.set(jst(2025, 6, 10, 13, 30))
+    sign_in(office, world.grid_operator)
+    sign_in(laptop, world.grid_operator)
+    clock.set(jst(2025, 6, 10, 13, 45))
+    assert office.get("/dashboard").status_code == 303  # the hours gate ends both sessions
+
+    reload = laptop.get("/applications")
+
+    assert reload.headers["Location"].startswith("/login")
+    notice = element(laptop.get(reload.headers["Location"]), r'class="notice notice-closed"')
+    assert "session has ended" in notice and "2025-06-17 (Tue) 09:00" in notice
+
+
+@pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
+def test_signing_in_again_right_after_closing_ended_ones_session_mails_no_alarm(new_client, world, clock,
+                                                                               sign_in, app, smtp):
+    """A browser review: the person refused just after their own session ended at closing was mailed
+    「提供時間外のためログインを拒否しました」, the alarm meant for someone else holding their password."""
+    _short_tuesdays(world)
+    browser = new_client()
+    clock.set(jst(2025, 6, 10, 13, 30))
+    sign_in(browser, world.grid_operator)
+    clock.set(jst(2025, 6, 10, 13, 45, 20))
+    _run_hours_job(app)
+    smtp.clear()
+    clock.set(jst(2025, 6, 10, 13, 47))
+
+    refused = submit_password(browser, world.grid_operator.login_id)
+
+    assert refused.status_code == 403
+    assert "2025-06-17 (Tue) 09:00" in element(refused, r'id="login-error"')
+    assert smtp.to(world.grid_operator.email) == []
+    [entry] = audit_kinds("hours.refused")
+    assert entry.actor_id == world.grid_operator.id and '"mailed": false' in entry.details
+    # The same password from a browser that held no session of theirs is still reported.
+    assert submit_password(new_client(), world.grid_operator.login_id).status_code == 403
+    [alarm] = smtp.to(world.grid_operator.email)
+    assert "拒否" in alarm.subject  # mailed in the user's language, Japanese
+    # And from this browser too, once the hour after that closing is over.
+    clock.set(jst(2025, 6, 10, 14, 46))
+    smtp.clear()
+    assert submit_password(browser, world.grid_operator.login_id).status_code == 403
+    assert len(smtp.to(world.grid_operator.email)) == 1

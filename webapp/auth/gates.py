@@ -14,7 +14,7 @@ from flask import Flask, current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.auth import service
+from webapp.auth import service, sessions
 from webapp.auth.models import User
 from webapp.extensions import db, login_manager
 from webapp.guard import add_gate
@@ -39,11 +39,18 @@ def session_ended_message() -> str:
     return _("Your session has ended. Please sign in again.")
 
 
+def tell_session_ended() -> None:
+    """For the sign-in page. A session ended with a note (closing time) is told of by the login
+    page's notices instead, which say why and what next (when the system opens)."""
+    if sessions.ENDED_NOTE not in session:
+        flash(session_ended_message(), "info")
+
+
 def require_signed_in(user: Any) -> BaseResponse | None:
     if user.is_authenticated:
         return None
     if session.get("_expired"):
-        flash(session_ended_message(), "info")
+        tell_session_ended()
     target = current_path() if request.method == "GET" else None
     next_arg = {"next": target} if target and not request.headers.get("HX-Request") else {}
     return redirect_to(url_for("auth.login", **next_arg))

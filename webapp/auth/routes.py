@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from webapp.auth import devices, hooks, routes_account, service, sessions
 from webapp.auth.forms import CodeForm, EmptyForm, LoginForm, first_error
-from webapp.auth.gates import session_ended_message
+from webapp.auth.gates import tell_session_ended
 from webapp.guard import public
 from webapp.mail import outbox
 from webapp.web import origin, redirect_to, safe_next
@@ -91,7 +91,7 @@ def make_blueprint() -> Blueprint:
             if request.args.get("next"):
                 session["next"] = safe_next(request.args.get("next"))
             if session.get("_expired"):
-                flash(session_ended_message(), "info")
+                tell_session_ended()
             return _login_page(None)
         form = LoginForm()
         if not form.validate():

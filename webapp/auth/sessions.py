@@ -44,6 +44,11 @@ _VOID_USER_PENDING = update(_PENDING).where(
     _PENDING.c.user_id == bindparam("owner_id"), _PENDING.c.voided_at.is_(None), _PENDING.c.consumed_at.is_(None),
 ).values(voided_at=bindparam("voided_at")).returning(_PENDING.c.attempts)
 _WRITTEN_MARK = "sekisho.session_written"  # dropped by a rollback: what was written is gone
+# Why a signed-in session was ended, for the person at that browser (end_all_sessions(note=...)):
+# the row stays, signed out, holding only the note under _LEFT_NOTE until the browser comes back
+# (it then gets a fresh anonymous session holding the note under ENDED_NOTE) or it is pruned.
+ENDED_NOTE = "ended_note"
+_LEFT_NOTE = "_ended"
 
 
 def _hash(token: str) -> str:
@@ -118,6 +123,25 @@ def _another_browser(signed_in_with: str, now: str) -> bool:
     return agents.browser_of(signed_in_with) != agents.browser_of(now)
 
 
+def _data_of(record: Row[Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(record.data)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _note_left(record: Row[Any], note: Any, origin: audit.Origin) -> PortalSession:
+    """The browser of a session ended with a note is back: the row goes (its token never works
+    again) and a fresh anonymous session carries the note to the pages that tell of it. Only to
+    the browser that held the session: the note speaks for its person (hours: no alarm mail)."""
+    db.session.execute(_DELETE_BY_ID, {"sid": record.id})
+    db.session.commit()
+    fresh = PortalSession({} if _another_browser(record.user_agent, origin.user_agent) else {ENDED_NOTE: note})
+    fresh["_expired"] = "ended"
+    return fresh
+
+
 class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         token = request.cookies.get(cookie_name(app))
@@ -145,6 +169,11 @@ class ServerSessionInterface(SessionInterface):
         record = db.session.execute(_SELECT_BY_ID, {"sid": _hash(token)}).first()
         if record is None:
             return PortalSession()
+        data = None
+        if record.user_id is None:  # signed out: a login page's session, or one ended with a note
+            data = _data_of(record)
+            if _LEFT_NOTE in data:
+                return _note_left(record, data[_LEFT_NOTE], origin)
         holder = None
         reason = _expired(record, app)
         if not reason:
@@ -171,11 +200,8 @@ class ServerSessionInterface(SessionInterface):
             if ended and reason == "browser_changed":
                 fresh.taken_elsewhere = (record.user_id, origin)  # told once the session is open
             return fresh
-        try:
-            data = json.loads(record.data)
-        except ValueError:
-            data = {}
-        return PortalSession(data, token, last_seen_at=record.last_seen_at, holder=holder)
+        return PortalSession(_data_of(record) if data is None else data, token,
+                             last_seen_at=record.last_seen_at, holder=holder)
 
     def save_session(self, app: Flask, session: PortalSession, response: Response) -> None:  # type: ignore[override]
         if session.unavailable:
@@ -282,6 +308,8 @@ def mark_authenticated(session: PortalSession, user_id: int, ip: str, user_agent
     """The second factor passed: bind the (already rotated) session to the user, its data
     written in the same transaction (save_session then has nothing left to do)."""
     now = clock.now()
+    if ENDED_NOTE in session:  # told of an earlier session; the new one starts without it
+        del session[ENDED_NOTE]
     data = session.payload()
     values = {"user_id": user_id, "authenticated_at": now, "created_at": now,  # absolute lifetime from sign-in
               "ip": ip[:64], "user_agent": user_agent[:300], "data": data, "last_seen_at": now}
@@ -308,11 +336,20 @@ def void_sign_ins_in_progress(user_id: int) -> list[int]:
     return list(db.session.execute(_VOID_USER_PENDING, {"owner_id": user_id, "voided_at": clock.now()}).scalars())
 
 
-def end_all_sessions(user_id: int, except_sid: str | None = None) -> int:
+def end_all_sessions(user_id: int, except_sid: str | None = None, note: dict[str, Any] | None = None) -> int:
     """End every session of a user at once (logout everywhere, suspension, removal), and the
-    sign-ins in progress."""
+    sign-ins in progress.
+
+    With a note (why, for the person: closing time), each row is signed out instead of deleted
+    and keeps only the note, so that its browser can be told on its next request even when no
+    request of it saw the end (the scheduler). Seen "now", it lasts the idle timeout."""
     void_sign_ins_in_progress(user_id)
-    query = delete(ServerSession).where(ServerSession.user_id == user_id)
+    if note is None:
+        query = delete(ServerSession).where(ServerSession.user_id == user_id)
+    else:
+        query = update(ServerSession).where(ServerSession.user_id == user_id).values(
+            user_id=None, authenticated_at=None, last_seen_at=clock.now(),
+            data=json.dumps({_LEFT_NOTE: note}, ensure_ascii=False))
     if except_sid:
         query = query.where(ServerSession.id != except_sid)
     return db.session.execute(query).rowcount or 0

@@ -178,7 +178,7 @@ def _ended_session_answer() -> BaseResponse | None:
         return None  # no session cookie at all (a cross-site form): the plain refusal
     if getattr(session, "sid", None) and not session.get("_expired"):
         return None  # the cookie names a live session: the token itself is wrong
-    flash(gates.session_ended_message(), "info")
+    gates.tell_session_ended()
     return redirect_to(url_for("auth.login"))
 
 

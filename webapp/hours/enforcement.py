@@ -6,7 +6,7 @@ hours exemption pass; each use is audited once per session and closed period.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_request_context, request, session, url_for
@@ -20,6 +20,7 @@ from webapp import clock
 from webapp.audit import service as audit
 from webapp.audit.service import Origin
 from webapp.auth import sessions
+from webapp.auth.gates import session_ended_message
 from webapp.auth.models import ServerSession, User
 from webapp.extensions import db
 from webapp.hours import display, service
@@ -30,6 +31,9 @@ from webapp.web import origin, redirect_to
 
 EXEMPTION_MARKER = "hours_exemption_period"
 SIGN_IN_EXEMPTION_MARKER = "hours_exemption_sign_in"
+# A sign-in refused this long after closing ended that person's session in that browser is them
+# trying again, not someone else holding the password: no alarm mail (still audited).
+QUIET_AFTER_CLOSING = timedelta(hours=1)
 
 
 def current_status(user: Any) -> Status:
@@ -69,15 +73,42 @@ def hours_gate(user: Any) -> BaseResponse | None:
     if user.hours_exempt:
         _note_exemption(user, status)
         return None
-    ended = sessions.end_all_sessions(user.id)
+    profile = service.effective_profile_name(user)
+    note = _closing_note(user, profile)
+    # The user's other browsers are told on their next request (the note their rows keep).
+    ended = sessions.end_all_sessions(user.id, note=note)
     audit.record("session.ended_closed", origin=origin(), actor_id=user.id,
                  organisation_id=user.organisation_id, target=request.path[:200], ended=ended,
                  **_audit_details(user, status))
-    profile = service.effective_profile_name(user)
     logout_user()
     sessions.end_session(session)  # type: ignore[arg-type]
+    session[sessions.ENDED_NOTE] = note  # this browser's fresh session: read at its sign-in
     db.session.commit()
     return redirect_to(url_for("auth.login", closed=profile))
+
+
+def _closing_note(user: User, profile: str) -> dict[str, Any]:
+    """What a session ended at closing leaves for its browser (sessions.ENDED_NOTE)."""
+    return {"reason": "closed", "user": user.id, "profile": profile, "at": clock.now().isoformat()}
+
+
+def _closing_note_here() -> dict[str, Any] | None:
+    """The note of a session of this browser that closing time ended, if any."""
+    if not has_request_context():
+        return None
+    note = session.get(sessions.ENDED_NOTE)
+    return note if isinstance(note, dict) and note.get("reason") == "closed" else None
+
+
+def _tries_again_after_own_closing(user: User) -> bool:
+    note = _closing_note_here()
+    if note is None or note.get("user") != user.id:
+        return False
+    try:
+        ended_at = datetime.fromisoformat(note["at"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return timedelta(0) <= clock.now() - ended_at < QUIET_AFTER_CLOSING
 
 
 def _note_exemption(user: User, status: Status) -> None:
@@ -96,7 +127,8 @@ def _note_exemption(user: User, status: Status) -> None:
 def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
     """Sign-in check, run after the password was right (it reveals hours, not accounts). The
     owner is mailed, as the code mail would have told them in hours: a right password from
-    someone else must not go unnoticed because the system happened to be closed."""
+    someone else must not go unnoticed because the system happened to be closed. Not when it is
+    the browser whose session of theirs closing time just ended: that is them, told at once."""
     status = current_status(user)
     if status.is_open:
         return None
@@ -110,10 +142,12 @@ def refuse_sign_in_outside_hours(user: User, where: Origin) -> str | None:
         if has_request_context():
             session[SIGN_IN_EXEMPTION_MARKER] = period
         return None
+    mailed = not _tries_again_after_own_closing(user)
     audit.record("hours.refused", origin=where, actor_id=user.id, organisation_id=user.organisation_id,
-                 target=user.login_id, **_audit_details(user, status))
-    outbox.enqueue(user.email, _l("Sekisho: a sign-in with your password was refused (system closed)"),
-                   "sign_in_refused_hours", user=user, at=clock.now_jst(), ip=where.ip)
+                 target=user.login_id, mailed=mailed, **_audit_details(user, status))
+    if mailed:
+        outbox.enqueue(user.email, _l("Sekisho: a sign-in with your password was refused (system closed)"),
+                       "sign_in_refused_hours", user=user, at=clock.now_jst(), ip=where.ip)
     return display.closed_message(status)
 
 
@@ -142,16 +176,20 @@ def closing_banner() -> Banner | None:
 def login_closed_notice() -> Banner | None:
     """The login page says when the system is closed and when it opens.
 
-    After the gate ended a session, ?closed=<profile> names the user's own
-    profile (it may differ from the system-wide one); a stale or forged value
-    falls back to the system-wide profile.
+    After closing time ended a session, the user's own profile (it may differ
+    from the system-wide one) is named by ?closed=<profile> (the gate's
+    redirect) or by the note the ended session left for this browser (the
+    scheduler ended it, or a request of another browser); a stale or forged
+    value falls back to the system-wide profile.
     """
-    asked = request.args.get("closed", "")
+    note = _closing_note_here() if request.method == "GET" else None  # a refused sign-in says it itself
+    asked = request.args.get("closed", "") or (str(note.get("profile", "")) if note else "")
     ended_by_closing = bool(asked) and len(asked) <= 40 and service.is_known_profile(asked)
     name = asked if ended_by_closing else service.system_profile_name()
     status = _profile_status(name)
     if status.is_open:
-        return None
+        # Open again by the time the browser came back: still told that the session ended.
+        return Banner("info", session_ended_message()) if note and ended_by_closing else None
     text = display.closed_message(status)
     if ended_by_closing:
         text = _("Your session has ended because the system is closed.") + " " + text
@@ -199,7 +237,7 @@ def end_sessions_outside_hours() -> int:
         if statuses[name].is_open:
             continue
         status = statuses[name]
-        count = sessions.end_all_sessions(user.id)
+        count = sessions.end_all_sessions(user.id, note=_closing_note(user, name))
         audit.record("session.ended_closed", actor_id=user.id, organisation_id=user.organisation_id,
                      context="scheduler", ended=count, **_audit_details(user, status))
         ended += count
