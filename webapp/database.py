@@ -1,6 +1,7 @@
 """SQLAlchemy 2.x engine and session per application, plus shared column types."""
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -8,13 +9,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy import DateTime, create_engine, event, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -38,6 +41,76 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     pass
+
+
+class DatabaseFileLost(Exception):
+    """The SQLite file this process opened was removed or replaced under it (a clean-up deleted
+    it, a restore moved a backup to its name). SQLite would go on writing into the
+    removed file, lost at the next start, or open an empty one in its place: nothing is read or
+    written until the portal is restarted on the restored file."""
+
+    def __init__(self, path: str, how: str) -> None:
+        super().__init__(f"the database file {path} was {how} while the portal was running; "
+                         "restore it and restart the portal")
+        self.how = how  # "removed" or "replaced"
+
+
+class _DatabaseFile:
+    """The file the engine opened, known by device and inode: the name may lead elsewhere later."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.opened: tuple[int, int] | None = None
+        self.reported = False
+
+    def remember(self) -> None:
+        if self.opened is None:
+            found = os.stat(self.path)
+            self.opened = (found.st_dev, found.st_ino)
+
+    def check(self) -> None:
+        if self.opened is None:
+            return
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            self._lost("removed")
+        else:
+            if (found.st_dev, found.st_ino) != self.opened:
+                self._lost("replaced")
+
+    def _lost(self, how: str) -> None:
+        lost = DatabaseFileLost(self.path, how)
+        if not self.reported:  # once: every request after it would repeat the same line
+            self.reported = True
+            log.error("%s", lost)
+        raise lost
+
+
+def _watch_file(engine: Engine) -> _DatabaseFile | None:
+    """Watch the file of a file-based SQLite engine; None for other databases, memory and URI forms."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    database_file = _DatabaseFile(os.path.abspath(database))
+
+    @event.listens_for(engine, "connect")
+    def on_connect(*_args: Any) -> None:  # after the pragmas: the file exists now
+        database_file.remember()  # the first connection's file is the one the portal started on
+
+    @event.listens_for(engine, "do_connect")
+    def before_connecting(*_args: Any) -> None:
+        # SQLite would create a new, empty database under the name of a removed one.
+        database_file.check()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(*_args: Any) -> None:
+        # A pooled connection still has the removed file open: what it wrote would be lost. Requests
+        # have checked once at their start (Database.check_file); the scheduler and commands do here.
+        if not has_request_context():
+            database_file.check()
+
+    return database_file
 
 
 def _configure_sqlite(engine: Engine, busy_seconds: int) -> None:
@@ -186,6 +259,7 @@ class PinnedSession(Session):
 class _State:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.file = _watch_file(engine)
         self.session = scoped_session(sessionmaker(class_=PinnedSession, engine=engine, expire_on_commit=False))
 
 
@@ -243,6 +317,13 @@ class Database:
     @property
     def engine(self) -> Engine:
         return self._state().engine
+
+    def check_file(self) -> None:
+        """Raise DatabaseFileLost when the SQLite file was removed or replaced since the portal
+        opened it. Each request calls it once before anything else: one stat(), no query."""
+        database_file = self._state().file
+        if database_file is not None:
+            database_file.check()
 
     def create_all(self) -> None:
         import webapp.models  # noqa: F401  (registers every table)

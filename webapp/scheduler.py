@@ -8,6 +8,8 @@ from typing import Callable
 
 from flask import Flask
 
+from webapp.database import DatabaseFileLost
+
 log = logging.getLogger(__name__)
 
 # Features append (name, job); each job runs inside an app context and commits its own work.
@@ -73,6 +75,9 @@ def run_once(app: Flask) -> dict[str, str]:
         with app.app_context():
             try:
                 result = job(app)
+            except DatabaseFileLost as lost:  # logged once where it was found, not by every job of every run
+                failed[name] = f"failed: {lost}"
+                continue
             except Exception as error:  # one failing job must not stop the others
                 log.exception("scheduled job %s failed", name)
                 failed[name] = f"failed: {type(error).__name__} (see the log above)"

@@ -24,7 +24,7 @@ from webapp import agents, clock
 from webapp.audit import service as audit
 from webapp.auth import hooks, lookup
 from webapp.auth.models import PendingLogin, ServerSession, User
-from webapp.database import is_busy, is_unreachable
+from webapp.database import DatabaseFileLost, is_busy, is_unreachable
 from webapp.extensions import db
 from webapp.web import client_address
 
@@ -75,7 +75,7 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.holder = holder
         # Set by regenerate(): the id the row still has until this transaction's next write moves it.
         self.moved_from: str | None = None
-        # Why the row could not be read ("busy", "unreachable"): the request answers 503, writes nothing.
+        # Why the row could not be read ("busy", "unreachable", "lost"): the request answers 503, writes nothing.
         self.unavailable: str | None = None
         # (user id, origin) when this request's cookie was a signed-in session of another browser.
         self.taken_elsewhere: tuple[int, audit.Origin] | None = None
@@ -145,9 +145,10 @@ def _note_left(record: Row[Any], note: Any, origin: audit.Origin) -> PortalSessi
 class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> PortalSession:
         token = request.cookies.get(cookie_name(app))
-        if not token or len(token) > 100:
-            return PortalSession()
         try:
+            db.check_file()  # before anything of the request reads or writes (webapp.database)
+            if not token or len(token) > 100:
+                return PortalSession()
             return self._read(app, token, audit.Origin(ip=client_address(request.remote_addr or ""),
                                                        user_agent=request.headers.get("User-Agent", "")[:300]))
         except Exception as error:
@@ -155,6 +156,8 @@ class ServerSessionInterface(SessionInterface):
                 reason = "busy"
             elif is_unreachable(error):
                 reason = "unreachable"
+            elif isinstance(error, DatabaseFileLost):
+                reason = "lost"
             else:
                 raise
             try:

@@ -6,12 +6,15 @@ import logging
 
 from flask import Blueprint, Response, current_app, flash, render_template, request, session, url_for
 from flask.globals import request_ctx
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.database import is_busy, is_unreachable
+from webapp.database import DatabaseFileLost, is_busy, is_unreachable
 from webapp.extensions import db
 from webapp.web import is_htmx, redirect_to
 
@@ -105,6 +108,40 @@ UNREACHABLE = (
 UNREACHABLE_RETRY_SECONDS = 30
 
 
+class Lost(HTTPException):
+    """Raised before any view: the database file was removed or replaced (webapp.database)."""
+
+    code = 503
+
+
+# What the database itself refuses, in the visitor's language: the language comes from a cookie,
+# and nothing here reads the database (base.html would, for the signed-in person).
+DATABASE_FAULT = (
+    '<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>503 - {name}</title></head>'
+    "<body><h1>503 {title}</h1><p>{text}</p></body></html>"
+)
+
+
+def _database_fault(title: str, text: str) -> Response:
+    body = DATABASE_FAULT.format(lang=escape(str(get_locale() or "ja")), name=escape(_("Sekisho")),
+                                 title=escape(title), text=escape(text))
+    return Response(body, status=503, mimetype="text/html")
+
+
+def _lost() -> Response:
+    """No retry helps until the file is restored and the portal restarted (webapp.database logged it)."""
+    try:
+        db.session.close()  # gives back the connection, if any, still open on the removed file
+    except Exception:
+        log.exception("closing the session failed")
+    if hasattr(session, "unavailable"):
+        session.unavailable = "lost"  # nothing of the session is written back either
+    return _database_fault(
+        _("The portal cannot use its database"),
+        _("The database file was removed or replaced while the portal was running. Nothing was changed. "
+          "Please tell the portal's operator: the database file must be restored and the portal restarted."))
+
+
 def _unreachable(error: BaseException | None) -> Response:
     reason = str(getattr(error, "orig", None) or error or "").strip().splitlines()
     log.error("database unreachable: %s", reason[0] if reason else "the session could not be read")
@@ -133,12 +170,18 @@ def refuse_when_the_session_is_unreadable() -> None:
     reason = getattr(session, "unavailable", None)
     if reason == "unreachable":
         raise Unreachable()
+    if reason == "lost":
+        if request.endpoint == "main.healthz":  # says it to monitoring itself, in JSON
+            return
+        raise Lost()
     if reason:
         raise Busy()
 
 
 def _database_answer(error: BaseException | None) -> Response | None:
-    """503 for a database that is busy, unreachable or has no schema yet: worth a retry, not a fault."""
+    """503 for a database that is busy, unreachable, gone or has no schema yet: not a fault of the request."""
+    if isinstance(error, DatabaseFileLost):
+        return _lost()
     if is_busy(error):
         log.warning("database busy: %s", error)
         return _busy()
@@ -207,6 +250,10 @@ def make_blueprint() -> Blueprint:
     @bp.app_errorhandler(Unreachable)
     def unreachable(_error: Unreachable) -> Response:
         return _unreachable(None)
+
+    @bp.app_errorhandler(Lost)
+    def lost(_error: Lost) -> Response:
+        return _lost()
 
     @bp.app_errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:

@@ -5,6 +5,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from webapp import migrate
+from webapp.database import DatabaseFileLost
+from webapp.extensions import db
 from webapp.guard import public
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.web import safe_next
@@ -29,7 +31,10 @@ def make_blueprint() -> Blueprint:
     @public
     def healthz() -> tuple[BaseResponse, int]:
         try:
+            db.check_file()  # the pooled connection would still read a removed file
             problem = migrate.schema_problem()  # reaches the database and reads its schema revision
+        except DatabaseFileLost as lost:  # "removed" or "replaced": logged once where it was found
+            return jsonify(status="error", database=lost.how), 503
         except Exception:  # report, never raise: this is what monitoring polls
             current_app.logger.exception("health check: database unreachable")
             return jsonify(status="error", database="unreachable"), 503
