@@ -23,6 +23,7 @@ def init_command() -> None:
     from webapp import migrate
 
     try:
+        _refuse_unwritable()
         migrate.upgrade()
     except migrate.NewerSchema as newer:  # Alembic's "Can't locate revision" traceback otherwise
         click.echo(f"portal: {newer.explanation()}", err=True)
@@ -131,6 +132,7 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     from webapp.memory import tune_allocator
 
     tune_allocator()
+    _refuse_unwritable()
     threads = threads or default_threads()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config["PORTAL_BASE_URL_GIVEN"]:  # the links in mail lead where this server listens
@@ -368,9 +370,21 @@ def main() -> None:
         _database_unusable(unreachable)
 
 
-def _database_unusable(failed: SQLAlchemyError) -> NoReturn:
+def _database_unusable(failed: BaseException,
+                       advice: str = "check PORTAL_DATABASE_URL and that the database server is running") -> NoReturn:
     orig = getattr(failed, "orig", None)
     reason = str(orig or failed).strip().splitlines()[0]
-    click.echo(f"portal: the database cannot be used ({reason}); check PORTAL_DATABASE_URL and that the "
-               "database server is running", err=True)
+    click.echo(f"portal: the database cannot be used ({reason}); {advice}", err=True)
     sys.exit(1)
+
+
+def _refuse_unwritable() -> None:
+    """A database this process may read but not write (a read-only file, folder or mount) would
+    let the portal start and answer its pages until the first change, then fail each one."""
+    from webapp.database import write_refusal
+    from webapp.extensions import db
+
+    refused = write_refusal(db.engine)
+    if refused is not None:
+        _database_unusable(refused, "check that the account running the portal may write the database file, "
+                                    "its folder and the disk it is on")

@@ -79,6 +79,11 @@ class _DatabaseFile:
             if (found.st_dev, found.st_ino) != self.opened:
                 self._lost("replaced")
 
+    def writable(self) -> bool:
+        """Whether this account may write the file: its mode, an immutable flag, a read-only mount
+        (a full or failing disk is only found by writing)."""
+        return os.access(self.path, os.W_OK)
+
     def _lost(self, how: str) -> None:
         lost = DatabaseFileLost(self.path, how)
         if not self.reported:  # once: every request after it would repeat the same line
@@ -214,6 +219,36 @@ def is_busy(error: BaseException | None) -> bool:
     return "database is locked" in text or "lock timeout" in text
 
 
+def is_unwritable(error: BaseException | None) -> bool:
+    """SQLite could not write: the file, its folder or its mount is read-only, or the disk is full
+    or failing. Not a fault of the request, and no retry in a moment helps: its operator's is."""
+    found = error.orig if isinstance(error, OperationalError) else error  # raw at BEGIN, as in is_busy
+    if not any(cls.__name__ == "OperationalError" for cls in type(found).__mro__):
+        return False
+    text = str(found).lower()
+    return "readonly database" in text or "disk i/o error" in text or "database or disk is full" in text
+
+
+def write_refusal(engine: Engine) -> BaseException | None:
+    """The error SQLite gives when this process tries to change its database, or None when it can.
+    A read-only file is opened read-only without a word and even BEGIN IMMEDIATE succeeds on it:
+    only a change finds out, here one rolled back at once. A database that another writer holds
+    is no refusal (it is writable a moment later)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("CREATE TABLE sekisho_write_check (x INTEGER)")
+            connection.rollback()
+    except Exception as refused:
+        if is_unwritable(refused):
+            return refused
+        if is_busy(refused):
+            return None
+        raise
+    return None
+
+
 def is_unreachable(error: BaseException | None) -> bool:
     """The database server refused or lost the connection (down, restarting, out of reach): worth
     a retry later, not a fault of the request. Told by the error itself, never by connecting again
@@ -324,6 +359,17 @@ class Database:
         database_file = self._state().file
         if database_file is not None:
             database_file.check()
+
+    def file_read_only(self) -> bool:
+        """The SQLite file cannot be written by this account (a permission, an immutable file)."""
+        database_file = self._state().file
+        return database_file is not None and not database_file.writable()
+
+    def reopen_connections(self) -> None:
+        """After the database could not be written: a connection SQLite opened on a read-only file
+        stays read-only when the file is writable again. The next requests open new ones, so that
+        the operator's fix works without a restart (those in use are closed when given back)."""
+        self._state().engine.dispose()
 
     def create_all(self) -> None:
         import webapp.models  # noqa: F401  (registers every table)

@@ -24,7 +24,7 @@ from webapp import agents, clock
 from webapp.audit import service as audit
 from webapp.auth import hooks, lookup
 from webapp.auth.models import PendingLogin, ServerSession, User
-from webapp.database import DatabaseFileLost, is_busy, is_unreachable
+from webapp.database import DatabaseFileLost, is_busy, is_unreachable, is_unwritable
 from webapp.extensions import db
 from webapp.web import client_address
 
@@ -75,7 +75,8 @@ class PortalSession(CallbackDict[str, Any], SessionMixin):
         self.holder = holder
         # Set by regenerate(): the id the row still has until this transaction's next write moves it.
         self.moved_from: str | None = None
-        # Why the row could not be read ("busy", "unreachable", "lost"): the request answers 503, writes nothing.
+        # Why the row could not be read ("busy", "unreachable", "lost", "unwritable"): the request answers
+        # 503, writes nothing.
         self.unavailable: str | None = None
         # (user id, origin) when this request's cookie was a signed-in session of another browser.
         self.taken_elsewhere: tuple[int, audit.Origin] | None = None
@@ -158,6 +159,8 @@ class ServerSessionInterface(SessionInterface):
                 reason = "unreachable"
             elif isinstance(error, DatabaseFileLost):
                 reason = "lost"
+            elif is_unwritable(error):
+                reason = "unwritable"
             else:
                 raise
             try:
@@ -237,6 +240,15 @@ class ServerSessionInterface(SessionInterface):
             # else: regenerate / mark_authenticated wrote this very data in the request's transaction
             db.session.commit()
         except Exception as error:
+            if is_unwritable(error):
+                # The commit may have been the request's own (sign-in marks the session in it), and a
+                # page whose session was not stored has a form that cannot be sent: the answer is the
+                # 503 that says why. Raising here would log a traceback for what is one line.
+                from webapp.errors.handlers import answer_unwritable
+
+                db.session.rollback()
+                answer_unwritable(response, error)
+                return
             if not is_busy(error):
                 raise
             # The request's own change is committed; only this write-back (a message for the next

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.database import DatabaseFileLost, is_busy, is_unreachable
+from webapp.database import DatabaseFileLost, is_busy, is_unreachable, is_unwritable
 from webapp.extensions import db
 from webapp.web import is_htmx, redirect_to
 
@@ -128,6 +128,49 @@ def _database_fault(title: str, text: str) -> Response:
     return Response(body, status=503, mimetype="text/html")
 
 
+class Unwritable(HTTPException):
+    """Raised before any view when the session could not be read: the database cannot be written."""
+
+    code = 503
+
+
+UNWRITABLE_RETRY_SECONDS = 60
+
+
+def _unwritable_page(error: BaseException | None) -> Response:
+    reason = str(getattr(error, "orig", None) or error or "").strip().splitlines()
+    log.error("the database cannot be written: %s", reason[0] if reason else "the session could not be read")
+    db.reopen_connections()
+    page = _database_fault(
+        _("The portal cannot save changes"),
+        _("The portal's database cannot be written: it is read-only, or its disk is full or failing. Nothing was "
+          "changed. Please try again later; if this goes on, tell the portal's operator."))
+    page.headers["Retry-After"] = str(UNWRITABLE_RETRY_SECONDS)
+    return page
+
+
+def _unwritable(error: BaseException | None) -> Response:
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rollback failed")
+    if hasattr(session, "unavailable"):
+        session.unavailable = "unwritable"  # nothing of the session is written back either
+    return _unwritable_page(error)
+
+
+def answer_unwritable(response: Response, error: BaseException) -> None:
+    """Turn a finished answer into the 503 page, keeping the headers set for every answer (CSP...):
+    for the session's write-back, which runs after the answer is made (webapp.auth.sessions)."""
+    page = _unwritable_page(error)
+    response.status_code = page.status_code
+    for name in ("Location", "Content-Disposition"):  # of a redirect, of a download
+        response.headers.remove(name)
+    response.headers["Retry-After"] = page.headers["Retry-After"]
+    response.content_type = page.content_type
+    response.set_data(page.get_data())
+
+
 def _lost() -> Response:
     """No retry helps until the file is restored and the portal restarted (webapp.database logged it)."""
     try:
@@ -174,6 +217,8 @@ def refuse_when_the_session_is_unreadable() -> None:
         if request.endpoint == "main.healthz":  # says it to monitoring itself, in JSON
             return
         raise Lost()
+    if reason == "unwritable":
+        raise Unwritable()
     if reason:
         raise Busy()
 
@@ -182,6 +227,8 @@ def _database_answer(error: BaseException | None) -> Response | None:
     """503 for a database that is busy, unreachable, gone or has no schema yet: not a fault of the request."""
     if isinstance(error, DatabaseFileLost):
         return _lost()
+    if is_unwritable(error):
+        return _unwritable(error)
     if is_busy(error):
         log.warning("database busy: %s", error)
         return _busy()
@@ -254,6 +301,10 @@ def make_blueprint() -> Blueprint:
     @bp.app_errorhandler(Lost)
     def lost(_error: Lost) -> Response:
         return _lost()
+
+    @bp.app_errorhandler(Unwritable)
+    def unwritable(_error: Unwritable) -> Response:
+        return _unwritable(None)
 
     @bp.app_errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> Response:

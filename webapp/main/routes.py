@@ -40,6 +40,9 @@ def make_blueprint() -> Blueprint:
             return jsonify(status="error", database="unreachable"), 503
         if problem:  # "uninitialised" or "outdated" (`portal init` has not run for this code), or "newer"
             return jsonify(status="error", database=problem), 503
+        if db.file_read_only():  # pages that only read still work; every sign-in and change fails
+            db.reopen_connections()  # this request's own, opened read-only
+            return jsonify(status="error", database="read-only"), 503
         return jsonify(status="ok", database="ok"), 200
 
     @bp.get("/lang/<code>")
