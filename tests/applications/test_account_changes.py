@@ -211,3 +211,26 @@ def test_a_new_address_needs_the_natural_person_confirmation(world, browser_for)
     assert steps.user(world.grid_operator.login_id).email == world.grid_operator.email
     renamed = file(admin, kind="change", target=world.grid_operator.login_id, department="総務部")
     assert renamed.status_code == 303, "other changes need no confirmation"
+
+
+def test_the_same_change_sent_twice_files_once_and_both_answers_say_it_was_filed(world, browser_for):
+    admin = browser_for(world.grid_admin)
+    fields = {"kind": "change", "target": world.grid_operator.login_id, "department": "系統運用部"}
+    first = file(admin, **fields)
+    second = file(admin, **fields)
+    assert second.headers.get("Location") == first.headers["Location"], text_of(second)[:1500]
+    application_id = filed_id(second)
+    assert f"Application No. {application_id} has been submitted." in text_of(admin.get(second.headers["Location"]))
+    assert steps.count_applications() == 1
+    other = file(admin, **{**fields, "department": "需給運用部"})
+    assert other.status_code == 400 and f"No. {application_id}" in text_of(other)
+
+
+def test_the_same_change_sent_again_after_a_minute_is_refused_as_pending(world, clock, browser_for):
+    admin = browser_for(world.grid_admin)
+    fields = {"kind": "suspend", "target": world.grid_operator.login_id}
+    application_id = filed_id(file(admin, **fields))
+    clock.advance(seconds=61)
+    later = file(admin, **fields)
+    assert later.status_code == 400 and f"No. {application_id}" in text_of(later)
+    assert steps.count_applications() == 1

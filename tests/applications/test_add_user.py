@@ -108,3 +108,20 @@ def test_with_the_mail_server_down_the_approver_is_told_the_activation_mail_has_
     outbox.deliver()
     assert "/activate/" in smtp.last_to("newbie@test.example").text
     assert len(smtp.to("newbie@test.example")) == 1
+
+
+def test_the_same_add_sent_twice_files_once_and_both_answers_say_it_was_filed(world, browser_for):
+    """A browser review: a double click on "Submit application" filed it once, but the second answer
+    said the address was used by another pending application, as if the first had failed."""
+    admin = browser_for(world.grid_admin)
+    first = file(admin, **add_user_fields())
+    second = file(admin, **add_user_fields())
+    assert second.headers.get("Location") == first.headers["Location"], text_of(second)[:1500]
+    application_id = filed_id(second)
+    page = text_of(admin.get(second.headers["Location"]))
+    assert f"Application No. {application_id} has been submitted." in page
+    assert "Another pending application" not in page
+    assert steps.count_applications() == 1
+    assert not steps.audit_entries("application.address_refused")
+    other = file(admin, **add_user_fields(name="別人"))
+    assert other.status_code == 400, "a different application for the address is still refused"

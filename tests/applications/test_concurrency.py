@@ -128,5 +128,60 @@ def test_the_same_application_filed_twice_at_once_is_filed_once(app, world, smtp
         page_token = token(admin)
         answers = at_once(*(lambda browser=browser: browser.post("/applications/new", data={
             **kind_fields, "csrf_token": page_token}) for browser in (admin, second_tab)))
-        assert sorted(a.status_code for a in answers) == [303, 400], [a.status_code for a in answers]
+        assert [a.status_code for a in answers] == [303, 303], [a.status_code for a in answers]
+        assert answers[0].headers["Location"] == answers[1].headers["Location"], "both answer with the one filed"
     assert steps.count_applications() == 2
+
+
+def test_a_double_click_on_approve_approves_once_and_both_answers_say_so(app, world, smtp, browser_for):
+    """Both clicks can read the application still open; the second then finds it decided by the
+    same person the same way, which is what it asked for, not a conflict."""
+    from tests.support.races import at_once, same_browser
+
+    responsible = browser_for(world.grid_responsible)
+    second_tab = same_browser(app, responsible)
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="twice@test.example")))
+    page_token = token(responsible)
+    answers = at_once(*(lambda browser=browser: browser.post(f"/applications/{application_id}", data={
+        "decision": "approve", "reason": "", "csrf_token": page_token}) for browser in (responsible, second_tab)))
+    assert [a.status_code for a in answers] == [303, 303], [a.status_code for a in answers]
+    assert steps.timeline(application_id) == ["submitted", "approved"]
+    assert len(steps.audit_entries("account.created", application_id=application_id)) == 1
+    assert len(smtp.to("twice@test.example")) == 1
+
+
+def test_a_double_click_read_before_the_first_decision_finds_it_decided_by_the_same_person(app, world, browser_for):
+    """As on PostgreSQL, where the second click's request can read 'submitted' before the first
+    click's request writes: the conditional UPDATE fails, and the second still answers "decided"."""
+    responsible = browser_for(world.grid_responsible)
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="stale2@test.example")))
+    read_done, first_decided = threading.Event(), threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def second_click() -> None:
+        from webapp.applications import service
+        from webapp.applications.models import Application
+        from webapp.audit.service import SYSTEM
+        from webapp.auth.models import User
+
+        with app.app_context():
+            approver = db.session.get(User, world.grid_responsible.id)
+            stale = db.session.get(Application, application_id)
+            assert stale.state == "submitted"
+            db.session.commit()  # the object stays in this session, still saying 'submitted'
+            read_done.set()
+            first_decided.wait(30)
+            try:
+                outcome["state"] = service.decide(approver, application_id, "approve", "", SYSTEM).state
+            except Exception as error:  # noqa: BLE001 - the test reports what the second click got
+                outcome["state"] = repr(error)
+
+    thread = threading.Thread(target=second_click)
+    thread.start()
+    read_done.wait(30)
+    db.session.close()
+    assert decide(responsible, application_id, "approve").status_code == 303
+    first_decided.set()
+    thread.join(30)
+    assert outcome["state"] == "approved"
+    assert steps.timeline(application_id) == ["submitted", "approved"]

@@ -210,3 +210,32 @@ def test_the_person_concerned_cannot_decide_about_their_own_account(world, brows
                                    target=world.grid_responsible.login_id))
     assert steps.application(application_id).requires_sysadmin is False
     assert decide(browser_for(world.grid_operator2), application_id, "approve").status_code == 303
+
+
+def test_the_same_decision_sent_twice_shows_it_decided_not_a_conflict(world, smtp, browser_for):
+    """A browser review: a double click on "Approve" approved once, then answered 409 "This application
+    has already been decided." to the person who had just decided it."""
+    admin, responsible = browser_for(world.grid_admin), browser_for(world.grid_responsible)
+    for decision, reason, state in (("approve", "", "approved"), ("reject", "重複", "rejected")):
+        application_id = filed_id(file(admin, **add_user_fields(email=f"{decision}@test.example")))
+        first, second = decide(responsible, application_id, decision, reason), decide(
+            responsible, application_id, decision, reason)
+        assert first.status_code == second.status_code == 303, text_of(second)[:1500]
+        page = text_of(responsible.get(second.headers["Location"]))
+        assert f"Application No. {application_id} has been {state}" in page and "already been decided" not in page
+        assert len(steps.audit_entries(f"application.{state}", application_id=application_id)) == 1
+        assert steps.timeline(application_id) == ["submitted", state]
+    assert len(smtp.to("approve@test.example")) == 1  # one activation mail
+
+    otherwise = decide(responsible, application_id, "approve")
+    assert otherwise.status_code == 409 and "already been decided" in text_of(otherwise)
+
+
+def test_a_decision_already_made_by_someone_else_is_still_a_conflict(world, browser_for):
+    steps.update_user(world.grid_operator2.login_id, roles="operator responsible")
+    admin = browser_for(world.grid_admin)
+    first, second = browser_for(world.grid_responsible), browser_for(world.grid_operator2)
+    application_id = filed_id(file(admin, **add_user_fields()))
+    assert decide(first, application_id, "approve").status_code == 303
+    late = decide(second, application_id, "approve")
+    assert late.status_code == 409 and "already been decided" in text_of(late)

@@ -168,9 +168,8 @@ def _check_add(draft: Draft, organisation_id: int, exclude_application: int | No
     return Checked("add", None, payload, {}, draft.name, draft.email, True, draft.note, holder)
 
 
-def _change_payload(draft: Draft, target: User, exclude_application: int | None) -> tuple[dict[str, Any], User | None]:
-    """What the change sets, and the account of another organisation holding the new address."""
-    before = snapshot(target)
+def _changes(draft: Draft, before: dict[str, Any]) -> dict[str, Any]:
+    """What a change sets: the values given that differ from the account's (`before`)."""
     payload: dict[str, Any] = {}
     for name in PROFILE_FIELDS:
         value = getattr(draft, name)
@@ -178,6 +177,13 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
             payload[name] = value
     if draft.roles and _check_roles(draft.roles) != [r for r in before["roles"] if r != "sysadmin"]:
         payload["roles"] = _check_roles(draft.roles)
+    return payload
+
+
+def _change_payload(draft: Draft, target: User, exclude_application: int | None) -> tuple[dict[str, Any], User | None]:
+    """What the change sets, and the account of another organisation holding the new address."""
+    before = snapshot(target)
+    payload = _changes(draft, before)
     if not payload:
         raise Invalid(_l("The application changes nothing: enter at least one new value."))
     if "responsible" in payload.get("roles", []) and not payload.get("emergency_phone", before["emergency_phone"]):
@@ -213,6 +219,27 @@ def check(applicant: User, draft: Draft, exclude_application: int | None = None)
     payload, holder = _change_payload(draft, target, exclude_application) if draft.kind == "change" else ({}, None)
     return Checked(draft.kind, target, payload, snapshot(target), target.name,
                    payload.get("email", ""), "email" in payload and draft.natural_person, draft.note, holder)
+
+
+def asks_the_same(draft: Draft, application: Application) -> bool:
+    """Whether filing the draft would ask for what the application already asks: the same kind,
+    person concerned, values and note (the form sent twice)."""
+    if draft.kind != application.kind or draft.note != application.note:
+        return False
+    try:
+        if draft.kind == "add":
+            wanted = {"name": draft.name, "department": draft.department, "email": draft.email,
+                      "emergency_phone": draft.emergency_phone, "roles": _check_roles(draft.roles)}
+            return application.proposed == wanted and draft.natural_person == application.natural_person
+        if application.target is None or normalise_login_id(draft.target) != application.target.login_id:
+            return False
+        if draft.kind != "change":
+            return True
+        changes = _changes(draft, application.snapshot)
+    except Invalid:
+        return False
+    return application.proposed == changes and application.natural_person == (
+        "email" in changes and draft.natural_person)
 
 
 def _not_applicable(kind: str) -> Any:

@@ -27,6 +27,8 @@ from webapp.database import APPLICATIONS_LOCK, change_if, one_at_a_time
 from webapp.extensions import db
 
 MAX_REASON = 2000
+# The same form sent again this soon by the same person is a double click or a reload, not a second request.
+SAME_FORM_WITHIN = timedelta(seconds=60)
 
 
 def _expiry() -> timedelta:
@@ -131,6 +133,10 @@ def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
     one_at_a_time(db.session, APPLICATIONS_LOCK)  # the checks of what is pending must see the others
     if not policy.can_file(applicant):
         raise Forbidden(_l("Only an organisation's administrator can file applications."))
+    same = _just_filed(applicant, draft)
+    if same is not None:  # the second post would be refused as pending beside the first: it gets the first
+        db.session.commit()
+        return same
     checked = _checked(applicant, draft, origin)
     application = Application(organisation_id=applicant.organisation_id, applicant_id=applicant.id,
                               organisation=applicant.organisation, applicant=applicant,
@@ -144,6 +150,14 @@ def submit(applicant: User, draft: drafts.Draft, origin: Origin) -> Application:
     notify.approvers_asked(application)
     db.session.commit()
     return application
+
+
+def _just_filed(applicant: User, draft: drafts.Draft) -> Application | None:
+    """The application this applicant filed from the same form moments ago, still waiting."""
+    recent = db.session.scalars(select(Application).where(
+        Application.applicant_id == applicant.id, Application.kind == draft.kind, Application.state == "submitted",
+        Application.created_at >= clock.now() - SAME_FORM_WITHIN).order_by(Application.id.desc()))
+    return next((application for application in recent if drafts.asks_the_same(draft, application)), None)
 
 
 def _transition(application: Application, expected: str | tuple[str, ...], **values: object) -> bool:
@@ -208,6 +222,14 @@ def _check_decision(actor: User, application: Application, decision: str, reason
         raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
 
 
+def _decided_so_just_now(actor: User, application: Application, decision: str, reason: str) -> bool:
+    """This person made this very decision moments ago: the button pressed twice. Anyone else, or
+    another decision, is still told that it has been decided."""
+    return (application.state == DECISIONS.get(decision) and application.decided_by_id == actor.id
+            and application.decision_reason == reason and application.decided_at is not None
+            and application.decided_at >= clock.now() - SAME_FORM_WITHIN)
+
+
 def decide(actor: User, application_id: int, decision: str, reason: str, origin: Origin) -> Application:
     """Approve (and execute), return or reject; exactly once however many approvers click.
 
@@ -215,6 +237,9 @@ def decide(actor: User, application_id: int, decision: str, reason: str, origin:
     two approvals of two applications for one address must not both find it free."""
     one_at_a_time(db.session, APPLICATIONS_LOCK)
     application = visible(actor, application_id)
+    if _decided_so_just_now(actor, application, decision, reason):
+        db.session.commit()
+        return application
     _check_decision(actor, application, decision, reason)
     _refuse_if_expired(application)
     new_state = DECISIONS[decision]
@@ -222,6 +247,8 @@ def decide(actor: User, application_id: int, decision: str, reason: str, origin:
     extra = {"expires_at": clock.now() + _expiry()} if new_state == "returned" else {}
     if not _transition(application, "submitted", state=new_state, decided_by_id=actor.id,
                        decided_at=clock.now(), decision_reason=reason, **extra):
+        if _decided_so_just_now(actor, application, decision, reason):  # both clicks read it still open
+            return application
         raise AlreadyDecided(_l("This application has already been decided."))
     if new_state == "approved":
         try:
