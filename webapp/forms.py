@@ -1,10 +1,11 @@
 """Validators every form shares: bad input gets a clear message, never a 500."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
 
 from flask_babel import lazy_gettext as _l
-from wtforms import ValidationError
+from wtforms import Form, ValidationError
 from wtforms.fields.choices import SelectChoice
 
 
@@ -62,3 +63,56 @@ def strip_filter(value: Any) -> Any:
 def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
     """(value, label) pairs as the option objects WTForms asks for (tuples go away in WTForms 3.4)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refusal's message and the inputs (form field names) it is about, when the server knows
+    them: the page then marks those inputs and ties each to its message for a screen reader."""
+
+    message: Any
+    fields: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def about(fields: str | tuple[str, ...], message: Any) -> Problem:
+    return Problem(message, (fields,) if isinstance(fields, str) else fields)
+
+
+def validation_problems(form: Form) -> list[Problem]:
+    """A failed validation's messages as '<label>: <message>', each about its field, in the form's order."""
+    problems = [Problem(f"{field.label.text}: {message}", (field.name,))
+                for field in form if field.name != "csrf_token" for message in field.errors]
+    if "csrf_token" in form.errors:
+        problems.append(Problem(_l("The form has expired. Please try again.")))
+    return problems
+
+
+def problems_of(refusal: Exception) -> list[Any]:
+    """A domain refusal's messages: its `messages`, or the one it was raised with (a Problem or a text)."""
+    return list(getattr(refusal, "messages", None) or refusal.args[:1])
+
+
+class FormErrors:
+    """What a refused form shows in its error box (`box_id`, see templates/_form_errors.html): each
+    message with an id of its own, which the inputs it is about name. `form` says which of the
+    page's forms was sent, so that an input of another form with the same name stays unmarked."""
+
+    def __init__(self, box_id: str, problems: Iterable[Any] = (), form: str = "") -> None:
+        self.box_id = box_id
+        self.form = form
+        self._items = [(f"{box_id}-{n}", problem) for n, problem in enumerate(problems, 1)]
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return ((message_id, str(problem)) for message_id, problem in self._items)
+
+    def about(self, name: str, form: str = "") -> str:
+        """The ids of the messages about input `name` (of `form`), as aria-describedby lists them."""
+        if form != self.form:
+            return ""
+        return " ".join(message_id for message_id, problem in self._items if name in getattr(problem, "fields", ()))

@@ -1,7 +1,7 @@
 """/alerts: system administrators see every alert, responsible people their organisation's."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,8 +12,8 @@ from webapp.alerts import service
 from webapp.alerts.forms import CloseForm
 from webapp.alerts.labels import KIND_LABELS, STATE_LABELS
 from webapp.alerts.models import ALERT_STATES
-from webapp.auth.forms import first_error
 from webapp.auth.models import User
+from webapp.forms import FormErrors, problems_of, validation_problems
 from webapp.guard import requires_role
 from webapp.listing import page_number
 from webapp.web import origin, redirect_to
@@ -21,15 +21,18 @@ from webapp.web import origin, redirect_to
 SHOWN = {"active": ("open", "acknowledged"), "closed": ("closed",), "all": ALERT_STATES}
 
 
-def _page(shown: str, error: str | None = None, status: int = 200, number: int = 1) -> tuple[str, int]:
+def _page(shown: str, problems: Any = (), status: int = 200, number: int = 1, sent: str = "") -> tuple[str, int]:
+    """`sent`: the refused form ("close-<alert id>"), whose comment is marked."""
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return render_template("alerts/index.html", page=service.visible(user, SHOWN[shown], number), shown=shown,
-                           error=error, kind_labels=KIND_LABELS, state_labels=STATE_LABELS,
+                           errors=FormErrors("alert-error", problems, sent), kind_labels=KIND_LABELS,
+                           state_labels=STATE_LABELS,
                            may_handle=lambda alert: service.may_handle(user, alert),
                            may_acknowledge=lambda alert: service.may_acknowledge(user, alert)), status
 
 
-def _act(change: Callable[[User], object], done: str, refused_status: int) -> BaseResponse | tuple[str, int]:
+def _act(change: Callable[[User], object], done: str, refused_status: int,
+         sent: str = "") -> BaseResponse | tuple[str, int]:
     """Apply a state change as the signed-in person: 404 for an alert they may not see, the
     page with the service's message when the change does not apply."""
     try:
@@ -37,9 +40,9 @@ def _act(change: Callable[[User], object], done: str, refused_status: int) -> Ba
     except service.NotFound:
         abort(404)
     except service.AboutThemselves as refused:
-        return _page("active", str(refused), 403)
+        return _page("active", problems_of(refused), 403, sent=sent)
     except service.Invalid as refused:
-        return _page("active", str(refused), refused_status)
+        return _page("active", problems_of(refused), refused_status, sent=sent)
     flash(done, "info")
     return redirect_to(url_for("alerts.index"))
 
@@ -63,8 +66,9 @@ def make_blueprint() -> Blueprint:
     def close(alert_id: int) -> BaseResponse | tuple[str, int]:
         form = CloseForm()
         if not form.validate():  # the CSRF token was checked before the view (CSRFProtect)
-            return _page("active", first_error(form), 400)
+            return _page("active", validation_problems(form), 400, sent=f"close-{alert_id}")
         comment = form.comment.data or ""
-        return _act(lambda user: service.close(user, alert_id, comment, origin()), _("The alert was closed."), 400)
+        return _act(lambda user: service.close(user, alert_id, comment, origin()), _("The alert was closed."), 400,
+                    f"close-{alert_id}")
 
     return bp

@@ -28,6 +28,7 @@ from webapp.auth.models import User
 from webapp.auth.sessions import end_all_sessions
 from webapp.database import change_if
 from webapp.extensions import db
+from webapp.forms import about
 from webapp.mail import outbox
 from webapp.mail.links import portal_url
 
@@ -223,9 +224,9 @@ def close(viewer: User, alert_id: int, comment: str, origin: Origin) -> Alert:
     if alert.state == "closed":
         raise Invalid(_l("This alert is already closed."))
     if not comment:
-        raise Invalid(_l("Say what was found or done before closing the alert."))
+        raise Invalid(about("comment", _l("Say what was found or done before closing the alert.")))
     if len(comment) > MAX_COMMENT:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_COMMENT))
+        raise Invalid(about("comment", _l("Please enter at most %(n)d characters.", n=MAX_COMMENT)))
     if not change_if(db.session, alert, Alert.state != "closed", state="closed", closed_at=clock.now(),
                      closed_by_id=viewer.id, close_comment=comment):
         raise Invalid(_l("This alert is already closed."))

@@ -21,6 +21,7 @@ from webapp.applications.models import GRANTABLE_ROLES, KINDS, OPEN_STATES, Appl
 from webapp.auth.models import User
 from webapp.auth.service import normalise_login_id
 from webapp.extensions import db
+from webapp.forms import about
 from webapp.orgs.service import email_holder
 
 # ASCII only: the mail relay is spoken to in plain SMTP (no SMTPUTF8), so 「ｔａｒｏ@…」 or a
@@ -37,7 +38,8 @@ TARGET_STATES = {
 }
 PROFILE_FIELDS = ("name", "department", "email", "emergency_phone")
 # SPEC §1: a responsible person is registered with an emergency phone number.
-_NEEDS_PHONE = _l("A responsible person needs an emergency phone number: enter it in the application.")
+_NEEDS_PHONE = about("emergency_phone", _l(
+    "A responsible person needs an emergency phone number: enter it in the application."))
 
 
 @dataclass
@@ -94,22 +96,23 @@ def _target_in_organisation(applicant: User, login_id: str) -> User:
         user = db.session.scalar(select(User).where(
             User.login_id == normalised, User.organisation_id == applicant.organisation_id))
     if user is None:
-        raise UnknownTarget(_l("There is no user with this user ID in your organisation."), login_id[:40])
+        raise UnknownTarget(about("target", _l("There is no user with this user ID in your organisation.")),
+                            login_id[:40])
     if user.is_sysadmin:
-        raise Invalid(_l("System administrator accounts are managed by the portal operator."))
+        raise Invalid(about("target", _l("System administrator accounts are managed by the portal operator.")))
     return user
 
 
 def _check_roles(roles: list[str]) -> list[str]:
     unknown = [r for r in roles if r not in GRANTABLE_ROLES]
     if unknown:
-        raise Invalid(_l("Choose roles from the list only."))
+        raise Invalid(about("role", _l("Choose roles from the list only.")))
     return ordered_roles(roles)
 
 
 def _check_email(email: str) -> list[Any]:
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        return [_l("Enter a valid personal e-mail address.")]
+        return [about("email", _l("Enter a valid personal e-mail address."))]
     return []
 
 
@@ -122,7 +125,7 @@ def _check_address_free(email: str, organisation_id: int, except_user_id: int | 
     reserve another's people."""
     holder = email_holder(email, except_user_id=except_user_id)
     if holder is not None and holder.organisation_id == organisation_id:
-        raise AddressTaken(_l("This e-mail address is already used by another account."), email)
+        raise AddressTaken(about("email", _l("This e-mail address is already used by another account.")), email)
     pending = select(Application.id).where(
         Application.organisation_id == organisation_id,
         Application.state.in_(OPEN_STATES), func.lower(Application.subject_email) == email.lower(),
@@ -133,7 +136,7 @@ def _check_address_free(email: str, organisation_id: int, except_user_id: int | 
     if except_user_id is not None:
         pending = pending.where((Application.target_user_id.is_(None)) | (Application.target_user_id != except_user_id))
     if db.session.scalar(pending.limit(1)) is not None:
-        raise AddressTaken(_l("Another pending application already uses this e-mail address."), email)
+        raise AddressTaken(about("email", _l("Another pending application already uses this e-mail address.")), email)
     return holder
 
 
@@ -148,18 +151,19 @@ def _pending_for(target: User, exclude_application: int | None) -> int | None:
 def _check_add(draft: Draft, organisation_id: int, exclude_application: int | None) -> Checked:
     problems: list[Any] = []
     if not draft.name:
-        problems.append(_l("Enter the user's full name."))
+        problems.append(about("name", _l("Enter the user's full name.")))
     if not draft.email:
-        problems.append(_l("Enter the user's personal e-mail address."))
+        problems.append(about("email", _l("Enter the user's personal e-mail address.")))
     else:
         problems += _check_email(draft.email)
     if not draft.roles:
-        problems.append(_l("Choose at least one role."))
+        problems.append(about("role", _l("Choose at least one role.")))
     elif "responsible" in draft.roles and not draft.emergency_phone:
         problems.append(_NEEDS_PHONE)
     if not draft.natural_person:
-        problems.append(_l("Confirm that the user is a natural person with a personal e-mail address "
-                           "(shared or group mailboxes cannot hold an account)."))
+        problems.append(about("natural_person", _l(
+            "Confirm that the user is a natural person with a personal e-mail address "
+            "(shared or group mailboxes cannot hold an account).")))
     if problems:
         raise Invalid(problems)
     holder = _check_address_free(draft.email, organisation_id, None, exclude_application)
@@ -191,8 +195,9 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
     if "email" in payload:
         problems = _check_email(payload["email"])
         if not draft.natural_person:  # a new address registers the person anew (SPEC §1)
-            problems.append(_l("Confirm that the new address is the user's own personal one "
-                               "(shared or group mailboxes cannot hold an account)."))
+            problems.append(about("natural_person", _l(
+                "Confirm that the new address is the user's own personal one "
+                "(shared or group mailboxes cannot hold an account).")))
         if problems:
             raise Invalid(problems)
         return payload, _check_address_free(payload["email"], target.organisation_id, target.id, exclude_application)
@@ -202,20 +207,20 @@ def _change_payload(draft: Draft, target: User, exclude_application: int | None)
 def check(applicant: User, draft: Draft, exclude_application: int | None = None) -> Checked:
     """Validate a draft for the applicant's own organisation; raise Invalid with every problem found."""
     if draft.kind not in KINDS:
-        raise Invalid(_l("Choose the kind of application."))
+        raise Invalid(about("kind", _l("Choose the kind of application.")))
     if draft.kind == "add":
         return _check_add(draft, applicant.organisation_id, exclude_application)
     if not draft.target:
-        raise Invalid(_l("Enter the user ID of the user concerned."))
+        raise Invalid(about("target", _l("Enter the user ID of the user concerned.")))
     target = _target_in_organisation(applicant, draft.target)
     if target.status not in TARGET_STATES[draft.kind]:
-        raise Invalid(_not_applicable(draft.kind))
+        raise Invalid(about("target", _not_applicable(draft.kind)))
     if draft.kind == "unlock" and not target.is_locked:
-        raise Invalid(_l("This account is not locked."))
+        raise Invalid(about("target", _l("This account is not locked.")))
     pending = _pending_for(target, exclude_application)
     if pending is not None:
-        raise Invalid(_l("An application for this user is already pending (No. %(id)d). "
-                         "Wait for its decision or withdraw it first.", id=pending))
+        raise Invalid(about("target", _l("An application for this user is already pending (No. %(id)d). "
+                                         "Wait for its decision or withdraw it first.", id=pending)))
     payload, holder = _change_payload(draft, target, exclude_application) if draft.kind == "change" else ({}, None)
     return Checked(draft.kind, target, payload, snapshot(target), target.name,
                    payload.get("email", ""), "email" in payload and draft.natural_person, draft.note, holder)

@@ -17,6 +17,7 @@ from webapp.applications.labels import KIND_LABELS, STATE_LABELS, TRANSITION_LAB
 from webapp.applications.models import Application
 from webapp.applications.views import address_holder, before_after
 from webapp.extensions import db
+from webapp.forms import FormErrors, validation_problems
 from webapp.guard import record_refusal, requires_role
 from webapp.orgs.models import Organisation
 from webapp.web import is_htmx, origin, redirect_to
@@ -34,12 +35,6 @@ def _draft(form: ApplicationForm) -> Draft:
     )
 
 
-def _form_errors(form: Any) -> list[str]:
-    return [f"{form[name].label.text}: {message}" for name, messages in form.errors.items()
-            if name in form and name != "csrf_token" for message in messages] + (
-        [_("The form has expired. Please try again.")] if "csrf_token" in form.errors else [])
-
-
 def _labels() -> dict[str, Any]:
     return {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "transition_labels": TRANSITION_LABELS}
 
@@ -53,15 +48,17 @@ def _audit_unknown_target(invalid: Invalid) -> None:
 
 def _form_page(form: ApplicationForm, errors: list[Any], status: int, application: Application | None = None
                ) -> tuple[str, int]:
-    return render_template("applications/form.html", form=form, errors=[str(e) for e in errors],
+    return render_template("applications/form.html", form=form, errors=FormErrors("form-errors", errors),
                            application=application, **_labels()), status
 
 
 def _show_page(application: Application, errors: list[Any] | None = None, status: int = 200,
-               form: DecisionForm | None = None) -> tuple[str, int]:
+               form: DecisionForm | None = None, sent: str = "") -> tuple[str, int]:
+    """`sent`: which of the page's forms was refused ("decision", "withdraw"), whose inputs are marked."""
     return render_template(
         "applications/show.html", application=application, rows=before_after(application),
-        events=queries.timeline(application), form=form or DecisionForm(), errors=[str(e) for e in errors or []],
+        events=queries.timeline(application), form=form or DecisionForm(),
+        errors=FormErrors("decision-errors", errors or [], sent),
         may_decide=policy.can_decide(current_user, application),
         may_withdraw=policy.can_withdraw(current_user, application),
         may_resubmit=policy.can_resubmit(current_user, application),
@@ -100,7 +97,7 @@ def make_blueprint() -> Blueprint:
             form.target.data = request.args.get("target", "")[:40]
             return _form_page(form, [], 200)
         if not form.validate():
-            return _form_page(form, _form_errors(form), 400)
+            return _form_page(form, validation_problems(form), 400)
         try:
             application = service.submit(current_user, _draft(form), origin())
         except Invalid as invalid:
@@ -120,7 +117,7 @@ def make_blueprint() -> Blueprint:
             return _show_page(application)
         form = DecisionForm()
         if not form.validate():
-            return _show_page(application, _form_errors(form), 400, form)
+            return _show_page(application, validation_problems(form), 400, form, "decision")
         try:
             service.decide(current_user, application_id, form.decision.data or "", form.reason.data or "", origin())
         except NotFound:
@@ -131,7 +128,7 @@ def make_blueprint() -> Blueprint:
             db.session.rollback()
             if isinstance(error, Forbidden):
                 record_refusal("access.denied")
-            return _show_page(_visible_or_404(application_id), messages, status, form)
+            return _show_page(_visible_or_404(application_id), messages, status, form, "decision")
         flash(decision_message(application.state, application_id), "success")
         return redirect_to(url_for("applications.show", application_id=application_id))
 
@@ -141,7 +138,7 @@ def make_blueprint() -> Blueprint:
         application = _visible_or_404(application_id)
         form = WithdrawForm()
         if not form.validate():
-            return _show_page(application, _form_errors(form), 400)
+            return _show_page(application, validation_problems(form), 400, sent="withdraw")
         try:
             service.withdraw(current_user, application_id, origin(), form.reason.data or "")
         except NotFound:
@@ -163,7 +160,7 @@ def make_blueprint() -> Blueprint:
             return _form_page(form, [], 200, application)
         form.kind.data = application.kind
         if not form.validate():
-            return _form_page(form, _form_errors(form), 400, application)
+            return _form_page(form, validation_problems(form), 400, application)
         try:
             service.resubmit(current_user, application_id, _draft(form), origin())
         except NotFound:

@@ -25,6 +25,7 @@ from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.database import APPLICATIONS_LOCK, change_if, one_at_a_time
 from webapp.extensions import db
+from webapp.forms import about
 
 MAX_REASON = 2000
 # The same form sent again this soon by the same person is a double click or a reload, not a second request.
@@ -217,9 +218,9 @@ def _check_decision(actor: User, application: Application, decision: str, reason
     if decision not in DECISIONS:
         raise Invalid(_l("Choose approve, return or reject."))
     if decision != "approve" and not reason:
-        raise Invalid(_l("Give the reason for returning or rejecting the application."))
+        raise Invalid(about("reason", _l("Give the reason for returning or rejecting the application.")))
     if len(reason) > MAX_REASON:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+        raise Invalid(about("reason", _l("Please enter at most %(n)d characters.", n=MAX_REASON)))
 
 
 def _decided_so_just_now(actor: User, application: Application, decision: str, reason: str) -> bool:

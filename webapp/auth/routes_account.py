@@ -1,6 +1,8 @@
 """Account pages: activation link, password change, my sessions, authenticator app."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -11,6 +13,7 @@ from webapp import clock
 from webapp.auth import credentials, sessions, totp
 from webapp.auth.forms import (AuthenticatorForm, ChangePasswordForm, EmptyForm, NewPasswordForm,
                                ReauthenticateForm, field_errors)
+from webapp.forms import FormErrors, about, validation_problems
 from webapp.guard import exempt_from, public, record_refusal
 from webapp.web import origin, redirect_to
 
@@ -68,13 +71,16 @@ def _change_password() -> BaseResponse | tuple[str, int]:
     return redirect_to(url_for("main.dashboard"))
 
 
-def _authenticator_page(form: AuthenticatorForm, errors: list[str], status: int = 200) -> tuple[str, int]:
+def _authenticator_page(form: AuthenticatorForm, problems: list[Any], status: int = 200,
+                        sent: str = "") -> tuple[str, int]:
+    """`sent`: the refused form, "enrol" or "off", whose inputs are marked."""
     secret = session.get(ENROL_SECRET)
     if not totp.is_valid_secret(secret):
         secret = session[ENROL_SECRET] = totp.new_secret()
     uri = totp.provisioning_uri(current_user, secret)
     return render_template(
-        "auth/authenticator.html", form=form, off_form=ReauthenticateForm(), errors=errors,
+        "auth/authenticator.html", form=form, off_form=ReauthenticateForm(),
+        errors=FormErrors("authenticator-errors", problems, sent),
         secret=totp.grouped(secret), uri=uri, qr=totp.qr_svg(uri, _("QR code to set up the authenticator app")),
         may_use_email=totp.may_use_email(current_user),
     ), status
@@ -85,11 +91,12 @@ def _authenticator() -> BaseResponse | tuple[str, int]:
     if request.method != "POST":
         return _authenticator_page(form, [])
     if not form.validate():
-        return _authenticator_page(form, field_errors(form), 400)
+        return _authenticator_page(form, validation_problems(form), 400, "enrol")
     try:
         totp.enable(current_user, session.get(ENROL_SECRET, ""), form.password.data, form.code.data, origin())
     except (totp.AuthenticatorRefused, credentials.PasswordRejected) as refused:
-        return _authenticator_page(form, refused.messages, 400)
+        wrong = "code" if isinstance(refused, totp.AuthenticatorRefused) else "password"
+        return _authenticator_page(form, [about(wrong, message) for message in refused.messages], 400, "enrol")
     session.pop(ENROL_SECRET, None)
     flash(_("The authenticator app is set up. From now on, sign in with the code it shows."), "info")
     return redirect_to(url_for("auth.my_sessions"))
@@ -97,14 +104,16 @@ def _authenticator() -> BaseResponse | tuple[str, int]:
 
 def _authenticator_off() -> BaseResponse | tuple[str, int]:
     form = ReauthenticateForm()
-    errors = field_errors(form) if not form.validate() else []
-    if not errors:
+    problems: list[Any] = validation_problems(form) if not form.validate() else []
+    if not problems:
         try:
             totp.disable(current_user, form.password.data, origin())
-        except (totp.AuthenticatorRefused, credentials.PasswordRejected) as refused:
-            errors = refused.messages
-    if errors:
-        return _authenticator_page(AuthenticatorForm(formdata=None), errors, 400)
+        except totp.AuthenticatorRefused as refused:
+            problems = refused.messages
+        except credentials.PasswordRejected as refused:
+            problems = [about("password", message) for message in refused.messages]
+    if problems:
+        return _authenticator_page(AuthenticatorForm(formdata=None), problems, 400, "off")
     flash(_("Sign-in codes will be sent by e-mail again."), "info")
     return redirect_to(url_for("auth.my_sessions"))
 

@@ -48,9 +48,18 @@ def _draft_input(form: DocumentForm) -> DraftInput:
                       body=form.body.data or "", must_read_to_end=bool(form.must_read_to_end.data))
 
 
-def _form_page(form: DocumentForm, row: DocumentVersion | None, error: str | None, status: int) -> tuple[str, int]:
+# The input a refused draft is about (the page marks it; the message stands above the form).
+_WRONG_FIELD = {"kind": "kind", "version": "version", "duplicate_version": "version", "not_newer": "version",
+                "date": "effective_on", "date_range": "effective_on", "past_date": "effective_on",
+                "before_latest": "effective_on", "summary": "summary", "characters": "body", "length": "body",
+                "items_line": "body", "items_category": "body", "no_items": "body", "too_many_items": "body",
+                "duplicate_items": "body", "empty_body": "body"}
+
+
+def _form_page(form: DocumentForm, row: DocumentVersion | None, error: str | None, status: int,
+               wrong: str = "") -> tuple[str, int]:
     return render_template("consent/admin_form.html", form=form, row=row, error=error,
-                           items_example=documents.ITEMS_FORMAT_EXAMPLE), status
+                           wrong=(wrong,) if wrong else (), items_example=documents.ITEMS_FORMAT_EXAMPLE), status
 
 
 def _save(form: DocumentForm, row: DocumentVersion | None) -> BaseResponse | tuple[str, int]:
@@ -60,7 +69,8 @@ def _save(form: DocumentForm, row: DocumentVersion | None) -> BaseResponse | tup
         saved = publishing.save_draft(_draft_input(form), actor_id=current_user.id, origin=origin(),
                                       draft_id=row.id if row else None)
     except DocumentError as error:
-        return _form_page(form, row, document_error(error.code, error.details), 400)
+        return _form_page(form, row, document_error(error.code, error.details), 400,
+                          _WRONG_FIELD.get(error.code, ""))
     flash(_("The draft has been saved. Check the preview before publishing."), "success")
     return redirect_to(url_for("consent.admin_preview", version_id=saved.id))
 

@@ -22,3 +22,7 @@ class ClosureNotFound(HoursError):
 
 class InvalidProfile(HoursError):
     """A profile name or weekly definition that cannot be used."""
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -56,17 +56,7 @@ class JapanDateTimeField(StringField):
         return str(getattr(self, "raw", "") or "")[:25]
 
 
-class SystemProfileForm(FlaskForm):
-    profile = StringField(_l("System-wide profile"), validators=[DataRequired(), CleanText(40)],
-                          filters=[strip_filter])
-
-
-class ClosureForm(FlaskForm):
-    start = JapanDateTimeField(_l("Start (Japan time)"))
-    end = JapanDateTimeField(_l("End (Japan time)"))
-    reason = StringField(_l("Reason (shown to every user)"), validators=[DataRequired(), CleanText(200)],
-                         filters=[strip_filter])
-
+class _MarksRefusals(FlaskForm):
     def refused(self, error: HoursError) -> str:
         """The service's refusal marks the inputs it is about, as a failed validation does, so that
         the page tells a screen reader which fields are wrong; returns the message."""
@@ -75,7 +65,19 @@ class ClosureForm(FlaskForm):
         return str(error)
 
 
-class CustomProfileForm(FlaskForm):
+class SystemProfileForm(_MarksRefusals):
+    profile = StringField(_l("System-wide profile"), validators=[DataRequired(), CleanText(40)],
+                          filters=[strip_filter])
+
+
+class ClosureForm(_MarksRefusals):
+    start = JapanDateTimeField(_l("Start (Japan time)"))
+    end = JapanDateTimeField(_l("End (Japan time)"))
+    reason = StringField(_l("Reason (shown to every user)"), validators=[DataRequired(), CleanText(200)],
+                         filters=[strip_filter])
+
+
+class CustomProfileForm(_MarksRefusals):
     name = StringField(_l("Profile name"), validators=[DataRequired(), CleanText(40)], filters=[strip_filter])
     mon = StringField(_l("Monday"), validators=[CleanText(100)])
     tue = StringField(_l("Tuesday"), validators=[CleanText(100)])

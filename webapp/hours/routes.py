@@ -66,7 +66,7 @@ def make_blueprint() -> Blueprint:
         try:
             service.set_system_profile(form.profile.data, current_user, origin())
         except HoursError as refused:
-            return _admin_page(400, str(refused), profile_form=form)
+            return _admin_page(400, form.refused(refused), profile_form=form)
         flash(_("The system-wide profile is now %(name)s.", name=service.profile_label(form.profile.data)), "success")
         return redirect_to(url_for("hours.admin"))
 
@@ -102,13 +102,13 @@ def make_blueprint() -> Blueprint:
         if not form.validate():
             return _admin_page(400, form_errors(form), custom_form=form)
         try:
-            windows = {i: parse_day_windows(form[key].data, str(form[key].label.text))
+            windows = {i: parse_day_windows(form[key].data, str(form[key].label.text), key)
                        for i, key in enumerate(WEEKDAY_KEYS)}
             record = service.define_custom_profile(
                 form.name.data, windows, closes_on_holidays=form.holidays_closed.data,
                 observes_year_end=form.year_end_closed.data, actor=current_user, origin=origin())
         except HoursError as refused:
-            return _admin_page(400, str(refused), custom_form=form)
+            return _admin_page(400, form.refused(refused), custom_form=form)
         flash(_("The custom profile %(name)s has been saved.", name=record.name), "success")
         return redirect_to(url_for("hours.admin"))
 

@@ -319,7 +319,7 @@ def cancel_closure(closure_id: int, actor: User, origin: Origin) -> HoursClosure
 
 def set_system_profile(name: str, actor: User, origin: Origin) -> None:
     if not is_known_profile(name):
-        raise InvalidProfile(_("Choose one of the listed profiles."))
+        raise InvalidProfile(_("Choose one of the listed profiles."), ("profile",))
     previous = system_profile_name()
     set_setting(SYSTEM_PROFILE_KEY, name, actor.id)
     audit.record("hours.system_profile_set", origin=origin, actor_id=actor.id,

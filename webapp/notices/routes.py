@@ -1,13 +1,14 @@
 """/admin/notices (system administrators post) and /notices/<id>/read (anyone signed in)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from webapp.auth.forms import first_error
-from webapp.forms import select_choices
+from webapp.forms import FormErrors, problems_of, select_choices, validation_problems
 from webapp.guard import requires_role
 from webapp.notices import service
 from webapp.notices.forms import NoticeForm, WithdrawNoticeForm
@@ -16,10 +17,12 @@ from webapp.orgs.regions import CATEGORY_LABELS
 from webapp.web import is_htmx, origin, redirect_to
 
 
-def _admin_page(form: NoticeForm, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _admin_page(form: NoticeForm, problems: Any = (), status: int = 200, sent: str = "") -> tuple[str, int]:
+    """`sent`: the refused form ("post", or "withdraw-<id>"), whose inputs are marked."""
     form.kind.choices = select_choices((k, str(v)) for k, v in KIND_LABELS.items())
     form.audience.choices = select_choices([("", _("Everyone"))] + [(k, str(v)) for k, v in CATEGORY_LABELS.items()])
-    return render_template("notices/admin.html", form=form, error=error, notices=service.all_posted(),
+    return render_template("notices/admin.html", form=form, errors=FormErrors("notice-error", problems, sent),
+                           notices=service.all_posted(),
                            kind_labels=KIND_LABELS, category_labels=CATEGORY_LABELS), status
 
 
@@ -33,12 +36,12 @@ def make_blueprint() -> Blueprint:
         if not form.is_submitted():
             return _admin_page(form)
         if not form.validate():
-            return _admin_page(form, first_error(form), 400)
+            return _admin_page(form, validation_problems(form), 400, "post")
         try:
             service.post(current_user._get_current_object(), form.kind.data or "", form.title.data or "",  # type: ignore[attr-defined]
                          form.body.data or "", form.audience.data or "", origin())
         except service.Invalid as refused:
-            return _admin_page(form, str(refused), 400)
+            return _admin_page(form, problems_of(refused), 400, "post")
         except service.NotFound:
             abort(404)
         flash(_("The notice was posted."), "info")
@@ -66,14 +69,14 @@ def make_blueprint() -> Blueprint:
     def withdraw(notice_id: int) -> BaseResponse | tuple[str, int]:
         form = WithdrawNoticeForm()
         if not form.validate():
-            return _admin_page(NoticeForm(formdata=None), first_error(form), 400)
+            return _admin_page(NoticeForm(formdata=None), validation_problems(form), 400, f"withdraw-{notice_id}")
         try:
             service.withdraw(current_user._get_current_object(), notice_id, form.reason.data or "",  # type: ignore[attr-defined]
                              origin())
         except service.NotFound:
             abort(404)
         except service.Invalid as refused:
-            return _admin_page(NoticeForm(formdata=None), str(refused), 400)
+            return _admin_page(NoticeForm(formdata=None), problems_of(refused), 400, f"withdraw-{notice_id}")
         flash(_("The notice was withdrawn."), "info")
         return redirect_to(url_for("notices.admin"))
 

@@ -16,6 +16,7 @@ from webapp.audit.service import Origin
 from webapp.auth.models import User
 from webapp.database import NOTICES_LOCK, one_at_a_time
 from webapp.extensions import db
+from webapp.forms import about
 from webapp.notices.models import NOTICE_KINDS, Notice, NoticeRead
 from webapp.orgs.regions import CATEGORY_LABELS
 
@@ -55,13 +56,13 @@ def post(actor: User, kind: str, title: str, body: str, audience: str, origin: O
     if not actor.is_sysadmin:
         raise NotFound()
     if kind not in NOTICE_KINDS:
-        raise Invalid(_l("Choose the kind of notice."))
+        raise Invalid(about("kind", _l("Choose the kind of notice.")))
     if audience and audience not in CATEGORY_LABELS:
-        raise Invalid(_l("Choose who the notice is for."))
+        raise Invalid(about("audience", _l("Choose who the notice is for.")))
     if not title:
-        raise Invalid(_l("Enter a title."))
+        raise Invalid(about("title", _l("Enter a title.")))
     if not body:
-        raise Invalid(_l("Enter the text of the notice."))
+        raise Invalid(about("body", _l("Enter the text of the notice.")))
     one_at_a_time(db.session, NOTICES_LOCK)
     same = db.session.scalar(select(Notice).where(
         Notice.posted_by_id == actor.id, Notice.kind == kind, Notice.title == title, Notice.body == body,
@@ -109,9 +110,9 @@ def withdraw(actor: User, notice_id: int, reason: str, origin: Origin) -> None:
     if notice is None or notice.withdrawn_at is not None:
         raise NotFound()
     if not reason:
-        raise Invalid(_l("Give the reason for withdrawing the notice."))
+        raise Invalid(about("reason", _l("Give the reason for withdrawing the notice.")))
     if len(reason) > 2000:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=2000))
+        raise Invalid(about("reason", _l("Please enter at most %(n)d characters.", n=2000)))
     audit.record("notice.withdrawn", origin=origin, actor_id=actor.id, organisation_id=actor.organisation_id,
                  target=str(notice.id), title=notice.title, body=notice.body[:1000],
                  audience=notice.audience or "everyone", reason=reason)

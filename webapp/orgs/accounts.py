@@ -19,6 +19,7 @@ from webapp.auth.service import normalise_login_id
 from webapp.auth.sessions import end_all_sessions
 from webapp.database import change_if
 from webapp.extensions import db
+from webapp.forms import about
 from webapp.orgs.errors import Invalid, NotFound
 from webapp.orgs.models import Organisation
 
@@ -60,9 +61,9 @@ def suspend_now(actor: User, login_id: str, reason: str, origin: Origin) -> User
     if not can_suspend_now(actor, user):
         raise Invalid(_l("Only an active account can be suspended."))
     if not reason:
-        raise Invalid(_l("Give the reason for the suspension."))
+        raise Invalid(about("reason", _l("Give the reason for the suspension.")))
     if len(reason) > MAX_REASON:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+        raise Invalid(about("reason", _l("Please enter at most %(n)d characters.", n=MAX_REASON)))
     # Two responsible people acting at once: one suspends, mails and is audited; the other is told.
     if not change_if(db.session, user, User.status.in_(("active", "pending")), status="suspended",
                      suspended_by="sysadmin" if actor.is_sysadmin else "organisation"):
@@ -101,9 +102,9 @@ def resume_now(actor: User, login_id: str, reason: str, origin: Origin) -> User:
     if user.status != "suspended":
         raise Invalid(_l("Only a suspended account can be resumed."))
     if not reason:
-        raise Invalid(_l("Give the reason for resuming the account."))
+        raise Invalid(about("reason", _l("Give the reason for resuming the account.")))
     if len(reason) > MAX_REASON:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+        raise Invalid(about("reason", _l("Please enter at most %(n)d characters.", n=MAX_REASON)))
     resumed = "active" if user.password_hash else "pending"
     if not change_if(db.session, user, User.status == "suspended", status=resumed, resumed_at=clock.now(),
                      suspended_by=None):
@@ -153,9 +154,9 @@ def set_hours_exemption(actor: User, login_id: str, exempt: bool, reason: str, o
     if not actor.is_sysadmin:
         raise NotFound()
     if not reason:
-        raise Invalid(_l("Give the reason for the change."))
+        raise Invalid(about("reason", _l("Give the reason for the change.")))
     if len(reason) > MAX_REASON:
-        raise Invalid(_l("Please enter at most %(n)d characters.", n=MAX_REASON))
+        raise Invalid(about("reason", _l("Please enter at most %(n)d characters.", n=MAX_REASON)))
     if not change_if(db.session, user, User.hours_exempt.is_(not exempt), hours_exempt=exempt):
         raise Invalid(_l("The account is already so."))
     audit.record("account.hours_exemption_changed", origin=origin, actor_id=actor.id,

@@ -23,6 +23,7 @@ from webapp.auth import credentials
 from webapp.auth.models import ServerSession, User
 from webapp.database import change_if
 from webapp.extensions import db
+from webapp.forms import about
 from webapp.hours import service as hours
 from webapp.mail import outbox
 from webapp.mail.outbox import in_mail_language
@@ -69,51 +70,55 @@ def _name_taken(name: str, except_id: int | None = None) -> bool:
 def _area(data: OrganisationData) -> tuple[str, list[Any]]:
     if data.category == "grid":
         return (data.supply_area, []) if data.supply_area in SUPPLY_AREAS else (
-            "", [_l("Choose the supply area of a general transmission and distribution operator.")])
+            "", [about("supply_area", _l("Choose the supply area of a general transmission and distribution operator."))])
     if data.category == "municipality":
         return (data.prefecture, []) if data.prefecture in PREFECTURES else (
-            "", [_l("Choose the prefecture of a municipality or ministry.")])
+            "", [about("prefecture", _l("Choose the prefecture of a municipality or ministry."))])
     return "", []
 
 
 def _check_organisation(data: OrganisationData, categories: tuple[str, ...], except_id: int | None) -> tuple[str, list[Any]]:
     problems: list[Any] = []
     if not data.name:
-        problems.append(_l("Enter the organisation's name."))
+        problems.append(about("name", _l("Enter the organisation's name.")))
     elif _name_taken(data.name, except_id):
-        problems.append(_l("An organisation with this name is already registered; "
-                           "an organisation is onboarded only once."))
+        problems.append(about("name", _l("An organisation with this name is already registered; "
+                                         "an organisation is onboarded only once.")))
     if data.category not in categories:
-        problems.append(_l("Choose the organisation's category."))
+        problems.append(about("category", _l("Choose the organisation's category.")))
     area, area_problems = _area(data)
     problems += area_problems
     if data.hours_profile and data.hours_profile not in hours.profile_names():
-        problems.append(_l("Choose a calendar profile from the list."))
+        problems.append(about("hours_profile", _l("Choose a calendar profile from the list.")))
     if not data.security_manager_name or not data.security_manager_contact:
-        problems.append(_l("Enter the security manager's name and emergency contact."))
-    problems += networks.parse(data.allowed_networks)[1]
+        missing = tuple(name for name in ("security_manager_name", "security_manager_contact") if not getattr(data, name))
+        problems.append(about(missing, _l("Enter the security manager's name and emergency contact.")))
+    problems += [about("allowed_networks", problem) for problem in networks.parse(data.allowed_networks)[1]]
     return area, problems
 
 
-def _check_person(person: Person, label: Any, needs_phone: bool) -> list[Any]:
+def _check_person(person: Person, label: Any, needs_phone: bool, prefix: str) -> list[Any]:
+    """`prefix`: of the form's inputs about this person (admin_name, responsible_email, ...)."""
     problems: list[Any] = []
     if not person.name:
-        problems.append(_l("%(who)s: enter the full name.", who=label))
+        problems.append(about(f"{prefix}_name", _l("%(who)s: enter the full name.", who=label)))
     if not EMAIL_PATTERN.match(person.email or "") or len(person.email) > 254:
-        problems.append(_l("%(who)s: enter a valid personal e-mail address.", who=label))
+        problems.append(about(f"{prefix}_email", _l("%(who)s: enter a valid personal e-mail address.", who=label)))
     elif orgs.email_in_use(person.email):
-        problems.append(_l("%(who)s: this e-mail address is already used by another account.", who=label))
+        problems.append(about(f"{prefix}_email", _l("%(who)s: this e-mail address is already used by another "
+                                                     "account.", who=label)))
     if needs_phone and not person.emergency_phone:
-        problems.append(_l("%(who)s: enter the emergency phone number.", who=label))
+        problems.append(about(f"{prefix}_phone", _l("%(who)s: enter the emergency phone number.", who=label)))
     return problems
 
 
 def onboard(actor: User, data: OrganisationData, admin: Person, responsible: Person, origin: Origin) -> Organisation:
     area, problems = _check_organisation(data, ONBOARDING_CATEGORIES, None)
-    problems += _check_person(admin, _l("Administrator"), False)
-    problems += _check_person(responsible, _l("Responsible person"), True)
+    problems += _check_person(admin, _l("Administrator"), False, "admin")
+    problems += _check_person(responsible, _l("Responsible person"), True, "responsible")
     if admin.email and admin.email.strip().lower() == responsible.email.strip().lower():
-        problems.append(_l("The administrator and the responsible person must be two people with their own addresses."))
+        problems.append(about(("admin_email", "responsible_email"), _l(
+            "The administrator and the responsible person must be two people with their own addresses.")))
     if problems:
         raise Invalid(problems)
     organisation = orgs.create_organisation(
@@ -174,7 +179,7 @@ def set_status(actor: User, organisation_id: int, status: str, reason: str, orig
     if organisation.category == "operator":
         raise Invalid(_l("The portal operator's own organisation cannot be suspended."))
     if status == "suspended" and not reason:
-        raise Invalid(_l("Give the reason for the suspension."))
+        raise Invalid(about("reason", _l("Give the reason for the suspension.")))
     # One statement decides: of two requests at once (PostgreSQL runs them side by side), the
     # second finds the state changed and says so instead of suspending and mailing again.
     if not change_if(db.session, organisation, Organisation.status != status, status=status):

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from webapp.applications import queries as application_queries
 from webapp.applications.labels import KIND_LABELS, STATE_LABELS, USER_STATUS_LABELS
 from webapp.extensions import db
-from webapp.forms import select_choices
+from webapp.forms import FormErrors, select_choices, validation_problems
 from webapp.guard import requires_role
 from webapp.hours import service as hours
 from webapp.orgs import accounts, onboarding
@@ -42,11 +42,6 @@ def _organisation_data(form: OrganisationForm) -> onboarding.OrganisationData:
         security_manager_name=form.security_manager_name.data or "",
         security_manager_contact=form.security_manager_contact.data or "",
         allowed_networks=form.allowed_networks.data or "", require_totp=bool(form.require_totp.data))
-
-
-def _errors(form: Any) -> list[str]:
-    return [f"{form[name].label.text}: {message}" for name, messages in form.errors.items()
-            if name in form and name != "csrf_token" for message in messages]
 
 
 def _labels() -> dict[str, Any]:
@@ -100,14 +95,14 @@ def _user_routes(bp: Blueprint) -> None:
         person = _user_or_404(login_id)
         form = ReasonForm()
         if not form.validate():
-            return _user_page(person, _errors(form), 400)
+            return _user_page(person, validation_problems(form), 400, "suspend")
         try:
             accounts.suspend_now(current_user, login_id, form.reason.data or "", origin())
         except NotFound:
             abort(404)
         except Invalid as invalid:
             db.session.rollback()
-            return _user_page(person, invalid.messages, 400)
+            return _user_page(person, invalid.messages, 400, "suspend")
         flash(_("The account of %(name)s has been suspended and every session of it ended.", name=person.name),
               "success")
         return redirect_to(url_for("orgs.user", login_id=person.login_id))
@@ -133,12 +128,12 @@ def _sysadmin_user_routes(bp: Blueprint) -> None:
         person = _user_or_404(login_id)
         form = ReasonForm()
         if not form.validate():
-            return _user_page(person, _errors(form), 400)
+            return _user_page(person, validation_problems(form), 400, "resume")
         try:
             accounts.resume_now(current_user, login_id, form.reason.data or "", origin())
         except Invalid as invalid:
             db.session.rollback()
-            return _user_page(_user_or_404(login_id), invalid.messages, 400)
+            return _user_page(_user_or_404(login_id), invalid.messages, 400, "resume")
         flash(_("The account of %(name)s has been resumed.", name=person.name), "success")
         return redirect_to(url_for("orgs.user", login_id=person.login_id))
 
@@ -148,13 +143,13 @@ def _sysadmin_user_routes(bp: Blueprint) -> None:
         person = _user_or_404(login_id)
         form = ReasonForm()
         if not form.validate():
-            return _user_page(person, _errors(form), 400)
+            return _user_page(person, validation_problems(form), 400, "hours")
         exempt = request.form.get("exempt") == "y"
         try:
             accounts.set_hours_exemption(current_user, login_id, exempt, form.reason.data or "", origin())
         except Invalid as invalid:
             db.session.rollback()
-            return _user_page(_user_or_404(login_id), invalid.messages, 400)
+            return _user_page(_user_or_404(login_id), invalid.messages, 400, "hours")
         flash(_("%(name)s may now work outside the hours of service.", name=person.name) if exempt else
               _("%(name)s now follows the hours of service.", name=person.name), "success")
         return redirect_to(url_for("orgs.user", login_id=person.login_id))
@@ -174,10 +169,11 @@ def _sysadmin_user_routes(bp: Blueprint) -> None:
         return redirect_to(url_for("orgs.user", login_id=person.login_id))
 
 
-def _user_page(person: Any, errors: list[Any] | None = None, status: int = 200) -> tuple[str, int]:
+def _user_page(person: Any, errors: list[Any] | None = None, status: int = 200, sent: str = "") -> tuple[str, int]:
+    """`sent`: which of the page's forms was refused ("suspend", "resume", "hours"), whose reason is marked."""
     return render_template(
         "orgs/user.html", person=person, applications=application_queries.for_user(person),
-        errors=[str(e) for e in errors or []], form=ReasonForm(),
+        errors=FormErrors("user-errors", errors or [], sent), form=ReasonForm(),
         may_suspend=accounts.can_suspend_now(current_user, person)
         and (current_user.is_sysadmin or current_user.has_role("responsible")),
         may_file=current_user.has_role("org_admin") and person.organisation_id == current_user.organisation_id,
@@ -198,9 +194,10 @@ def _organisation_routes(bp: Blueprint) -> None:
         form = OnboardingForm()
         _choices(form)
         if request.method != "POST":
-            return render_template("orgs/onboard.html", form=form, errors=[]), 200
+            return render_template("orgs/onboard.html", form=form, errors=FormErrors("form-errors")), 200
         if not form.validate():
-            return render_template("orgs/onboard.html", form=form, errors=_errors(form)), 400
+            return render_template("orgs/onboard.html", form=form,
+                                   errors=FormErrors("form-errors", validation_problems(form))), 400
         admin = onboarding.Person(form.admin_name.data or "", form.admin_department.data or "",
                                   form.admin_email.data or "")
         responsible = onboarding.Person(form.responsible_name.data or "", form.responsible_department.data or "",
@@ -209,7 +206,8 @@ def _organisation_routes(bp: Blueprint) -> None:
             organisation = onboarding.onboard(current_user, _organisation_data(form), admin, responsible, origin())
         except Invalid as invalid:
             db.session.rollback()
-            return render_template("orgs/onboard.html", form=form, errors=[str(m) for m in invalid.messages]), 400
+            return render_template("orgs/onboard.html", form=form,
+                                   errors=FormErrors("form-errors", invalid.messages)), 400
         flash(_("%(name)s has been registered. Its administrator and responsible person have been mailed "
                 "their activation links.", name=organisation.name), "success")
         return redirect_to(url_for("orgs.organisation", organisation_id=organisation.id))
@@ -220,7 +218,7 @@ def _organisation_routes(bp: Blueprint) -> None:
         org = _organisation_or_404(organisation_id)
         flt = accounts.UserFilter(organisation=org.id)
         return render_template("orgs/organisation.html", org=org, page=accounts.list_users(current_user, flt),
-                               flt=flt, form=StatusForm(), errors=[], **_labels())
+                               flt=flt, form=StatusForm(), errors=FormErrors("form-errors"), **_labels())
 
     @bp.route("/admin/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
     @requires_role("sysadmin")
@@ -232,15 +230,16 @@ def _organisation_routes(bp: Blueprint) -> None:
             form.supply_area.data = org.area if org.category == "grid" else ""
             form.prefecture.data = org.area if org.category == "municipality" else ""
             form.hours_profile.data = org.hours_profile or ""
-            return render_template("orgs/edit.html", form=form, org=org, errors=[]), 200
+            return render_template("orgs/edit.html", form=form, org=org, errors=FormErrors("form-errors")), 200
         if not form.validate():
-            return render_template("orgs/edit.html", form=form, org=org, errors=_errors(form)), 400
+            return render_template("orgs/edit.html", form=form, org=org,
+                                   errors=FormErrors("form-errors", validation_problems(form))), 400
         try:
             onboarding.update(current_user, org.id, _organisation_data(form), origin())
         except Invalid as invalid:
             db.session.rollback()
             return render_template("orgs/edit.html", form=form, org=_organisation_or_404(organisation_id),
-                                   errors=[str(m) for m in invalid.messages]), 400
+                                   errors=FormErrors("form-errors", invalid.messages)), 400
         flash(_("The organisation has been updated."), "success")
         return redirect_to(url_for("orgs.organisation", organisation_id=org.id))
 
@@ -252,14 +251,15 @@ def _organisation_routes(bp: Blueprint) -> None:
         status = {"suspend": "suspended", "resume": "active"}.get(form.action.data or "", "")
         try:
             if not form.validate():
-                raise Invalid(_errors(form))
+                raise Invalid(validation_problems(form))
             ended = onboarding.set_status(current_user, org.id, status, form.reason.data or "", origin())
         except Invalid as invalid:
             db.session.rollback()
             org = _organisation_or_404(organisation_id)
             flt = accounts.UserFilter(organisation=org.id)
             return render_template("orgs/organisation.html", org=org, page=accounts.list_users(current_user, flt),
-                                   flt=flt, form=form, errors=[str(m) for m in invalid.messages], **_labels()), 400
+                                   flt=flt, form=form, errors=FormErrors("form-errors", invalid.messages),
+                                   **_labels()), 400
         if status == "suspended":
             flash(ngettext("The organisation has been suspended; %(n)d session was ended.",
                            "The organisation has been suspended; %(n)d sessions were ended.", ended, n=ended), "success")
