@@ -47,6 +47,40 @@ document.addEventListener("htmx:beforeRequest", function () {
   if (region && !region.hidden) { region.hidden = true; region.textContent = ""; }
 });
 
+// A swap that took the focused control away with it (a page link, "Mark as read") left the focus
+// on <body>, and the next Tab went to the footer. The fragment marks where the focus goes instead
+// (data-swap-focus, with tabindex=-1) and what a screen reader should hear (data-announce): the
+// server writes both, in the page's language, so no words live here. A sort heading keeps the
+// focus by itself: it has an id, and htmx focuses the new element of that id.
+var sekishoSwapFocus = (function () {
+  var pending = null;
+  function marked(root, attribute) {
+    if (root.hasAttribute(attribute)) { return root; }
+    return root.querySelector("[" + attribute + "]");
+  }
+  function announce(text) {
+    var region = document.getElementById("htmx-status");
+    if (!region) { return; }
+    region.textContent = "";
+    // Emptied first and filled a moment later, so the same words twice (a page, then back) are read again.
+    window.clearTimeout(pending);
+    pending = window.setTimeout(function () { region.textContent = text; }, 100);
+  }
+  function afterSwap(event) {
+    var root = event.target;
+    if (!root || !root.isConnected || !root.hasAttribute || root.id === "htmx-error") { return; }
+    var active = document.activeElement;
+    if (!active || active === document.body) {
+      var target = marked(root, "data-swap-focus");
+      if (target) { target.focus(); }
+    }
+    var said = marked(root, "data-announce");
+    if (said) { announce(said.getAttribute("data-announce")); }
+  }
+  return { afterSwap: afterSwap };
+}());
+document.addEventListener("htmx:afterSwap", sekishoSwapFocus.afterSwap);
+
 // Business hours: the closing banner counts down the minutes left. It counts from the
 // server's figure (data-hours-seconds-left) with the browser's monotonic clock, so a
 // browser whose clock is wrong still shows the right minutes; at zero it reloads and the

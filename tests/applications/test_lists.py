@@ -42,11 +42,11 @@ def test_filters_search_sort_and_pages(world, browser_for):
     assert len(rows(first)) == 20 and "候補 00" in text_of(first)
     second = responsible.get("/applications?kind=add&sort=subject&page=2", headers=HTMX)
     assert len(rows(second)) == 5 and "候補 24" in text_of(second)
-    # Said to screen readers too, not only drawn (found by a UI review): the sort in words, and the
-    # count that htmx replaces is a status that is announced.
+    # Said to screen readers too, not only drawn (found by UI reviews): the sort in words, and where
+    # the page is, which static/app.js reads out after the swap (the count alone stays the same).
     page = second.get_data(as_text=True)
     assert '<span class="visually-hidden">(sorted ascending)</span>' in page
-    assert '<p class="result-count" role="status"' in page
+    assert 'data-announce="25 applications, page 2 of 2, rows 21–25"' in page
     reverse = responsible.get("/applications?kind=add&sort=-subject")
     assert text_of(reverse).index("候補 24") < text_of(reverse).index("候補 23")
     searched = responsible.get("/applications?q=c7@test")

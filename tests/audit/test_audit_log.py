@@ -290,3 +290,19 @@ def test_every_kind_the_portal_writes_has_words():
     written.update(f"application.{state}" for state in DECISIONS.values())
     assert {"login.succeeded", "logout", "session.expired", "hours.custom_profile_created"} <= written
     assert sorted(written - set(KIND_LABELS)) == []
+
+
+def test_a_page_of_the_log_says_which_span_it_shows(world, admin, clock):
+    """After Older or Newer the focus comes back to the entries and static/app.js reads this out:
+    the log is never counted, so nothing else on the page tells a screen reader the page changed."""
+    for n in range(60):
+        add("test.entry", world.grid_operator, target=f"entry {n}")
+        clock.advance(seconds=10)
+    first = admin.get(f"{PAGE}?kind=test.", headers={"HX-Request": "true"})
+    said = 'data-announce="Entries from 2025-06-10 10:09:50 back to 2025-06-10 10:01:40"'
+    assert said in first.get_data(as_text=True)
+    older = admin.get(link(first, "next"), headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-announce="Entries from 2025-06-10 10:01:30 back to 2025-06-10 10:00:00"' in older
+    assert "data-swap-focus" in older
+    none = admin.get(f"{PAGE}?kind=test.nothing", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-announce="No entries match."' in none

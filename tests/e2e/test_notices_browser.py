@@ -1,5 +1,7 @@
 """An operator reads a notice on the dashboard: htmx posts with the CSRF header, the panel is
 swapped in place, and nothing breaks the Content-Security-Policy."""
+from playwright.sync_api import expect
+
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import browser_sign_in
 
@@ -62,3 +64,34 @@ def test_marking_a_withdrawn_notice_read_shows_the_error(live_server, page, smtp
     assert page.url.endswith("/dashboard")
     assert page.get_by_test_id("notice").count() == 1  # the panel itself is left as it was
     assert not csp_errors
+
+
+def test_mark_as_read_by_keyboard_moves_on_to_the_next_notice(live_server, page, smtp, clock):
+    """The button pressed goes with the swapped panel: the focus fell to <body> and the next Tab
+    went to the footer (found by a browser review). It goes on to the next notice, and after the
+    last one to the panel's heading."""
+    server = live_server()
+    with server.app.app_context():
+        from tests.support.world import build_world
+        from webapp.audit.service import SYSTEM
+        from webapp.notices import service
+
+        world = build_world()
+        service.post(world.sysadmin, "maintenance", "古いお知らせ", "先に掲載しました。", "", SYSTEM)
+        clock.advance(minutes=5)
+        service.post(world.sysadmin, "maintenance", "新しいお知らせ", "後で掲載しました。", "", SYSTEM)
+        operator = world.grid_operator
+    browser_sign_in(page, server, smtp, operator, TEST_PASSWORD)
+    page.wait_for_url("**/dashboard")
+    notices = page.get_by_test_id("notice")
+    expect(notices.first).to_contain_text("新しいお知らせ")
+    notices.first.get_by_role("button", name="既読にする").focus()
+    page.keyboard.press("Enter")
+    expect(notices.nth(1)).to_be_focused()
+    expect(notices.nth(1)).to_contain_text("古いお知らせ")
+    expect(page.get_by_test_id("htmx-status")).to_have_text("お知らせを既読にしました。")
+    page.keyboard.press("Tab")
+    expect(notices.nth(1).get_by_role("button", name="既読にする")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="お知らせ", exact=True)).to_be_focused()
+    expect(page.get_by_test_id("unread")).to_have_count(0)

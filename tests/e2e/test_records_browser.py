@@ -63,3 +63,52 @@ def test_a_column_sort_survives_a_filter_change_and_back_restores_the_page(live_
     page.wait_for_url("**/records?sort=certified_on")
     expect(page.locator("nav.menu")).to_be_visible()
     expect(page.locator("#filter-q")).to_be_visible()
+
+
+
+def test_keyboard_paging_keeps_the_focus_in_the_results_and_says_where_it_is(live_server, page, smtp):
+    """Enter on Next swapped the results and took the link away: the focus fell to <body>, the next
+    Tab went to the footer, and a screen reader heard nothing (found by a browser review)."""
+    server = live_server()
+    with server.app.app_context():
+        from tests.records.helpers import add_records
+        from tests.support.world import build_world
+
+        world = build_world()
+        add_records(1200)
+        operator = world.grid_operator
+    browser_sign_in(page, server, smtp, operator, TEST_PASSWORD)
+    page.wait_for_url("**/dashboard")
+    page.goto(server.url + "/records")
+    total = page.get_by_test_id("record-count").inner_text()
+    pages = -(-int(total.split()[0]) // 50)
+    assert pages > 3
+    focus_in_results = page.locator("#record-results :focus")
+    page.get_by_role("link", name="次へ").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/records?page=2")
+    expect(page.get_by_test_id("record-count")).to_be_focused()
+    expect(page.get_by_test_id("htmx-status")).to_have_text(f"{total}、2 / {pages} ページ（51〜100 件目）")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="この条件の設備をCSVで出力")).to_be_focused()  # not the footer
+    page.get_by_role("link", name="次へ").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/records?page=3")
+    expect(focus_in_results).to_have_count(1)
+    expect(page.get_by_test_id("htmx-status")).to_have_text(f"{total}、3 / {pages} ページ（101〜150 件目）")
+    # A sort heading keeps the focus, so Enter again turns the order round.
+    page.locator("thead a", has_text="認定日").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/records?sort=certified_on")
+    expect(page.get_by_test_id("htmx-status")).to_have_text(f"{total}、1 / {pages} ページ（1〜50 件目）")
+    expect(page.locator("#sort-certified_on")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/records?sort=-certified_on")
+    expect(page.locator("#sort-certified_on")).to_be_focused()
+    expect(page.locator("#sort-certified_on")).to_contain_text("降順")
+    # Typing in the search box keeps the focus where the person types.
+    page.locator("#filter-q").focus()
+    page.keyboard.type("12")
+    page.wait_for_url("**q=12**")
+    expect(page.get_by_test_id("record-count")).not_to_have_text(total)
+    expect(page.locator("#filter-q")).to_be_focused()

@@ -27,6 +27,15 @@ class Page(Generic[T]):
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
 
+    @property
+    def first(self) -> int:
+        """The row number of the page's first item (1-based), 0 on an empty page."""
+        return (self.page - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.size + len(self.items)
+
 
 @dataclass
 class ApplicationFilter:

@@ -60,7 +60,7 @@ def make_blueprint() -> Blueprint:
         except service.NotFound:
             abort(404)
         if is_htmx():
-            return render_template("notices/_dashboard_panel.html", user=user), 200
+            return render_template("notices/_dashboard_panel.html", user=user, marked=notice_id), 200
         back = "notices.index" if request.form.get("back") == "list" else "main.dashboard"
         return redirect_to(url_for(back))
 
