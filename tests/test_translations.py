@@ -76,3 +76,17 @@ def test_every_form_leaves_checking_to_the_portal_and_its_catalog():
                  for tag in re.findall(r"<form\b[^>]*>", path.read_text(encoding="utf-8"))
                  if 'method="post"' in tag and "novalidate" not in tag]
     assert unchecked == []
+
+
+def test_a_persons_roles_are_joined_with_the_readers_punctuation(world, browser_for):
+    """Found by a browser review: the English header read "Administrator・Operator" on every page."""
+    from webapp.extensions import db
+    from webapp.i18n import LOCALE_COOKIE
+
+    world.grid_admin.roles = "org_admin operator"
+    db.session.commit()
+    admin = browser_for(world.grid_admin)
+    for language, joined in (("en", "Administrator, Operator"), ("ja", "管理者・利用者")):
+        admin.set_cookie(LOCALE_COOKIE, language)
+        assert f'data-testid="signed-in-role">{joined}<' in admin.get("/dashboard").get_data(as_text=True)
+        assert f"<dd>{joined}</dd>" in admin.get(f"/users/{world.grid_admin.login_id}").get_data(as_text=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, request
-from flask_babel import get_translations
+from flask_babel import get_translations, pgettext
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
@@ -67,6 +67,16 @@ def _translations() -> Any:
         memo = (getattr(g.get("_flask_babel"), "babel_locale", None), translations)
         g._sekisho_translations = memo
     return memo[1]
+
+
+def join_list(items: Iterable[Any]) -> str:
+    """Items named one after another in a sentence: 「、」 between them in Japanese, ", " in English."""
+    return pgettext("list separator", ", ").join(str(item) for item in items)
+
+
+def join_names(items: Iterable[Any]) -> str:
+    """Short names side by side (a person's roles): 「・」 between them in Japanese, ", " in English."""
+    return pgettext("separator of short names", ", ").join(str(item) for item in items)
 
 
 @pass_eval_context

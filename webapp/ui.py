@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp import agents
+from webapp.i18n import join_names
 from webapp.clock import JST
 from webapp.web import current_path
 
@@ -95,8 +96,8 @@ def install(app: Flask) -> None:
             return [{"url": url_for(e), "label": str(label)} for e, label in ACCOUNT_LINKS if e in app.view_functions]
 
         def role_labels(user: Any) -> str:
-            return "・".join(str(ROLE_LABELS[r]) for r in ("sysadmin", "responsible", "org_admin", "operator")
-                            if r in user.role_set)
+            return join_names(ROLE_LABELS[r] for r in ("sysadmin", "responsible", "org_admin", "operator")
+                              if r in user.role_set)
 
         return {
             "nav_items": nav_items,

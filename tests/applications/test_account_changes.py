@@ -234,3 +234,16 @@ def test_the_same_change_sent_again_after_a_minute_is_refused_as_pending(world, 
     later = file(admin, **fields)
     assert later.status_code == 400 and f"No. {application_id}" in text_of(later)
     assert steps.count_applications() == 1
+
+
+def test_the_roles_before_and_after_are_joined_with_the_readers_punctuation(world, browser_for):
+    """Found by a browser review: the English before/after table read "Administrator・Operator"."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    application_id = filed_id(file(browser_for(world.grid_admin), kind="change", target=world.grid_operator.login_id,
+                                   role=["org_admin", "operator"]))
+    responsible = browser_for(world.grid_responsible)
+    for language, joined in (("en", "Operator, Administrator"), ("ja", "利用者・管理者")):
+        responsible.set_cookie(LOCALE_COOKIE, language)
+        table = responsible.get(f"/applications/{application_id}").get_data(as_text=True).split("before-after")[1]
+        assert f"<ins>{joined}</ins>" in table.split("</table>")[0]

@@ -52,6 +52,28 @@ def test_comparison_table_marks_changes_and_folds_unchanged_sections(client):
     assert "consent.css" in html  # the print stylesheet comes with the page
 
 
+def test_the_versions_to_compare_are_named_with_the_readers_brackets(client):
+    """Found by a browser review: the English page offered "1.1（2025-07-01）"."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    publish("terms", "1.0", TERMS_1)
+    publish("terms", "1.1", TERMS_2, effective="2025-07-01")
+    for language, option in (("ja", ">1.1（2025-07-01）</option>"), ("en", ">1.1 (2025-07-01)</option>")):
+        client.set_cookie(LOCALE_COOKIE, language)
+        form = client.get("/terms/compare?kind=terms").get_data(as_text=True).split('class="compare-form')[1]
+        assert form.count(option) == 2  # the old version's list and the new one's
+
+
+def test_an_items_organisations_are_listed_with_the_readers_punctuation(client):
+    from webapp.i18n import LOCALE_COOKIE
+
+    publish("items", "1.0", ITEMS_1.replace("[grid]", "[grid, certified]"))
+    for language, target in (("ja", "対象：認定事業者、一般送配電事業者"),
+                             ("en", "Applies to: Certified operator, General transmission and distribution operator")):
+        client.set_cookie(LOCALE_COOKIE, language)
+        assert f'>{target}</small>' in client.get("/consent-items").get_data(as_text=True)
+
+
 def test_consent_items_compare_with_their_ids_and_targets(client):
     publish("items", "1.0", ITEMS_1)
     publish("items", "1.1", ITEMS_1.replace("小売事業", "小売電気事業その他の営業活動"), effective="2025-07-01")

@@ -62,6 +62,25 @@ def test_a_missing_document_box_names_the_document(client, world, sign_in):
     assert acceptance_count() == 0
 
 
+def test_the_boxes_not_ticked_are_listed_with_the_readers_punctuation(client, world, sign_in):
+    """Found by a browser review: the English error read "Not ticked: A、「…」" with Japanese commas and
+    brackets; Japanese keeps them."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    publish_all()
+    sign_in(client, world.grid_operator)
+    for language, listed in (
+        ("ja", "チェックされていない項目：プライバシーポリシー 第1.0版、「IDとパスワードを他人と共用しません。」"),
+        ("en", "Not ticked: Privacy policy version 1.0, “IDとパスワードを他人と共用しません。”"),
+    ):
+        client.set_cookie(LOCALE_COOKIE, language)
+        versions, items, csrf = _consent_form(client)
+        response = submit(client, versions, [i for i in items if i not in {"privacy", "credentials"}], csrf)
+        error = response.get_data(as_text=True).split('data-testid="consent-error"')[1].split("</p>")[0]
+        assert error.endswith(listed), error
+    assert acceptance_count() == 0
+
+
 def test_unknown_item_ids_are_refused(client, world, sign_in):
     publish_all()
     sign_in(client, world.city_operator)

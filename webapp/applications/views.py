@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from webapp.applications.labels import FIELD_LABELS, USER_STATUS_LABELS
 from webapp.applications.models import Application
 from webapp.auth.models import User
+from webapp.i18n import join_names
 from webapp.orgs.service import email_holder
 from webapp.ui import ROLE_LABELS
 
@@ -28,7 +29,7 @@ class Row:
 
 def _show(field: str, value: object) -> str:
     if field == "roles":
-        return "・".join(str(ROLE_LABELS.get(r, r)) for r in (value or []))  # type: ignore[union-attr]
+        return join_names(ROLE_LABELS.get(r, r) for r in (value or []))  # type: ignore[union-attr]
     if field == "status":
         return str(USER_STATUS_LABELS.get(str(value), value or ""))
     if field == "locked":

@@ -12,6 +12,7 @@ from webapp.consent.acceptance import ConsentRefused, Shown, Submission
 from webapp.consent.models import KINDS
 from webapp.consent.texts import PUBLIC_PATHS, kind_label
 from webapp.guard import exempt_from, public
+from webapp.i18n import join_list
 from webapp.web import current_path, is_htmx, origin, redirect_to, safe_next
 
 NEXT_KEY = "consent_next"
@@ -33,14 +34,14 @@ def box_label(box_id: str, pages: list[Shown]) -> str:
             return _("%(document)s version %(version)s", document=kind_label(box_id), version=page.version.version)
         for item in page.items:
             if item.item_key == box_id:
-                return "「" + (item.text if len(item.text) <= 40 else item.text[:40] + "…") + "」"
+                return _("“%(text)s”", text=item.text if len(item.text) <= 40 else item.text[:40] + "…")
     return box_id
 
 
 def _refusal_message(refused: ConsentRefused, pages: list[Shown]) -> str:
     if refused.reason == "missing":
         return _("Please tick every box. Not ticked: %(items)s",
-                 items="、".join(box_label(b, pages) for b in refused.missing))
+                 items=join_list(box_label(b, pages) for b in refused.missing))
     if refused.reason == "unknown":
         return _("The form contained items that are not part of the current documents. Nothing was recorded; "
                  "please review the documents and try again.")

@@ -6,6 +6,8 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from webapp.i18n import join_list
+
 KIND_LABELS = {
     "terms": _l("Terms of use"),
     "privacy": _l("Privacy policy"),
@@ -29,7 +31,7 @@ def kind_label(kind: str) -> str:
 
 
 def category_labels(categories: Any) -> str:
-    return "、".join(str(CATEGORY_LABELS.get(c, c)) for c in sorted(categories))
+    return join_list(CATEGORY_LABELS.get(c, c) for c in sorted(categories))
 
 
 def document_error(code: str, details: dict[str, Any]) -> str:
