@@ -63,10 +63,16 @@ def format_jst(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(JST).strftime(fmt)
 
 
+def current_locale() -> str:
+    return str(get_locale() or "ja")
+
+
 def install(app: Flask) -> None:
     app.add_template_filter(format_jst, "jst")
     app.add_template_filter(agents.describe, "agent")
     app.add_template_global(current_path, "current_path")
+    # A global, not a context variable: macros imported without context mark their words with it too.
+    app.add_template_global(current_locale, "current_locale")
 
     @app.context_processor
     def layout_helpers() -> dict[str, Any]:
@@ -105,5 +111,4 @@ def install(app: Flask) -> None:
             "role_labels": role_labels,
             "login_notices": login_notices,
             "account_links": account_links,
-            "current_locale": lambda: str(get_locale() or "ja"),
         }

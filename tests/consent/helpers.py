@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from webapp import clock
@@ -74,3 +75,34 @@ def accept_everything(client: Any) -> Any:
 def acceptance_count() -> int:
     db.session.expire_all()
     return db.session.query(ConsentAcceptance).count()
+
+
+class _Languages(HTMLParser):
+    """The language (the nearest lang attribute) of each piece of text in a page."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str | None]] = []
+        self.texts: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.stack.append((tag, dict(attrs).get("lang")))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            lang = next((lang for _tag, lang in reversed(self.stack) if lang), None)
+            self.texts.append((data.strip(), lang))
+
+
+def language_of(html: str, text: str) -> list[str | None]:
+    """The language of every piece of the page's text that contains `text`."""
+    parser = _Languages()
+    parser.feed(html)
+    return [lang for data, lang in parser.texts if text in data]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tests.consent.helpers import ITEMS_1, PRIVACY_1, TERMS_1, TERMS_2, publish
+from tests.consent.helpers import ITEMS_1, PRIVACY_1, TERMS_1, TERMS_2, language_of, publish
 
 
 def test_terms_page_shows_the_current_version_and_the_revision_history(client):
@@ -42,8 +42,8 @@ def test_comparison_table_marks_changes_and_folds_unchanged_sections(client):
     publish("terms", "1.1", TERMS_2, effective="2025-07-01")
     html = client.get("/terms/compare?kind=terms&old=1.0&new=1.1").get_data(as_text=True)
     table = html.split('data-testid="comparison"')[1]
-    inserted = re.findall(r"<ins><span class=\"vh\">[^<]*</span>([^<]*)<span", table)
-    deleted = re.findall(r"<del><span class=\"vh\">[^<]*</span>([^<]*)<span", table)
+    inserted = re.findall(r"<ins><span class=\"vh\"[^>]*>[^<]*</span>([^<]*)<span", table)
+    deleted = re.findall(r"<del><span class=\"vh\"[^>]*>[^<]*</span>([^<]*)<span", table)
     assert inserted == ["電子メールで"] and deleted == []
     assert table.count('<details class="compare-same">') == 1  # 第1条..第2条 heading, folded
     assert "旧" in html or "Old" in html
@@ -74,11 +74,27 @@ def test_an_items_organisations_are_listed_with_the_readers_punctuation(client):
         assert f'>{target}</small>' in client.get("/consent-items").get_data(as_text=True)
 
 
+def test_the_compared_texts_are_marked_japanese_on_an_english_page(client):
+    """Found by a browser review: an English page read the table's Japanese cells as English."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    publish("terms", "1.0", TERMS_1)
+    publish("terms", "1.1", TERMS_2, effective="2025-07-01")
+    client.set_cookie(LOCALE_COOKIE, "en")
+    page = client.get("/terms/compare?kind=terms&old=1.0&new=1.1").get_data(as_text=True)
+    table = page.split('data-testid="comparison"')[1]
+    for text in ("電子メールで", "運営者は、30日前までに", "本規約は、本システムの利用条件を定める。"):
+        assert set(language_of(table, text)) == {"ja"}, text
+    # The words around them stay English: the marks read to screen readers, the folded section's summary.
+    assert set(language_of(table, "[added:")) == {"en"}
+    assert set(language_of(table, "Unchanged (")) == {None}  # the page's own language
+
+
 def test_consent_items_compare_with_their_ids_and_targets(client):
     publish("items", "1.0", ITEMS_1)
     publish("items", "1.1", ITEMS_1.replace("小売事業", "小売電気事業その他の営業活動"), effective="2025-07-01")
     html = client.get("/terms/compare?kind=items").get_data(as_text=True)
-    assert re.findall(r"<ins><span class=\"vh\">[^<]*</span>([^<]*)<span", html) == ["電気事業その他の営業活動"]
+    assert re.findall(r"<ins><span class=\"vh\"[^>]*>[^<]*</span>([^<]*)<span", html) == ["電気事業その他の営業活動"]
     assert "[grid-no-retail]（grid）" in html
     page = client.get("/consent-items").get_data(as_text=True)
     assert "grid-no-retail" in page

@@ -149,7 +149,7 @@ def test_administrator_writes_a_draft_previews_it_and_publishes(app, client, wor
     draft = [v for v in _versions() if v.version == "1.1"][0]
     assert draft.state == "draft"
     preview = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "<ins><span class=\"vh\">" in preview and "電子メールで" in preview
+    assert "<ins><span class=\"vh\"" in preview and "電子メールで" in preview
     # A draft is not public and nobody is asked to accept it.
     assert client.get("/terms/1.1").status_code == 404
     edit = client.get(f"/admin/terms/{draft.id}/edit").get_data(as_text=True)

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_from
 from tests.consent.helpers import (
-    ITEMS_1, TERMS_1, TERMS_2, acceptance_count, accept_everything, form_values, publish, publish_all, submit,
+    ITEMS_1, TERMS_1, TERMS_2, acceptance_count, accept_everything, form_values, language_of, publish, publish_all,
+    submit,
 )
 from webapp.audit.models import AuditEvent
 from webapp.consent.documents import sha256_text
@@ -164,12 +165,31 @@ def test_the_user_sees_what_they_accepted_and_when(client, world, sign_in):
     page = client.get("/consent/history").get_data(as_text=True)
     assert "2025-06-10 10:00" in page
     # The statements ticked, in the words they were shown in; the documents themselves whole.
-    ticked = page.split('<ul class="ticked">')[1].split("</ul>")[0]
+    ticked = page.split('<ul class="ticked"')[1].split("</ul>")[0]
     assert ticked.count("<li>") == 3
     assert "本システムを目的の範囲内でのみ利用します。" in ticked and "閲覧した設備情報を小売事業に利用しません。" in ticked
     assert "grid-no-retail" not in page
     assert page.count("全文") == 2  # terms and privacy (this client reads Japanese)
     assert page.count("<tr>") == 4  # header + three documents
+
+
+def test_the_items_are_marked_japanese_on_an_english_page(client, world, sign_in):
+    """Found by a browser review: on an English page the items' preamble, the boxes' labels and the
+    history's list of what was ticked were read as English (the documents were already marked)."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    publish_all()
+    client.set_cookie(LOCALE_COOKIE, "en")
+    sign_in(client, world.grid_operator)
+    page = client.get("/consent").get_data(as_text=True)
+    for text in ("次の事項に同意してください。", "本システムを目的の範囲内でのみ利用します。",
+                 "IDとパスワードを他人と共用しません。", "閲覧した設備情報を小売事業に利用しません。"):
+        assert language_of(page, text) == ["ja"], text
+    assert language_of(page, "Tick every item you agree to") == ["en"]
+    accept_everything(client)
+    history = client.get("/consent/history").get_data(as_text=True)
+    assert language_of(history, "本システムを目的の範囲内でのみ利用します。") == ["ja"]
+    assert language_of(history, "The whole document") == ["en", "en"]
 
 
 def test_evidence_cannot_be_edited_or_deleted(client, world, sign_in):
