@@ -186,3 +186,15 @@ def test_a_withdrawn_notices_number_is_never_given_to_the_next_one(app, world, s
     assert _shown(grid) == [("お知らせF（重要）", True)]
     assert "お知らせE" not in grid.get("/notices").get_data(as_text=True)
     assert "お知らせE" not in admin.get("/admin/notices").get_data(as_text=True)
+
+
+def test_the_notices_and_their_management_page_have_titles_of_their_own(world, browser_for):
+    """Found by a browser review: both tabs read 「お知らせ」, and a screen reader's list of windows too."""
+    from webapp.i18n import LOCALE_COOKIE
+
+    admin = browser_for(world.sysadmin)
+    for language, listed, managed in (("ja", "お知らせ", "お知らせの管理"), ("en", "Notices", "Manage notices")):
+        admin.set_cookie(LOCALE_COOKIE, language)
+        assert re.search(r"<title>(.*?) - ", admin.get("/notices").get_data(as_text=True)).group(1) == listed
+        page = admin.get("/admin/notices").get_data(as_text=True)
+        assert re.search(r"<title>(.*?) - ", page).group(1) == managed and f"<h1>{managed}</h1>" in page

@@ -196,6 +196,24 @@ def test_published_versions_never_change(app, client, world, sign_in):
     db.session.rollback()
 
 
+def test_a_new_draft_is_titled_with_its_document(world, browser_for):
+    """Found by a browser review: a new draft of the terms and one of the privacy policy were both
+    「新しい下書き」, in the tab and in the heading."""
+    import re
+
+    from webapp.i18n import LOCALE_COOKIE
+
+    admin = browser_for(world.sysadmin)
+    for language, titles in (
+        ("ja", {"terms": "利用規約の新しい下書き", "privacy": "プライバシーポリシーの新しい下書き"}),
+        ("en", {"terms": "New draft of the Terms of use", "privacy": "New draft of the Privacy policy"}),
+    ):
+        admin.set_cookie(LOCALE_COOKIE, language)
+        for kind, title in titles.items():
+            page = admin.get(f"/admin/terms/new?kind={kind}").get_data(as_text=True)
+            assert re.search(r"<title>(.*?) - ", page).group(1) == title and f"<h1>{title}</h1>" in page
+
+
 def test_only_system_administrators_manage_documents(app, client, world, sign_in):
     sign_in(client, world.grid_responsible)
     assert client.get("/admin/terms").status_code == 403

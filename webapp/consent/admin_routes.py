@@ -13,7 +13,7 @@ from webapp.consent.documents import DocumentError
 from webapp.consent.forms import DocumentForm, EmptyForm
 from webapp.consent.models import KINDS, DocumentVersion
 from webapp.consent.publishing import DraftInput
-from webapp.consent.texts import document_error
+from webapp.consent.texts import document_error, kind_label
 from webapp.extensions import db
 from webapp.guard import exempt_from, requires_role
 from webapp.web import origin, redirect_to
@@ -58,8 +58,10 @@ _WRONG_FIELD = {"kind": "kind", "version": "version", "duplicate_version": "vers
 
 def _form_page(form: DocumentForm, row: DocumentVersion | None, error: str | None, status: int,
                wrong: str = "") -> tuple[str, int]:
+    kind = row.kind if row else form.kind.data
     return render_template("consent/admin_form.html", form=form, row=row, error=error,
-                           wrong=(wrong,) if wrong else (), items_example=documents.ITEMS_FORMAT_EXAMPLE), status
+                           wrong=(wrong,) if wrong else (), document=kind_label(kind) if kind in KINDS else None,
+                           items_example=documents.ITEMS_FORMAT_EXAMPLE), status
 
 
 def _save(form: DocumentForm, row: DocumentVersion | None) -> BaseResponse | tuple[str, int]:
