@@ -197,3 +197,34 @@ def test_each_session_names_its_browser_in_words(app, world, sign_in):
     sign_in(office, world.grid_operator)
     page = office.get("/account/sessions").get_data(as_text=True)
     assert ">Edge / Windows</span>" in page and 'title="Mozilla/5.0 (Windows NT 10.0' in page
+
+
+def test_a_browser_whose_session_was_ended_from_another_is_told_so(app, world, sign_in):
+    """A browser review: a session ended from another browser ("end the others", one session's
+    button, a password change) landed on the login page with no word; if it was not the person,
+    that is the moment to change the password."""
+    from tests.auth.test_password_change import NEW, change
+    from tests.conftest import TEST_PASSWORD
+
+    told = ("Your session was ended from another browser (the list of your sessions, or a password change). "
+            "If that was not you, sign in and change your password.")
+    office, laptop, action = _office_laptop_and_the_laptops_end_button(app, world, sign_in)
+    laptop.set_cookie("sekisho_lang", "en")
+    post_form(office, action, {}, page_path="/account/sessions")
+    assert flashes(laptop.get(laptop.get("/dashboard").headers["Location"])) == [told]
+    assert flashes(laptop.get("/login")) == [], "told once"
+
+    sign_in(laptop, world.grid_operator)
+    post_form(office, "/account/sessions/end-others", {}, page_path="/account/sessions")
+    assert flashes(laptop.get(laptop.get("/records").headers["Location"])) == [told]
+
+    sign_in(laptop, world.grid_operator)
+    assert change(office, TEST_PASSWORD, NEW[0], end_others=True).status_code == 303
+    assert flashes(laptop.get(laptop.get("/dashboard").headers["Location"])) == [told]
+    assert is_signed_in(office)
+
+    idle = app.test_client()  # a session that simply ran out says only that it ended
+    sign_in(idle, world.grid_operator, NEW[0])
+    idle.set_cookie("sekisho_lang", "en")
+    post_form(idle, "/logout", {}, page_path="/logout")
+    assert told not in flashes(idle.get("/login"))

@@ -186,7 +186,8 @@ def change_password(user: User, current: str, password: str, confirm: str, *, en
     confirm_current_password(user, current, origin, "change_password")
     _check_new_password(user, password, confirm)
     _set_password(user, password)
-    ended = sessions.end_all_sessions(user.id, except_sid=session_id) if end_others else 0
+    ended = (sessions.end_all_sessions(user.id, except_sid=session_id, note=sessions.ended_elsewhere_note(user.id))
+             if end_others else 0)
     audit.record("account.password_changed", origin=origin, actor_id=user.id,
                  organisation_id=user.organisation_id, ended_sessions=ended)
     outbox.enqueue(user.email, _l("Your Sekisho password was changed"), "password_changed",

@@ -40,9 +40,13 @@ def session_ended_message() -> str:
 
 
 def tell_session_ended() -> None:
-    """For the sign-in page. A session ended with a note (closing time) is told of by the login
+    """For the sign-in page. A session ended with a note of closing time is told of by the login
     page's notices instead, which say why and what next (when the system opens)."""
-    if sessions.ENDED_NOTE not in session:
+    note = session.get(sessions.ENDED_NOTE)
+    if isinstance(note, dict) and note.get("reason") == "ended_elsewhere":
+        flash(_("Your session was ended from another browser (the list of your sessions, or a password change). "
+                "If that was not you, sign in and change your password."), "warning")
+    elif note is None:
         flash(session_ended_message(), "info")
 
 

@@ -382,7 +382,9 @@ def active_sessions(user_id: int) -> list[ServerSession]:
 
 def end_session_by_id(user_id: int, sid: str) -> bool:
     result = db.session.execute(
-        delete(ServerSession).where(ServerSession.user_id == user_id, ServerSession.id == sid)
+        update(ServerSession).where(ServerSession.user_id == user_id, ServerSession.id == sid).values(
+            user_id=None, authenticated_at=None, last_seen_at=clock.now(),
+            data=json.dumps({_LEFT_NOTE: ended_elsewhere_note(user_id)}, ensure_ascii=False))
     )
     return bool(result.rowcount)
 
@@ -422,9 +424,15 @@ def end_others(session: PortalSession, user: User, origin: audit.Origin) -> int:
     return end_sessions_but(user, session.sid, origin)
 
 
+def ended_elsewhere_note(user_id: int) -> dict[str, Any]:
+    """For the browsers whose sessions the person ended from another one: if it was not them,
+    the page that follows says so, and that the password should be changed."""
+    return {"reason": "ended_elsewhere", "user": user_id, "at": clock.now().isoformat()}
+
+
 def end_sessions_but(user: User, kept_sid: str | None, origin: audit.Origin) -> int:
     """End the user's sessions but the one they are using, audited; commits."""
-    ended = end_all_sessions(user.id, except_sid=kept_sid)
+    ended = end_all_sessions(user.id, except_sid=kept_sid, note=ended_elsewhere_note(user.id))
     audit.record("session.ended_others", origin=origin, actor_id=user.id,
                  organisation_id=user.organisation_id, ended=ended)
     db.session.commit()
