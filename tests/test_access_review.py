@@ -277,6 +277,9 @@ def test_a_bad_comment_is_refused_and_changes_nothing(app, june, browser_for, co
     response = _sign(browser_for(world.grid_responsible), review.id, comment)
     assert response.status_code == 400 and message in _error(response)
     assert not _review_of(world.grid).is_signed and audit_events("review.signed") == []
+    # Tied to the field for a screen reader (left alone by the last browser review, now as the other forms)
+    field = re.search(r'<textarea id="comment"[^>]*>', response.get_data(as_text=True)).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="review-error"' in field
 
 
 def test_html_in_the_comment_is_shown_as_text(app, june, browser_for):

@@ -25,11 +25,12 @@ def _viewer() -> User:
 
 
 def _show(review: AccessReview, form: SignOffForm | None = None, error: str | None = None,
-          status: int = 200) -> tuple[str, int]:
+          status: int = 200, comment_wrong: bool = False) -> tuple[str, int]:
     viewer = _viewer()
     return render_template(
         "review/show.html", review=review, report=service.report_of(review), state=service.state(review),
         may_sign=service.may_sign(viewer, review), form=form or SignOffForm(), error=error,
+        comment_wrong=comment_wrong,
         state_labels=STATE_LABELS, role_names=ROLE_LABELS, status_labels=USER_STATUS_LABELS,
         max_comment=service.MAX_COMMENT), status
 
@@ -75,7 +76,7 @@ def make_blueprint() -> Blueprint:
         review = _find(review_id)  # another organisation's review is a 404 before anything else
         form = SignOffForm()
         if not form.validate():  # the CSRF token was checked before the view (CSRFProtect)
-            return _show(review, form, first_error(form), 400)
+            return _show(review, form, first_error(form), 400, comment_wrong=True)
         try:
             service.sign_off(_viewer(), review_id, form.comment.data or "", origin())
         except service.NotFound:
@@ -86,7 +87,7 @@ def make_blueprint() -> Blueprint:
         except service.AlreadySigned as refused:
             return _show(service.find(_viewer(), review_id), None, str(refused), 409)
         except service.Invalid as refused:
-            return _show(review, form, str(refused), 400)
+            return _show(review, form, str(refused), 400, comment_wrong=True)
         flash(_("The review was signed off."), "info")
         return redirect_to(url_for("reviews.show", review_id=review_id))
 
