@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from tests.applications import steps
 from tests.applications.steps import add_user_fields, decide, file, filed_id, token
@@ -76,42 +76,51 @@ def test_approve_racing_reject_has_exactly_one_outcome(app, world, browser_for):
     assert outcomes <= {"approved", "rejected"}
 
 
-def test_a_decision_made_on_a_stale_read_executes_nothing(app, world, browser_for):
-    """The conditional UPDATE, not the earlier read, decides: as on PostgreSQL, where both requests
-    can read 'submitted' before either writes."""
-    first, second = two_approvers(world, browser_for)
-    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="stale@test.example")))
-    read_done, other_decided = threading.Event(), threading.Event()
+
+def _approve_as_read_before(app, approver_id: int, application_id: int, first: Callable[[], None]) -> str:
+    """An approval by approver_id of the application as it read it before first() ran, as on
+    PostgreSQL where both requests can read 'submitted' before either writes: the state it ended
+    with, or the name of its error."""
+    read_done, first_done = threading.Event(), threading.Event()
     outcome: dict[str, Any] = {}
 
-    def late_approver() -> None:
+    def late_approval() -> None:
         from webapp.applications import service
-        from webapp.applications.errors import AlreadyDecided
         from webapp.applications.models import Application
         from webapp.audit.service import SYSTEM
         from webapp.auth.models import User
 
         with app.app_context():
-            approver = db.session.get(User, world.grid_operator2.id)
+            approver = db.session.get(User, approver_id)
             stale = db.session.get(Application, application_id)
             assert stale.state == "submitted"
             db.session.commit()  # the object stays in this session, still saying 'submitted'
             read_done.set()
-            other_decided.wait(30)
+            first_done.wait(30)
             try:
-                service.decide(approver, application_id, "approve", "", SYSTEM)
-                outcome["result"] = "executed"
-            except AlreadyDecided:
-                outcome["result"] = "already decided"
+                outcome["result"] = service.decide(approver, application_id, "approve", "", SYSTEM).state
+            except Exception as error:  # noqa: BLE001 - the test reports what the late approval got
+                outcome["result"] = type(error).__name__
 
-    thread = threading.Thread(target=late_approver)
+    thread = threading.Thread(target=late_approval)
     thread.start()
     read_done.wait(30)
     db.session.close()
-    assert decide(first, application_id, "reject", "不要").status_code == 303
-    other_decided.set()
+    first()
+    first_done.set()
     thread.join(30)
-    assert outcome["result"] == "already decided"
+    return outcome["result"]
+
+def test_a_decision_made_on_a_stale_read_executes_nothing(app, world, browser_for):
+    """The conditional UPDATE, not the earlier read, decides: as on PostgreSQL, where both requests
+    can read 'submitted' before either writes."""
+    first, _second = two_approvers(world, browser_for)
+    application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="stale@test.example")))
+
+    def first_rejects() -> None:
+        assert decide(first, application_id, "reject", "不要").status_code == 303
+
+    assert _approve_as_read_before(app, world.grid_operator2.id, application_id, first_rejects) == "AlreadyDecided"
     assert steps.application(application_id).state == "rejected"
     assert steps.user_by_email("stale@test.example") is None
 
@@ -155,33 +164,9 @@ def test_a_double_click_read_before_the_first_decision_finds_it_decided_by_the_s
     click's request writes: the conditional UPDATE fails, and the second still answers "decided"."""
     responsible = browser_for(world.grid_responsible)
     application_id = filed_id(file(browser_for(world.grid_admin), **add_user_fields(email="stale2@test.example")))
-    read_done, first_decided = threading.Event(), threading.Event()
-    outcome: dict[str, Any] = {}
 
-    def second_click() -> None:
-        from webapp.applications import service
-        from webapp.applications.models import Application
-        from webapp.audit.service import SYSTEM
-        from webapp.auth.models import User
+    def first_click() -> None:
+        assert decide(responsible, application_id, "approve").status_code == 303
 
-        with app.app_context():
-            approver = db.session.get(User, world.grid_responsible.id)
-            stale = db.session.get(Application, application_id)
-            assert stale.state == "submitted"
-            db.session.commit()  # the object stays in this session, still saying 'submitted'
-            read_done.set()
-            first_decided.wait(30)
-            try:
-                outcome["state"] = service.decide(approver, application_id, "approve", "", SYSTEM).state
-            except Exception as error:  # noqa: BLE001 - the test reports what the second click got
-                outcome["state"] = repr(error)
-
-    thread = threading.Thread(target=second_click)
-    thread.start()
-    read_done.wait(30)
-    db.session.close()
-    assert decide(responsible, application_id, "approve").status_code == 303
-    first_decided.set()
-    thread.join(30)
-    assert outcome["state"] == "approved"
+    assert _approve_as_read_before(app, world.grid_responsible.id, application_id, first_click) == "approved"
     assert steps.timeline(application_id) == ["submitted", "approved"]

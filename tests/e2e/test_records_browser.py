@@ -40,20 +40,24 @@ def test_operator_searches_pages_and_exports_records(live_server, page, smtp):
     assert not csp_errors
 
 
-def test_a_column_sort_survives_a_filter_change_and_back_restores_the_page(live_server, page, smtp):
-    """The sort chosen by a column heading stays when a filter changes next; Back after htmx
-    swaps brings the whole page back, not the bare results."""
+def _grid_operator_on_the_records_page(live_server, page, smtp, records: int) -> None:
     server = live_server()
     with server.app.app_context():
         from tests.records.helpers import add_records
         from tests.support.world import build_world
 
         world = build_world()
-        add_records(600)
+        add_records(records)
         operator = world.grid_operator
     browser_sign_in(page, server, smtp, operator, TEST_PASSWORD)
     page.wait_for_url("**/dashboard")
     page.goto(server.url + "/records")
+
+
+def test_a_column_sort_survives_a_filter_change_and_back_restores_the_page(live_server, page, smtp):
+    """The sort chosen by a column heading stays when a filter changes next; Back after htmx
+    swaps brings the whole page back, not the bare results."""
+    _grid_operator_on_the_records_page(live_server, page, smtp, records=600)
     page.locator("thead a", has_text="認定日").click()
     page.wait_for_url("**/records?sort=certified_on")
     page.get_by_label("エネルギー源").select_option("solar")
@@ -65,21 +69,10 @@ def test_a_column_sort_survives_a_filter_change_and_back_restores_the_page(live_
     expect(page.locator("#filter-q")).to_be_visible()
 
 
-
 def test_keyboard_paging_keeps_the_focus_in_the_results_and_says_where_it_is(live_server, page, smtp):
     """Enter on Next swapped the results and took the link away: the focus fell to <body>, the next
     Tab went to the footer, and a screen reader heard nothing (found by a browser review)."""
-    server = live_server()
-    with server.app.app_context():
-        from tests.records.helpers import add_records
-        from tests.support.world import build_world
-
-        world = build_world()
-        add_records(1200)
-        operator = world.grid_operator
-    browser_sign_in(page, server, smtp, operator, TEST_PASSWORD)
-    page.wait_for_url("**/dashboard")
-    page.goto(server.url + "/records")
+    _grid_operator_on_the_records_page(live_server, page, smtp, records=1200)
     total = page.get_by_test_id("record-count").inner_text()
     pages = -(-int(total.split()[0]) // 50)
     assert pages > 3

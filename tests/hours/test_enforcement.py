@@ -348,19 +348,25 @@ def _run_hours_job(app) -> None:
         job(app)
 
 
+def _signed_in_until_the_scheduler_closes(browser, world, clock, sign_in, app):
+    """Signed in on a short Tuesday at 13:30; the scheduler's hours job ran just after 13:45."""
+    _short_tuesdays(world)
+    clock.set(jst(2025, 6, 10, 13, 30))
+    sign_in(browser, world.grid_operator)
+    clock.set(jst(2025, 6, 10, 13, 45, 20))
+    _run_hours_job(app)
+    return browser
+
+
 @pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
 def test_a_session_the_scheduler_ended_at_closing_says_so_on_the_next_page(new_client, world, clock, sign_in, app):
     """A browser review: the scheduler ended the session at 13:45, and the reload just after (no
     JavaScript) landed on the login page without a word, the system-wide profile being open."""
     from webapp.i18n import LOCALE_COOKIE
 
-    _short_tuesdays(world)
     browser = new_client()
     browser.set_cookie(LOCALE_COOKIE, "ja")  # the default language
-    clock.set(jst(2025, 6, 10, 13, 30))  # a Tuesday
-    sign_in(browser, world.grid_operator)
-    clock.set(jst(2025, 6, 10, 13, 45, 20))
-    _run_hours_job(app)
+    _signed_in_until_the_scheduler_closes(browser, world, clock, sign_in, app)
     clock.set(jst(2025, 6, 10, 13, 46))
 
     reload = browser.get("/dashboard")
@@ -376,12 +382,7 @@ def test_a_session_the_scheduler_ended_at_closing_says_so_on_the_next_page(new_c
 
 @pytest.mark.parametrize("app_settings", [{"PORTAL_HOURS_PROFILE": "renewable"}])
 def test_the_login_page_tells_a_browser_whose_session_the_scheduler_ended(new_client, world, clock, sign_in, app):
-    _short_tuesdays(world)
-    browser = new_client()
-    clock.set(jst(2025, 6, 10, 13, 30))
-    sign_in(browser, world.grid_operator)
-    clock.set(jst(2025, 6, 10, 13, 45, 20))
-    _run_hours_job(app)
+    browser = _signed_in_until_the_scheduler_closes(new_client(), world, clock, sign_in, app)
 
     page = browser.get("/login")
 
@@ -415,12 +416,7 @@ def test_signing_in_again_right_after_closing_ended_ones_session_mails_no_alarm(
                                                                                sign_in, app, smtp):
     """A browser review: the person refused just after their own session ended at closing was mailed
     「提供時間外のためログインを拒否しました」, the alarm meant for someone else holding their password."""
-    _short_tuesdays(world)
-    browser = new_client()
-    clock.set(jst(2025, 6, 10, 13, 30))
-    sign_in(browser, world.grid_operator)
-    clock.set(jst(2025, 6, 10, 13, 45, 20))
-    _run_hours_job(app)
+    browser = _signed_in_until_the_scheduler_closes(new_client(), world, clock, sign_in, app)
     smtp.clear()
     clock.set(jst(2025, 6, 10, 13, 47))
 

@@ -137,9 +137,26 @@ class Unwritable(HTTPException):
 UNWRITABLE_RETRY_SECONDS = 60
 
 
+def _first_line(error: BaseException | None) -> str:
+    lines = str(getattr(error, "orig", None) or error or "").strip().splitlines()
+    return lines[0] if lines else "the session could not be read"
+
+
+def _give_up_the_request(unavailable: str, *, close: bool = False) -> None:
+    """After a database fault nothing of the request's transaction, nor of its session, is written."""
+    try:
+        if close:  # gives back the connection too: it may be on a file that is gone, or a dead server
+            db.session.close()
+        else:
+            db.session.rollback()
+    except Exception:
+        log.exception("giving back the database session failed")
+    if hasattr(session, "unavailable"):
+        session.unavailable = unavailable
+
+
 def _unwritable_page(error: BaseException | None) -> Response:
-    reason = str(getattr(error, "orig", None) or error or "").strip().splitlines()
-    log.error("the database cannot be written: %s", reason[0] if reason else "the session could not be read")
+    log.error("the database cannot be written: %s", _first_line(error))
     db.reopen_connections()
     page = _database_fault(
         _("The portal cannot save changes"),
@@ -150,12 +167,7 @@ def _unwritable_page(error: BaseException | None) -> Response:
 
 
 def _unwritable(error: BaseException | None) -> Response:
-    try:
-        db.session.rollback()
-    except Exception:
-        log.exception("rollback failed")
-    if hasattr(session, "unavailable"):
-        session.unavailable = "unwritable"  # nothing of the session is written back either
+    _give_up_the_request("unwritable")
     return _unwritable_page(error)
 
 
@@ -173,12 +185,7 @@ def answer_unwritable(response: Response, error: BaseException) -> None:
 
 def _lost() -> Response:
     """No retry helps until the file is restored and the portal restarted (webapp.database logged it)."""
-    try:
-        db.session.close()  # gives back the connection, if any, still open on the removed file
-    except Exception:
-        log.exception("closing the session failed")
-    if hasattr(session, "unavailable"):
-        session.unavailable = "lost"  # nothing of the session is written back either
+    _give_up_the_request("lost", close=True)
     return _database_fault(
         _("The portal cannot use its database"),
         _("The database file was removed or replaced while the portal was running. Nothing was changed. "
@@ -186,25 +193,14 @@ def _lost() -> Response:
 
 
 def _unreachable(error: BaseException | None) -> Response:
-    reason = str(getattr(error, "orig", None) or error or "").strip().splitlines()
-    log.error("database unreachable: %s", reason[0] if reason else "the session could not be read")
-    try:
-        db.session.close()
-    except Exception:
-        log.exception("closing the session failed")
-    if hasattr(session, "unavailable"):
-        session.unavailable = "unreachable"
+    log.error("database unreachable: %s", _first_line(error))
+    _give_up_the_request("unreachable", close=True)
     return Response(UNREACHABLE, status=503, mimetype="text/html",
                     headers={"Retry-After": str(UNREACHABLE_RETRY_SECONDS)})
 
 
 def _busy() -> Response:
-    try:
-        db.session.rollback()
-    except Exception:
-        log.exception("rollback failed")
-    if hasattr(session, "unavailable"):
-        session.unavailable = "busy"  # nothing of the session is written back either
+    _give_up_the_request("busy")
     return Response(BUSY, status=503, mimetype="text/html", headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
 
 
