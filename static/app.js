@@ -22,6 +22,16 @@ document.addEventListener("change", function (event) {
 document.addEventListener("DOMContentLoaded", function () { syncRequiredCheckboxes(document); });
 document.addEventListener("htmx:afterSwap", function (event) { syncRequiredCheckboxes(event.target); });
 
+// A search field sends its search while the person types (the form's "input changed delay"
+// trigger). Leaving the field fired "change" as well, which sent the same search a second time;
+// its history push then cancelled whatever the click that left the field had started, such as
+// the CSV export's download. Its "change" therefore stops here, before the form's trigger.
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("[data-search-as-you-type]")) {
+    event.stopPropagation();
+  }
+}, true);
+
 // An htmx action answered with an error (400, 403, 404, 409, 429, 5xx): htmx 2 swaps nothing
 // by default, so the click seemed to do nothing. The server's error fragment (errors/_error.html)
 // goes into the page's alert region instead of the action's own target, which stays as it was.
