@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from typing import Any, Callable, Iterator, NoReturn
 
 import click
@@ -108,6 +109,13 @@ def create_sysadmin_command(login_id: str, name: str, email: str) -> None:
         click.echo(note, err=True)
 
 
+# waitress 3 writes each answer's head and body to the socket separately, from the request's thread
+# (send_bytes=1). Gathering up to 18,000 bytes (waitress 2's default) lets a page leave in one write:
+# ~2 ms less CPU per sign-in, a tenth of what is not argon2, and lower p50/p95 (make bench, 2026-12-01).
+# Longer answers (a CSV export) still leave while they are written, 18,000 bytes at a time.
+RESPONSE_SEND_BYTES = 18_000
+
+
 def default_threads() -> int:
     """Enough threads to overlap waits (SMTP, the database lock) without more Python threads
     than the cores can run: on 2 cores, 8 threads contending for the GIL cost ~15% more CPU
@@ -148,8 +156,10 @@ def serve_command(host: str, port: int, threads: int | None) -> None:
     try:
         # Forwarding headers reach the app untouched: ProxyFix trusts exactly PORTAL_TRUSTED_PROXIES
         # hops of them and ignores them when it is 0 (waitress's own clearing would drop them always).
-        server = waitress.create_server(app, socket_map, host=host, port=port, threads=threads, ident="sekisho",
-                                        clear_untrusted_proxy_headers=False)
+        with warnings.catch_warnings():  # send_bytes is marked deprecated in waitress 3, pinned here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            server = waitress.create_server(app, socket_map, host=host, port=port, threads=threads, ident="sekisho",
+                                            clear_untrusted_proxy_headers=False, send_bytes=RESPONSE_SEND_BYTES)
     except (OSError, ValueError) as refused:  # taken, not an address of this machine, no such host
         reason = getattr(refused, "strerror", None) or refused
         click.echo(f"error: cannot listen on {host}:{port}: {reason}", err=True)
