@@ -35,6 +35,15 @@ def portal(tmp_path: Path, *args: str, **settings: str):  # type: ignore[no-unty
     (("init",), {"PORTAL_MAIL_SENDER": "notanaddress"}, 2, "PORTAL_MAIL_SENDER must be an e-mail address"),
     (("init",), {"PORTAL_MAIL_SENDER": ""}, 2, "PORTAL_MAIL_SENDER must be an e-mail address"),
     (("init",), {"PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": " "}, 2, "PORTAL_MAIL_SERVER is empty"),
+    # Found by a contract check: a relay written as host:port or as a URL was taken, and then every
+    # code mail failed ("Name or service not known"), so nobody could sign in
+    (("init",), {"PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": "127.0.0.1:25"}, 2,
+     "PORTAL_MAIL_SERVER must be the mail relay's host name or IP address, not '127.0.0.1:25' "
+     "(the port goes in PORTAL_MAIL_PORT)"),
+    (("serve",), {"PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": "smtp://mail.example.jp"}, 2,
+     "not 'smtp://mail.example.jp' (a host name, not a URL)"),
+    (("hours", "status"), {"PORTAL_MAIL_BACKEND": "smtp", "PORTAL_MAIL_SERVER": "mail relay"}, 2,
+     "PORTAL_MAIL_SERVER must be the mail relay's host name or IP address, not 'mail relay'"),
     (("init",), {"PORTAL_SESSION_IDLE_MINUTES": "-5"}, 2, "PORTAL_SESSION_IDLE_MINUTES must be between 1 and"),
     # Found by a fault review: a misspelt kind suspended nobody; "JPN" suspended people signing in
     # from Japan; a session of 99999999999 hours answered every request with a 500
@@ -58,6 +67,11 @@ def test_a_wrong_setting_or_an_unreachable_database_is_one_clear_line(tmp_path, 
 def test_development_needs_no_mail_server(tmp_path):
     """The outbox keeps development mail local: an empty PORTAL_MAIL_SERVER is no mistake there."""
     assert portal(tmp_path, "init", PORTAL_MAIL_SERVER="").returncode == 0
+
+
+@pytest.mark.parametrize("server", ["smtp.example.jp", "mail_relay", "::1", "メール.example.jp"])
+def test_a_relay_named_by_host_name_or_address_is_taken(tmp_path, server):
+    assert portal(tmp_path, "init", PORTAL_MAIL_BACKEND="smtp", PORTAL_MAIL_SERVER=server).returncode == 0
 
 
 def test_with_the_setting_put_right_the_same_command_works(tmp_path):

@@ -5,6 +5,7 @@ the mapping given to create_app (tests).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -19,6 +20,8 @@ from webapp.hours.calendar import PROFILES
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # What the relay is told in MAIL FROM: ASCII, one @, no spaces ("sekisho@localhost" is allowed).
 _SENDER = re.compile(r"^[!-?A-~]+@[!-?A-~]+$", re.ASCII)
+# A DNS name as the resolver takes it (IDN names are checked in their ASCII form).
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$", re.ASCII)
 
 
 class ConfigError(ValueError):
@@ -277,12 +280,41 @@ def is_development(settings: Mapping[str, Any]) -> bool:
 
 def _check_mail(settings: Mapping[str, Any]) -> None:
     backend = settings["PORTAL_MAIL_BACKEND"] or ("outbox" if is_development(settings) else "smtp")
-    if backend == "smtp" and not str(settings["PORTAL_MAIL_SERVER"] or "").strip():
-        raise ConfigError("PORTAL_MAIL_SERVER is empty: name the mail relay (host name or address)")
+    if backend == "smtp":
+        _check_mail_server(str(settings["PORTAL_MAIL_SERVER"] or ""))
     sender = str(settings["PORTAL_MAIL_SENDER"] or "")
     address = parseaddr(sender)[1]
     if not _SENDER.match(address) or "\n" in sender or "\r" in sender:
         raise ConfigError(f"PORTAL_MAIL_SENDER must be an e-mail address (or Name <address>), not {sender!r}")
+
+
+def _is_host(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = text.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = name[:-1].split(".") if name.endswith(".") else name.split(".")
+    return len(name) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _check_mail_server(server: str) -> None:
+    """A URL or host:port here was taken without a word, and then every code mail failed with
+    "Name or service not known": nobody could sign in."""
+    if not server.strip():
+        raise ConfigError("PORTAL_MAIL_SERVER is empty: name the mail relay (host name or address)")
+    if _is_host(server):
+        return
+    hint = ""
+    if "://" in server:
+        hint = " (a host name, not a URL)"
+    elif re.fullmatch(r"\[?[^/\s]+?\]?:\d+", server):
+        hint = " (the port goes in PORTAL_MAIL_PORT)"
+    raise ConfigError(f"PORTAL_MAIL_SERVER must be the mail relay's host name or IP address, not {server!r}{hint}")
 
 
 def _check_detectors(settings: Mapping[str, Any]) -> None:
