@@ -282,6 +282,7 @@ def _check_mail(settings: Mapping[str, Any]) -> None:
     backend = settings["PORTAL_MAIL_BACKEND"] or ("outbox" if is_development(settings) else "smtp")
     if backend == "smtp":
         _check_mail_server(str(settings["PORTAL_MAIL_SERVER"] or ""))
+        _check_mail_login(settings["PORTAL_MAIL_USERNAME"], settings["PORTAL_MAIL_PASSWORD"])
     sender = str(settings["PORTAL_MAIL_SENDER"] or "")
     address = parseaddr(sender)[1]
     if not _SENDER.match(address) or "\n" in sender or "\r" in sender:
@@ -315,6 +316,16 @@ def _check_mail_server(server: str) -> None:
     elif re.fullmatch(r"\[?[^/\s]+?\]?:\d+", server):
         hint = " (the port goes in PORTAL_MAIL_PORT)"
     raise ConfigError(f"PORTAL_MAIL_SERVER must be the mail relay's host name or IP address, not {server!r}{hint}")
+
+
+def _check_mail_login(username: str | None, password: str | None) -> None:
+    """The relay is signed in to only with both: one of them alone was dropped without a word,
+    and a relay that wants a login then refused every mail."""
+    if bool(username) == bool(password):
+        return
+    given, missing = ("USERNAME", "PASSWORD") if username else ("PASSWORD", "USERNAME")
+    raise ConfigError(f"PORTAL_MAIL_{given} is set without PORTAL_MAIL_{missing}: the mail relay is signed in to "
+                      "with both; set both, or neither")
 
 
 def _check_detectors(settings: Mapping[str, Any]) -> None:
