@@ -69,6 +69,20 @@ def test_a_missing_directory_is_named_and_nothing_is_left_behind(app, world, tmp
     assert list(backups.iterdir()) == []
 
 
+@pytest.mark.parametrize("typed, said", [("new/", "new/ names a directory: add the backup file's name"),
+                                          ("", "no PATH given: name the backup file")])
+def test_a_path_that_names_no_file_is_refused_and_nothing_is_written(app, world, tmp_path, monkeypatch, typed, said):
+    """Found by a contract check: `portal backup DIR/` wrote a file named DIR, and an empty PATH
+    was refused as ". already exists"."""
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    monkeypatch.chdir(backups)
+    result = _backup(app, typed)
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert list(backups.iterdir()) == []
+
+
 def test_a_directory_that_cannot_be_written_is_one_line(app, world):
     """Found by an operator trial: a traceback from the temporary file's creation."""
     result = _backup(app, Path("/proc/sekisho-backup.db"))

@@ -37,7 +37,13 @@ class Backup:
 
 
 def backup_to(target: str | os.PathLike[str], database_url: str) -> Backup:
-    path = Path(target).expanduser()
+    typed = os.fspath(target)
+    # Path() drops a trailing slash: "backups/" became a file named "backups", and "" the folder ".".
+    if not typed.strip():
+        raise BackupError("no PATH given: name the backup file, e.g. backups/sekisho.db")
+    if typed.endswith(("/", os.sep)):
+        raise BackupError(f"{typed} names a directory: add the backup file's name, e.g. {typed}sekisho.db")
+    path = Path(typed).expanduser()
     if path.exists():
         raise BackupError(f"{path} already exists; choose a new file name (a backup never overwrites)")
     if not path.parent.is_dir():
