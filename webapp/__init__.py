@@ -1,6 +1,7 @@
 """Sekisho (関所): application factory."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -9,9 +10,16 @@ from flask import Flask
 from webapp.config import PROJECT_ROOT, load_config
 
 
+def instance_folder(given: str | Path | None = None) -> Path:
+    """Where the secret key, config.py and the audit anchor live: `instance/` beside the code unless
+    PORTAL_INSTANCE_PATH says otherwise (read from the environment only: config.py lives there)."""
+    chosen = given or os.environ.get("PORTAL_INSTANCE_PATH", "").strip() or PROJECT_ROOT / "instance"
+    return Path(chosen).expanduser().resolve()  # Flask wants it absolute
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     overrides = dict(config or {})
-    instance_path = Path(overrides.pop("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    instance_path = instance_folder(overrides.pop("INSTANCE_PATH", None))
     clock = overrides.pop("CLOCK", None)
     app = Flask(
         __name__,

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn
 
 import click
@@ -226,10 +227,13 @@ def audit_group() -> None:
     """The audit log."""
 
 
-# A backup of this very database restored on purpose looks the same as a cut log: the file
-# still names the newest entry of the log that the backup replaced.
-_RESTORED = (" - unless an older backup was restored on purpose: then remove instance/audit-anchor.json "
-             "and run verify again")
+def _restored_hint() -> str:
+    """A backup of this very database restored on purpose looks the same as a cut log: the file
+    still names the newest entry of the log that the backup replaced."""
+    from webapp.audit import anchor
+
+    path = Path(current_app.instance_path) / anchor.FILE_NAME
+    return f" - unless an older backup was restored on purpose: then remove {path} and run verify again"
 
 
 @audit_group.command("verify")
@@ -252,11 +256,11 @@ def audit_verify_command() -> None:
     if report.anchor_missing is not None:
         click.echo(f"broken: the log ends before entry {report.anchor_missing}, which was recorded in "
                    f"{anchor.FILE_NAME}: entries were removed from its end ({report.checked} entries are intact)"
-                   f"{_RESTORED}")
+                   f"{_restored_hint()}")
         sys.exit(1)
     if report.anchor_differs is not None:
         click.echo(f"broken: entry {report.anchor_differs} is not the one recorded in {anchor.FILE_NAME}: the log "
-                   f"was rewritten up to there ({report.checked} entries before it chain together){_RESTORED}")
+                   f"was rewritten up to there ({report.checked} entries before it chain together){_restored_hint()}")
         sys.exit(1)
     if report.last is not None:
         anchor.move_to(*report.last)

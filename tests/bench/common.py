@@ -41,6 +41,7 @@ def server_env(db_url: str, instance: Path, smtp_port: int) -> dict[str, str]:
         "PORTAL_SCHEDULER": "0",
         "PORTAL_IP_FAILURE_LIMIT": "100000",
         "PORTAL_SECRET_KEY": "bench-secret-key",
+        "PORTAL_INSTANCE_PATH": str(instance),  # not the project's instance/ of `make run`
     })
     return env
 

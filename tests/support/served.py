@@ -17,8 +17,11 @@ PORTAL = str(Path(sys.executable).parent / "portal")  # the console script of th
 
 
 def portal_env(database: Path, **settings: str) -> dict[str, str]:
+    # The run's own instance folder: the project's instance/ after `make run` holds an audit anchor
+    # of the demo database (and maybe a config.py), which must not reach the database tested here.
     env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}", "PORTAL_SECRET_KEY": "k",
-           "PORTAL_SCHEDULER": "0", "PORTAL_ENV": "development", **settings}
+           "PORTAL_SCHEDULER": "0", "PORTAL_ENV": "development",
+           "PORTAL_INSTANCE_PATH": str(database.parent / "instance"), **settings}
     if "PORTAL_MAIL_BACKEND" not in settings:
         env.pop("PORTAL_MAIL_BACKEND", None)
     return env
