@@ -32,6 +32,29 @@ document.addEventListener("change", function (event) {
   }
 }, true);
 
+// A filter form sends the same filter once. Enter in a text field fires "change" and then
+// "submit", and a typed search's delayed request can follow the Enter that already sent it: each
+// was a second request, a second audit entry for one view and a second press of Back. The same
+// filter asked again after a moment is a deliberate refresh and goes.
+var sekishoFilterOnce = (function () {
+  var REPEAT_MS = 1000;
+  var last = new WeakMap();
+  return function (event) {
+    var detail = event.detail;
+    var form = detail.elt;
+    if (detail.verb !== "get" || !form || !form.matches || !form.matches("form.filters")) { return; }
+    var asked = detail.path + "?" + new URLSearchParams(detail.formData).toString();
+    var previous = last.get(form);
+    var now = Date.now();
+    if (previous && previous.asked === asked && now - previous.at < REPEAT_MS) {
+      event.preventDefault();
+      return;
+    }
+    last.set(form, { asked: asked, at: now });
+  };
+}());
+document.addEventListener("htmx:configRequest", sekishoFilterOnce);
+
 // An htmx action answered with an error (400, 403, 404, 409, 429, 5xx): htmx 2 swaps nothing
 // by default, so the click seemed to do nothing. The server's error fragment (errors/_error.html)
 // goes into the page's alert region instead of the action's own target, which stays as it was.
