@@ -3,7 +3,9 @@ operator trial: `make run` leaves in the project's instance/ an audit anchor of 
 and every `portal` run of `make test` (another database, same folder) then read it as a cut log."""
 from __future__ import annotations
 
-from tests.support.served import portal, portal_env
+import subprocess
+
+from tests.support.served import PORTAL, portal, portal_env
 
 
 def test_each_instance_folder_keeps_its_own_secret_settings_and_audit_anchor(tmp_path):
@@ -27,10 +29,6 @@ def test_each_instance_folder_keeps_its_own_secret_settings_and_audit_anchor(tmp
 
 
 def test_a_relative_instance_folder_is_taken_from_where_the_command_runs(tmp_path):
-    import subprocess
-
-    from tests.support.served import PORTAL
-
     env = portal_env(tmp_path / "x.db", PORTAL_INSTANCE_PATH="state")
     del env["PORTAL_SECRET_KEY"]
     result = subprocess.run([PORTAL, "init"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)

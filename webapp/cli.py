@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 import warnings
-from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn
 
 import click
@@ -232,8 +231,7 @@ def _restored_hint() -> str:
     still names the newest entry of the log that the backup replaced."""
     from webapp.audit import anchor
 
-    path = Path(current_app.instance_path) / anchor.FILE_NAME
-    return f" - unless an older backup was restored on purpose: then remove {path} and run verify again"
+    return f" - unless an older backup was restored on purpose: then remove {anchor.file_path()} and run verify again"
 
 
 @audit_group.command("verify")

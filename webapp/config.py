@@ -313,7 +313,7 @@ def _check_mail_server(server: str) -> None:
     hint = ""
     if "://" in server:
         hint = " (a host name, not a URL)"
-    elif re.fullmatch(r"\[?[^/\s]+?\]?:\d+", server):
+    elif server.rpartition(":")[2].isdigit():
         hint = " (the port goes in PORTAL_MAIL_PORT)"
     raise ConfigError(f"PORTAL_MAIL_SERVER must be the mail relay's host name or IP address, not {server!r}{hint}")
 

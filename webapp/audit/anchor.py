@@ -51,25 +51,25 @@ class OtherLog(Exception):
     """The anchor names another log's first entry: a restored backup or another database."""
 
 
-def _path() -> Path:
+def file_path() -> Path:
     return Path(current_app.instance_path) / FILE_NAME
 
 
 def read() -> Anchor | None:
     try:
-        stored = json.loads(_path().read_text(encoding="utf-8"))
+        stored = json.loads(file_path().read_text(encoding="utf-8"))
         return Anchor(int(stored["entry_id"]), str(stored["hash"]), str(stored.get("first_hash", "")))
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as unreadable:
-        raise AnchorUnreadable(f"{_path()} cannot be read ({unreadable}); it names the log's last known "
+        raise AnchorUnreadable(f"{file_path()} cannot be read ({unreadable}); it names the log's last known "
                                "entry: make it readable to the portal's account or restore it") from None
 
 
 def check_same_log(anchor: Anchor | None) -> None:
     """OtherLog when the database's first entry is not the anchor's."""
     if anchor is not None and anchor.first_hash and db.session.scalar(_FIRST) not in (None, anchor.first_hash):
-        raise OtherLog(f"{_path()} names another first entry than this audit log's: either the log was rewritten "
+        raise OtherLog(f"{file_path()} names another first entry than this audit log's: either the log was rewritten "
                        "from its first entry, or the database was replaced (an older backup restored, "
                        "PORTAL_DATABASE_URL changed); only in the second case remove the file")
 
@@ -77,7 +77,7 @@ def check_same_log(anchor: Anchor | None) -> None:
 @contextmanager
 def _locked() -> Iterator[None]:
     """One process at a time reads, compares and writes the file (the scheduler, a command)."""
-    path = _path()
+    path = file_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Read-only suffices for flock, so whichever account made the file, the other can lock it.
     descriptor = os.open(path.with_suffix(".lock"), os.O_RDONLY | os.O_CREAT, 0o644)
@@ -121,7 +121,7 @@ def move_to_head() -> Anchor | None:
 
 
 def _write(anchor: Anchor) -> None:
-    path = _path()
+    path = file_path()
     handle, partial = tempfile.mkstemp(prefix=f".{FILE_NAME}.", dir=path.parent)
     try:
         # Readable by the portal's account whoever ran the command: nothing in it is secret.
